@@ -1,0 +1,254 @@
+//! Passwords (argon2id), sessions and bearer tokens, API keys, throttling of failed logins.
+
+use crate::{App, AppError, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use wangge_domain::scope::Actor;
+use wangge_store::audit::NewAudit;
+use wangge_store::Store;
+
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// A fresh random token: 256 bits, hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Tokens are stored only as hashes, so a leaked database holds no usable session.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn check_password_rules(field: &str, password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AppError::field(field, format!("密码至少 {MIN_PASSWORD_LEN} 位 / at least {MIN_PASSWORD_LEN} characters")));
+    }
+    if password.len() > 256 {
+        return Err(AppError::field(field, "密码过长 / password is too long"));
+    }
+    Ok(())
+}
+
+/// Hashing is deliberately slow, so it runs off the async threads.
+pub async fn hash_password(password: &str) -> Result<String> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(pw.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
+    .map_err(|e| AppError::internal(e.to_string()))
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let (pw, h) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&h).is_ok_and(|parsed| Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Failed logins per key (username or client address) within a sliding window.
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl Throttle {
+    fn blocked(&self, keys: &[String], max: usize, window: Duration) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        keys.iter().any(|k| {
+            map.get_mut(k).is_some_and(|q| {
+                while q.front().is_some_and(|t| now.duration_since(*t) > window) {
+                    q.pop_front();
+                }
+                q.len() >= max
+            })
+        })
+    }
+
+    fn record(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep memory bounded if someone sprays usernames.
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        for k in keys {
+            map.entry(k.clone()).or_default().push_back(Instant::now());
+        }
+    }
+
+    fn clear(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
+/// A new session: the token goes to the client once (cookie or bearer), the CSRF token goes into forms.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub actor: Actor,
+}
+
+impl App {
+    pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<NewSession> {
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(AppError::field("username", "请输入用户名 / username is required"));
+        }
+        if password.is_empty() {
+            return Err(AppError::field("password", "请输入密码 / password is required"));
+        }
+        let keys = [format!("u:{username}"), format!("ip:{client}")];
+        let window = Duration::from_secs(self.config.login_window_secs);
+        if self.throttle.blocked(&keys, self.config.login_max_failures, window) {
+            return Err(AppError::too_many());
+        }
+        let user = self.store.user_by_name(username).await?;
+        let ok = match &user {
+            Some(u) if !u.disabled => verify_password(password, &u.password_hash).await,
+            _ => {
+                // Spend the same time as a real check so response time does not reveal which usernames exist.
+                let _ = verify_password(password, DUMMY_HASH).await;
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            self.throttle.record(&keys);
+            return Err(AppError::bad_credentials());
+        };
+        self.throttle.clear(&keys[0]);
+        let token = random_token();
+        let csrf = random_token();
+        self.store
+            .insert_session(&token_hash(&token), user.id, &csrf, self.config.session_hours * 3_600_000)
+            .await?;
+        let actor = Actor {
+            user_id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            grants: user.grants,
+        };
+        self.audit_now(&actor, "login", &format!("user:{}", actor.username), None, None).await?;
+        Ok(NewSession { token, csrf, actor })
+    }
+
+    /// The actor behind a session cookie or bearer token, with the session's CSRF token.
+    pub async fn actor_for_token(&self, token: &str) -> Result<(Actor, String)> {
+        let s = self.store.session(&token_hash(token)).await?.ok_or_else(AppError::unauthorized)?;
+        let u = self.store.user_by_id(s.user_id).await?.ok_or_else(AppError::unauthorized)?;
+        if u.disabled {
+            return Err(AppError::unauthorized());
+        }
+        Ok((Actor { user_id: u.id, username: u.username, display_name: u.display_name, grants: u.grants }, s.csrf))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        self.store.delete_session(&token_hash(token)).await?;
+        Ok(())
+    }
+
+    /// Creates an API key for a client application (Open311 `api_key`); returns the key, shown once.
+    pub async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<String> {
+        self.authorize_anywhere(actor, wangge_domain::role::Permission::ManageApiKeys)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::field("name", "名称为 1–100 个字 / name must be 1–100 characters"));
+        }
+        let key = random_token();
+        let mut tx = self.store.begin().await?;
+        let id = Store::insert_api_key(&mut tx, name, &token_hash(&key)).await?;
+        Store::audit(
+            &mut tx,
+            NewAudit { actor: &actor.username, action: "create", object: &format!("api_key:{id}:{name}"), reason: None, region_code: None },
+        )
+        .await?;
+        tx.commit().await.map_err(wangge_store::StoreError::from)?;
+        Ok(key)
+    }
+
+    /// Whether an API key is valid; returns the client application's name.
+    pub async fn check_api_key(&self, key: &str) -> Result<String> {
+        match self.store.api_key(&token_hash(key)).await? {
+            Some((_, name)) => Ok(name),
+            None => Err(AppError::new(crate::ErrorKind::Unauthorized, "api_key 无效 / invalid api_key")),
+        }
+    }
+
+    /// Creates the `admin` account on first start. Returns the generated password when none was given.
+    pub async fn ensure_admin(&self, password: Option<&str>) -> Result<Option<String>> {
+        if self.store.user_by_name("admin").await?.is_some() {
+            return Ok(None);
+        }
+        let (pw, generated) = match password.filter(|p| !p.is_empty()) {
+            Some(p) => {
+                check_password_rules("WANGGE_ADMIN_PASSWORD", p)?;
+                (p.to_string(), false)
+            }
+            None => (random_password(), true),
+        };
+        let system = crate::system_actor("setup");
+        self.create_user_unchecked(
+            &system,
+            "admin",
+            "系统管理员",
+            &pw,
+            &[wangge_domain::scope::Grant {
+                role: wangge_domain::role::Role::Admin,
+                region_code: String::new(),
+                department_code: None,
+            }],
+        )
+        .await?;
+        Ok(generated.then_some(pw))
+    }
+}
+
+/// A readable random password (no look-alike characters) for printing once.
+pub fn random_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| CHARS[*x as usize % CHARS.len()] as char).collect()
+}
+
+/// A valid argon2id hash of a random string, used to equalise timing for unknown usernames.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qm1uZ2h2b3V0aW1pbmdlcXVhbGlzZXJoYXNo";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_blocks_after_max_failures_per_key() {
+        let t = Throttle::default();
+        let keys = ["u:a".to_string(), "ip:1".to_string()];
+        for _ in 0..9 {
+            t.record(&keys);
+        }
+        assert!(!t.blocked(&keys, 10, Duration::from_secs(60)));
+        t.record(&keys);
+        assert!(t.blocked(&keys, 10, Duration::from_secs(60)));
+        // Another user from the same address is blocked too; from another address, not.
+        assert!(t.blocked(&["u:b".into(), "ip:1".into()], 10, Duration::from_secs(60)));
+        assert!(!t.blocked(&["u:b".into(), "ip:2".into()], 10, Duration::from_secs(60)));
+        assert!(!t.blocked(&keys, 10, Duration::from_nanos(1)));
+    }
+
+    #[test]
+    fn random_passwords_are_long_enough() {
+        assert!(check_password_rules("p", &random_password()).is_ok());
+        assert!(check_password_rules("p", "short").is_err());
+    }
+}

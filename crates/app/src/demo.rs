@@ -1,0 +1,210 @@
+//! Loads the deterministic demo district (crate wangge-demo) and one demo account per role.
+
+use crate::auth::random_password;
+use crate::{App, AppError, Result};
+use wangge_demo::{DemoData, Scale};
+use wangge_domain::role::Role;
+use wangge_domain::scope::{Actor, Grant};
+use wangge_store::audit::NewAudit;
+use wangge_store::register::{NewHouse, NewHousehold, NewPerson, Val, insert_batch, insert_register};
+use wangge_store::{Crypto, Store, StoreError, now_ms};
+
+/// Departments every district has; data, editable later, seeded once.
+pub const DEFAULT_DEPARTMENTS: &[(&str, &str, &str)] = &[
+    ("chengguan", "城市管理局", "Urban management"),
+    ("gongan", "公安分局", "Public security"),
+    ("minzheng", "民政局", "Civil affairs"),
+    ("sifa", "司法局", "Justice"),
+    ("renshe", "人力资源和社会保障局", "Human resources and social security"),
+    ("zhujian", "住房和城乡建设局", "Housing and construction"),
+    ("shichang", "市场监督管理局", "Market regulation"),
+    ("huanbao", "生态环境局", "Ecology and environment"),
+    ("weijian", "卫生健康局", "Health"),
+    ("yingji", "应急管理局", "Emergency management"),
+    ("shuiwu", "水务局", "Water"),
+    ("jiaotong", "交通运输局", "Transport"),
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoSummary {
+    pub regions: usize,
+    pub grids: usize,
+    pub houses: usize,
+    pub households: usize,
+    pub people: usize,
+    /// (username, role, region) of every demo account.
+    pub accounts: Vec<(String, String, String)>,
+    /// Set when no WANGGE_DEMO_PASSWORD was given: print it once.
+    pub generated_password: Option<String>,
+}
+
+fn tags_json(tags: &[&str]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+fn encrypt_people(crypto: &Crypto, data: &DemoData) -> Vec<NewPerson> {
+    data.people
+        .iter()
+        .map(|p| NewPerson {
+            name: p.name.clone(),
+            id_number_enc: crypto.encrypt(&p.id_number),
+            id_number_hash: crypto.blind_index("id_number", &p.id_number),
+            id_number_masked: format!("{}********{}", &p.id_number[..6], &p.id_number[14..]),
+            gender: p.gender.as_str().to_string(),
+            birth_date: p.birth_date.format("%Y-%m-%d").to_string(),
+            ethnicity: p.ethnicity.to_string(),
+            phone_enc: p.phone.as_ref().map(|x| crypto.encrypt(x)),
+            phone_hash: p.phone.as_ref().map(|x| crypto.blind_index("phone", x)),
+            phone_masked: p.phone.as_ref().map(|x| format!("{}****{}", &x[..3], &x[x.len() - 4..])),
+            population_type: p.population_type.to_string(),
+            household_number: p.household_number.clone(),
+            relation: p.relation.to_string(),
+            grid_code: p.grid_code.clone(),
+            tags_json: tags_json(&p.tags),
+        })
+        .collect()
+}
+
+impl App {
+    /// Seeds reference data (departments) when missing. Safe to call at every start.
+    pub async fn ensure_reference_data(&self) -> Result<()> {
+        if !self.store.departments().await?.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        for (code, name, en) in DEFAULT_DEPARTMENTS {
+            Store::upsert_department(&mut tx, code, name, en).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Loads the demo data set into a database that has no regions yet.
+    pub async fn load_demo(&self, actor: &Actor, scale: Scale, seed: u64, password: Option<&str>) -> Result<DemoSummary> {
+        if !self.store.region_tree_is_empty().await? {
+            return Err(AppError::conflict("数据库已有区域数据，演示数据只能载入空库 / the database already has regions; demo data loads into an empty database only"));
+        }
+        self.ensure_reference_data().await?;
+        let crypto = self.crypto.clone();
+        let (data, people) = tokio::task::spawn_blocking(move || {
+            let data = wangge_demo::generate(scale, seed);
+            let people = encrypt_people(&crypto, &data);
+            (data, people)
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+
+        let now = now_ms();
+        let region_rows: Vec<Vec<Val>> = data
+            .regions
+            .iter()
+            .map(|r| {
+                vec![
+                    r.code.as_str().into(),
+                    r.name.as_str().into(),
+                    r.level.as_str().into(),
+                    Val::Text(r.parent_code.clone()),
+                    wangge_domain::geometry::to_geojson(&r.boundary).to_string().into(),
+                    now.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        let houses: Vec<NewHouse> = data
+            .houses
+            .iter()
+            .map(|h| NewHouse {
+                code: h.code.clone(),
+                grid_code: h.grid_code.clone(),
+                address: h.address.clone(),
+                building: h.building.clone(),
+                unit: h.unit.clone(),
+                room: h.room.clone(),
+                area_m2: Some(h.area_m2),
+                usage: h.usage.to_string(),
+                lon: Some(h.lon),
+                lat: Some(h.lat),
+            })
+            .collect();
+        let households: Vec<NewHousehold> = data
+            .households
+            .iter()
+            .map(|h| NewHousehold {
+                number: h.number.clone(),
+                house_code: h.house_code.clone(),
+                grid_code: h.grid_code.clone(),
+                registered: h.registered,
+                tags_json: tags_json(&h.tags),
+            })
+            .collect();
+        let mut tx = self.store.begin().await?;
+        insert_batch(&mut tx, "regions", &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"], &region_rows)
+            .await?;
+        insert_register(&mut tx, &houses, &households, &people).await?;
+        let district = data.regions.first().map(|r| r.code.clone()).unwrap_or_default();
+        Store::audit(
+            &mut tx,
+            NewAudit {
+                actor: &actor.username,
+                action: "demo",
+                object: &format!("demo:{scale:?}:seed={seed}"),
+                reason: None,
+                region_code: Some(&district),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.rebuild_locator().await?;
+
+        let (pw, generated) = match password.filter(|p| !p.is_empty()) {
+            Some(p) => {
+                crate::auth::check_password_rules("WANGGE_DEMO_PASSWORD", p)?;
+                (p.to_string(), None)
+            }
+            None => {
+                let p = random_password();
+                (p.clone(), Some(p))
+            }
+        };
+        let accounts = demo_accounts(&data);
+        for (username, display, grant) in &accounts {
+            self.create_user_unchecked(actor, username, display, &pw, std::slice::from_ref(grant)).await?;
+        }
+        let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
+        Ok(DemoSummary {
+            regions: data.regions.len(),
+            grids,
+            houses: data.houses.len(),
+            households: data.households.len(),
+            people: data.people.len(),
+            accounts: accounts
+                .into_iter()
+                .map(|(u, _, g)| (u, g.role.as_str().to_string(), g.region_code))
+                .collect(),
+            generated_password: generated,
+        })
+    }
+}
+
+/// One account per role, placed where that role works in the first street.
+fn demo_accounts(data: &DemoData) -> Vec<(String, String, Grant)> {
+    use wangge_domain::region::RegionLevel::*;
+    let first = |level| data.regions.iter().find(|r| r.level == level).map(|r| r.code.clone()).unwrap_or_default();
+    let (district, street, community, grid) = (first(District), first(Street), first(Community), first(Grid));
+    let g = |role, region: &str, dep: Option<&str>| Grant {
+        role,
+        region_code: region.to_string(),
+        department_code: dep.map(str::to_string),
+    };
+    vec![
+        ("demo_district".into(), "区综治中心 王主任".into(), g(Role::District, &district, None)),
+        ("demo_street".into(), "街道指挥中心 李科长".into(), g(Role::Street, &street, None)),
+        ("demo_community".into(), "社区书记 张红".into(), g(Role::Community, &community, None)),
+        ("demo_grid_leader".into(), "网格长 陈刚".into(), g(Role::GridLeader, &community, None)),
+        ("demo_grid_worker".into(), "网格员 刘芳".into(), g(Role::GridWorker, &grid, None)),
+        ("demo_department".into(), "城管局 赵队长".into(), g(Role::Department, &district, Some("chengguan"))),
+        ("demo_mediator".into(), "人民调解员 孙敏".into(), g(Role::Mediator, &street, None)),
+        ("demo_leader".into(), "区领导 周明".into(), g(Role::Leader, &district, None)),
+        ("demo_resident".into(), "居民 吴丽".into(), g(Role::Resident, &community, None)),
+    ]
+}

@@ -1,0 +1,104 @@
+//! Use cases of wangge: one function per user intent. Each takes the [`Actor`] who asks and checks
+//! scope here, once, through [`App::authorize`]; handlers and commands above stay thin.
+
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod locate;
+pub mod paging;
+pub mod regions;
+pub mod users;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use wangge_domain::locator::GridLocator;
+use wangge_domain::region::CodeRules;
+use wangge_domain::role::{Permission, Role};
+use wangge_domain::scope::{Actor, Grant};
+use wangge_store::{Crypto, Store};
+
+pub use error::{AppError, ErrorKind};
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// Settings an operator may change (DESIGN.md §8: every number is configuration with a default).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub code_rules: CodeRules,
+    /// Leaflet tile URL template, e.g. 天地图 `https://t{s}.tianditu.gov.cn/vec_w/wmts?...&tk=KEY`. None: no tiles.
+    pub tile_url: Option<String>,
+    pub tile_attribution: Option<String>,
+    pub session_hours: i64,
+    /// Failed logins per username or client address within the window before 429.
+    pub login_max_failures: usize,
+    pub login_window_secs: u64,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Config {
+            data_dir,
+            code_rules: CodeRules::default(),
+            tile_url: None,
+            tile_attribution: None,
+            session_hours: 12,
+            login_max_failures: 10,
+            login_window_secs: 15 * 60,
+        }
+    }
+}
+
+pub struct App {
+    pub store: Store,
+    pub crypto: Crypto,
+    pub config: Config,
+    locator: RwLock<Arc<GridLocator>>,
+    throttle: auth::Throttle,
+}
+
+impl App {
+    /// Opens the store, loads the keys and builds the grid index.
+    pub async fn open(config: Config, database_url: &str) -> Result<Arc<App>> {
+        let crypto = Crypto::load_or_create(&config.data_dir).map_err(|e| AppError::internal(e.to_string()))?;
+        let store = Store::open(database_url).await?;
+        let app = Arc::new(App {
+            store,
+            crypto,
+            config,
+            locator: RwLock::new(Arc::new(GridLocator::new(Vec::new()))),
+            throttle: auth::Throttle::default(),
+        });
+        app.rebuild_locator().await?;
+        Ok(app)
+    }
+
+    /// The one scope decision: may `actor` do `perm` on something in `region_code`?
+    /// Outside the caller's subtree the answer is 404, so nobody learns what exists elsewhere;
+    /// inside it but without the permission, 403.
+    pub fn authorize(&self, actor: &Actor, perm: Permission, region_code: &str) -> Result<()> {
+        if actor.may(perm, region_code) {
+            return Ok(());
+        }
+        if actor.may(Permission::ReadRegions, region_code) {
+            return Err(AppError::forbidden());
+        }
+        Err(AppError::not_found(region_code))
+    }
+
+    /// For actions that are not about one region (e.g. listing users): the role must carry the permission.
+    pub fn authorize_anywhere(&self, actor: &Actor, perm: Permission) -> Result<()> {
+        if actor.may_somewhere(perm) { Ok(()) } else { Err(AppError::forbidden()) }
+    }
+}
+
+/// The actor used by command-line tools run by the operator on the server itself.
+pub fn system_actor(name: &str) -> Actor {
+    Actor {
+        user_id: 0,
+        username: format!("cli:{name}"),
+        display_name: name.to_string(),
+        grants: vec![Grant { role: Role::Admin, region_code: String::new(), department_code: None }],
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure types and rules of wangge: codes, roles, scope, identity numbers, coordinates and grid geometry.
+//! No I/O and no async here: every type parses on construction, so an invalid value cannot exist.
+
+pub mod coord;
+pub mod error;
+pub mod geometry;
+pub mod idcard;
+pub mod locator;
+pub mod phone;
+pub mod region;
+pub mod role;
+pub mod scope;
+
+pub use error::FieldError;

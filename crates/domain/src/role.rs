@@ -1,0 +1,139 @@
+//! Roles (DESIGN.md §1) and what each may do. Codes are contracts: keep them exactly.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    District,
+    Street,
+    Community,
+    GridLeader,
+    GridWorker,
+    Department,
+    Mediator,
+    Leader,
+    Resident,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Admin,
+        Role::District,
+        Role::Street,
+        Role::Community,
+        Role::GridLeader,
+        Role::GridWorker,
+        Role::Department,
+        Role::Mediator,
+        Role::Leader,
+        Role::Resident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::District => "district",
+            Role::Street => "street",
+            Role::Community => "community",
+            Role::GridLeader => "grid_leader",
+            Role::GridWorker => "grid_worker",
+            Role::Department => "department",
+            Role::Mediator => "mediator",
+            Role::Leader => "leader",
+            Role::Resident => "resident",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::District => "区综治中心",
+            Role::Street => "街道指挥中心",
+            Role::Community => "社区工作人员",
+            Role::GridLeader => "网格长",
+            Role::GridWorker => "网格员",
+            Role::Department => "职能部门",
+            Role::Mediator => "人民调解员",
+            Role::Leader => "领导",
+            Role::Resident => "居民",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::District => "District centre",
+            Role::Street => "Street centre",
+            Role::Community => "Community staff",
+            Role::GridLeader => "Grid leader",
+            Role::GridWorker => "Grid worker",
+            Role::Department => "Department",
+            Role::Mediator => "Mediator",
+            Role::Leader => "Leader",
+            Role::Resident => "Resident",
+        }
+    }
+
+    /// Whether the role needs a department code next to its region.
+    pub fn needs_department(self) -> bool {
+        self == Role::Department
+    }
+}
+
+/// Things a role may do inside its region subtree. Checked in one place: [`crate::scope::Actor::may`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See regions, grids, counts and the map.
+    ReadRegions,
+    /// Create and edit regions and grid boundaries, import them.
+    ManageRegions,
+    /// Create users and assign (role, region) pairs.
+    ManageUsers,
+    /// Read the audit log.
+    ReadAudit,
+    /// Issue API keys for client applications.
+    ManageApiKeys,
+}
+
+impl Permission {
+    pub fn granted_to(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            Permission::ReadRegions => role != Resident,
+            Permission::ManageRegions => matches!(role, Admin | District),
+            Permission::ManageUsers => role == Admin,
+            Permission::ReadAudit => matches!(role, Admin | District),
+            Permission::ManageApiKeys => role == Admin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn leaders_and_residents_cannot_manage() {
+        for p in [Permission::ManageRegions, Permission::ManageUsers, Permission::ReadAudit] {
+            assert!(!p.granted_to(Role::Leader));
+            assert!(!p.granted_to(Role::Resident));
+            assert!(!p.granted_to(Role::GridWorker));
+        }
+        assert!(Permission::ReadRegions.granted_to(Role::Leader));
+        assert!(!Permission::ReadRegions.granted_to(Role::Resident));
+    }
+}

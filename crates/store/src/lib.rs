@@ -1,0 +1,166 @@
+//! Persistence for wangge on SQLite (default, WAL) or PostgreSQL through one code path.
+//!
+//! Queries are plain SQL with `$n` placeholders, which both backends accept, run on an `AnyPool`.
+//! Values stay within the types every backend shares (i64, f64, text): times are Unix milliseconds,
+//! lists are JSON text. Schema differences live only in the two migration folders.
+
+pub mod audit;
+pub mod backup;
+pub mod crypto;
+mod migrate;
+pub mod regions;
+pub mod register;
+pub mod settings;
+pub mod users;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+
+pub use crypto::Crypto;
+pub use sqlx::{Any, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// Unique and foreign-key violations become conflicts callers can explain to users.
+    pub fn from_db(e: sqlx::Error, what: &str) -> StoreError {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(format!("{what} already exists"));
+            }
+            if db.is_foreign_key_violation() {
+                return StoreError::Conflict(format!("{what} refers to something that does not exist"));
+            }
+        }
+        StoreError::Db(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// The default database URL for a data directory.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("wangge.db").display())
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Other(format!(
+                "unsupported database URL (use sqlite://… or postgres://…): {}",
+                redact_url(url)
+            )));
+        };
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(15));
+        opts = match backend {
+            Backend::Sqlite => opts.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the single writer; busy_timeout makes writers queue, not fail.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => opts.max_connections(16),
+        };
+        let pool = opts.connect(url).await?;
+        let store = Store { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Hides a password in a database URL before it reaches a log or an error message.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Escapes `%` and `_` so a region code can be used as a LIKE prefix.
+pub(crate) fn like_prefix(code: &str) -> String {
+    let mut s = String::with_capacity(code.len() + 1);
+    for ch in code.chars() {
+        if ch == '%' || ch == '_' || ch == '\\' {
+            s.push('\\');
+        }
+        s.push(ch);
+    }
+    s.push('%');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_hide_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

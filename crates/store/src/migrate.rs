@@ -1,0 +1,71 @@
+//! A minimal migration runner: ordered SQL files embedded per backend, applied once each, in a transaction.
+
+use crate::{Backend, Result, Store, StoreError, now_ms};
+use sqlx::Executor;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    let pool = store.pool();
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    for m in MIGRATIONS {
+        let mut tx = pool.begin().await?;
+        if store.backend() == Backend::Postgres {
+            // Two servers starting at once must not both apply the same migration.
+            tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
+        }
+        let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(m.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        let sql = match store.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Tables in dependency order (parents first): what backup writes and restore reads.
+pub const TABLES: &[&str] = &[
+    "regions",
+    "departments",
+    "users",
+    "user_grants",
+    "sessions",
+    "api_keys",
+    "audit_log",
+    "settings",
+    "houses",
+    "households",
+    "people",
+];

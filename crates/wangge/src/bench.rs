@@ -1,0 +1,179 @@
+//! `wangge bench`: performance scenarios (DESIGN.md §7). Each scenario measures the product's path and,
+//! in the same run, the physical limit of the same work (its `baseline`), so `ratio` = value / baseline
+//! (for rates) or baseline / value (for durations) is comparable across noisy machines: 1.0 means the
+//! product adds nothing over the raw work; lower means overhead.
+
+use anyhow::{Context, Result};
+use geo::{BoundingRect, Intersects};
+use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
+use rand::{Rng, SeedableRng};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Instant;
+use wangge_app::{App, Config, system_actor};
+use wangge_store::Store;
+use wangge_store::register::{Val, insert_batch};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+    pub baseline: f64,
+    pub ratio: f64,
+    pub params: Value,
+}
+
+/// Grid cells of ~100 m on a square lattice near Hangzhou, each edge split in three so that a polygon
+/// has 12 vertices, as hand-drawn grids have more than four corners.
+pub fn lattice(n: usize) -> Vec<(String, MultiPolygon<f64>)> {
+    let side = (n as f64).sqrt().ceil() as usize;
+    let (x0, y0, d) = (120.0, 30.0, 0.001);
+    (0..n)
+        .map(|k| {
+            let (i, j) = ((k % side) as f64, (k / side) as f64);
+            let corners = [(x0 + i * d, y0 + j * d), (x0 + (i + 1.0) * d, y0 + j * d), (x0 + (i + 1.0) * d, y0 + (j + 1.0) * d), (x0 + i * d, y0 + (j + 1.0) * d)];
+            let mut ring = Vec::with_capacity(13);
+            for e in 0..4 {
+                let (a, b) = (corners[e], corners[(e + 1) % 4]);
+                for s in 0..3 {
+                    let t = s as f64 / 3.0;
+                    ring.push(Coord { x: a.0 + (b.0 - a.0) * t, y: a.1 + (b.1 - a.1) * t });
+                }
+            }
+            ring.push(ring[0]);
+            // 10 streets × 10 communities × 100 grids: codes that follow DESIGN.md §2.
+            let code = format!("330199{:03}{:03}{:02}", k / 1000 + 1, (k / 100) % 10 + 1, k % 100);
+            (code, MultiPolygon::new(vec![Polygon::new(LineString::new(ring), vec![])]))
+        })
+        .collect()
+}
+
+async fn insert_grids(app: &App, grids: &[(String, MultiPolygon<f64>)]) -> Result<()> {
+    let now = wangge_store::now_ms();
+    let mut rows: Vec<Vec<Val>> = vec![vec!["330199".into(), "基准区".into(), "district".into(), Val::Text(None), Val::Text(None), now.into(), now.into()]];
+    let mut parents = std::collections::BTreeSet::new();
+    for (code, _) in grids {
+        parents.insert(code[..9].to_string());
+        parents.insert(code[..12].to_string());
+    }
+    for p in parents {
+        let (level, parent) = if p.len() == 9 { ("street", &p[..6]) } else { ("community", &p[..9]) };
+        rows.push(vec![p.as_str().into(), format!("区域{p}").into(), level.into(), parent.into(), Val::Text(None), now.into(), now.into()]);
+    }
+    for (code, mp) in grids {
+        rows.push(vec![
+            code.as_str().into(),
+            format!("网格{code}").into(),
+            "grid".into(),
+            code[..12].into(),
+            wangge_domain::geometry::to_geojson(mp).to_string().into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    let mut tx = app.store.begin().await?;
+    insert_batch(&mut tx, "regions", &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"], &rows).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn points(n: usize, grids: usize, seed: u64) -> Vec<(f64, f64)> {
+    let side = (grids as f64).sqrt().ceil();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| (120.0 + rng.gen_range(0.0..side * 0.001), 30.0 + rng.gen_range(0.0..side * 0.001))).collect()
+}
+
+/// The raw rstar + geo work with nothing around it: the physical limit of a lookup.
+fn raw_lookups(grids: &[(String, MultiPolygon<f64>)], pts: &[(f64, f64)]) -> (f64, usize) {
+    let entries: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = grids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, mp))| {
+            let r = mp.bounding_rect()?;
+            Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+        })
+        .collect();
+    let tree = RTree::bulk_load(entries);
+    let start = Instant::now();
+    let mut found = 0usize;
+    for &(x, y) in pts {
+        let p = Point::new(x, y);
+        if tree.locate_in_envelope_intersecting(&AABB::from_point([x, y])).any(|e| grids[e.data].1.intersects(&p)) {
+            found += 1;
+        }
+    }
+    (pts.len() as f64 / start.elapsed().as_secs_f64(), found)
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
+    let n_grids = 10_000;
+    let n_points = if quick { 200_000 } else { 2_000_000 };
+    let dir = tempfile::tempdir().context("creating a temporary data directory")?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let grids = lattice(n_grids);
+    insert_grids(&app, &grids).await?;
+
+    let t = Instant::now();
+    let indexed = app.rebuild_locator().await?;
+    let rebuild_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let _ = wangge_domain::locator::GridLocator::new(grids.clone());
+    let raw_build_ms = t.elapsed().as_secs_f64() * 1000.0;
+
+    let pts = points(n_points, n_grids, 7);
+    let (raw_rate, raw_found) = raw_lookups(&grids, &pts);
+    let actor = system_actor("bench");
+    let start = Instant::now();
+    let mut found = 0usize;
+    for &(lon, lat) in &pts {
+        if app.locate(&actor, lat, lon, Some("wgs84")).is_ok() {
+            found += 1;
+        }
+    }
+    let rate = pts.len() as f64 / start.elapsed().as_secs_f64();
+    anyhow::ensure!(found == raw_found, "product found {found} grids, raw baseline {raw_found}: results differ");
+    let params = json!({ "grids": indexed, "points": n_points, "vertices_per_grid": 13, "backend": "sqlite", "rss_mib": rss_mib() });
+    Ok(vec![
+        Scenario {
+            name: "grid_lookup".into(),
+            value: rate,
+            unit: "lookups/s".into(),
+            baseline: raw_rate,
+            ratio: rate / raw_rate,
+            params: params.clone(),
+        },
+        Scenario {
+            name: "grid_index_rebuild".into(),
+            value: rebuild_ms,
+            unit: "ms".into(),
+            baseline: raw_build_ms,
+            ratio: raw_build_ms / rebuild_ms,
+            params,
+        },
+    ])
+}
+
+pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
+    let mut all = Vec::new();
+    all.extend(grid_lookup(quick).await?);
+    println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
+    for s in &all {
+        println!("{:<22} {:>16.1} {:<10} {:>16.1} {:>7.3}", s.name, s.value, s.unit, s.baseline, s.ratio);
+    }
+    if let Some(path) = json_out {
+        let doc = json!({ "scenarios": all, "quick": quick });
+        std::fs::write(path, serde_json::to_vec_pretty(&doc)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,295 @@
+//! Command-line parsing and the commands themselves; each command is a thin call into `wangge_app`.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wangge_app::{App, Config, system_actor};
+use wangge_demo::Scale;
+
+#[derive(Parser, Debug)]
+#[command(name = "wangge", version, about = "社区网格化服务管理平台 / community grid-governance platform")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Data directory: SQLite database, uploaded files, encryption keys.
+    #[arg(long, global = true, default_value = "./data")]
+    pub data: PathBuf,
+    /// sqlite://… or postgres://…; overrides --data for the database.
+    #[arg(long, global = true, env = "WANGGE_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database if needed and serve the web UI and APIs.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Load the demo data set first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Demo size used with --demo.
+        #[arg(long, default_value = "street", value_parser = ["small", "street"])]
+        scale: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Load the deterministic demo data set into an empty database.
+    Demo {
+        #[arg(long, default_value = "small", value_parser = ["small", "street"])]
+        scale: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API keys of client applications (Open311).
+    #[command(subcommand)]
+    Apikey(ApikeyCmd),
+    /// Import regions (CSV/XLSX) or grids (GeoJSON).
+    Import {
+        #[arg(value_parser = ["regions", "grids", "houses", "residents"])]
+        kind: String,
+        file: PathBuf,
+    },
+    /// Consistent online backup of the database, keys and files into FILE (.tar.gz).
+    Backup { file: PathBuf },
+    /// Restore a backup into an empty data directory / database.
+    Restore { file: PathBuf },
+    /// Run the performance scenarios.
+    Bench {
+        /// Sizes that finish in under a minute (for CI).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Create a user; the password is read from stdin.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        /// Region code (empty for admin means everything).
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        role: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApikeyCmd {
+    /// Print a new API key, alone on the last line of stdout.
+    Create { name: String },
+}
+
+pub fn config(g: &Global) -> Config {
+    let mut c = Config::new(g.data.clone());
+    c.tile_url = std::env::var("WANGGE_TILE_URL").ok().filter(|s| !s.is_empty());
+    c.tile_attribution = std::env::var("WANGGE_TILE_ATTRIBUTION").ok().filter(|s| !s.is_empty());
+    if let Some(d) = std::env::var("WANGGE_GRID_DIGITS").ok().and_then(|s| s.parse().ok()) {
+        c.code_rules.grid_digits = d;
+    }
+    c
+}
+
+pub fn database_url(g: &Global) -> String {
+    g.database_url.clone().unwrap_or_else(|| wangge_store::Store::sqlite_url(&g.data))
+}
+
+pub async fn open(g: &Global) -> Result<Arc<App>> {
+    std::fs::create_dir_all(&g.data).with_context(|| format!("creating data directory {}", g.data.display()))?;
+    let app = App::open(config(g), &database_url(g)).await?;
+    app.ensure_reference_data().await?;
+    Ok(app)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let json = std::env::var("WANGGE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { b.json().try_init() } else { b.try_init() };
+}
+
+fn scale(s: &str) -> Scale {
+    if s == "street" { Scale::Street } else { Scale::Small }
+}
+
+/// Runs a command; the returned number is the process exit code (DESIGN.md §3).
+pub async fn run(cli: Cli) -> Result<u8> {
+    init_tracing();
+    let g = &cli.global;
+    match cli.command {
+        Command::Serve { addr, demo, scale: s, seed } => serve(g, &addr, demo.then(|| (scale(&s), seed))).await,
+        Command::Demo { scale: s, seed } => {
+            let app = open(g).await?;
+            load_demo(&app, scale(&s), seed).await?;
+            Ok(0)
+        }
+        Command::User(UserCmd::Add { name, role, region, department, display_name }) => {
+            let app = open(g).await?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let u = app
+                .create_user(
+                    &system_actor("user-add"),
+                    wangge_app::users::NewUser {
+                        username: name,
+                        display_name: display_name.unwrap_or_default(),
+                        password,
+                        roles: vec![wangge_app::users::GrantInput { role, region_code: region, department_code: department }],
+                    },
+                )
+                .await?;
+            println!("created user {} ({})", u.username, u.id);
+            Ok(0)
+        }
+        Command::User(UserCmd::List { role }) => {
+            let app = open(g).await?;
+            let actor = system_actor("user-list");
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = app.list_users(&actor, role.as_deref(), Some(500), cursor.as_deref()).await?;
+                for u in &page.items {
+                    let roles: Vec<String> = u
+                        .roles
+                        .iter()
+                        .map(|g| match &g.department_code {
+                            Some(d) => format!("{}@{}/{}", g.role.as_str(), g.region_code, d),
+                            None => format!("{}@{}", g.role.as_str(), g.region_code),
+                        })
+                        .collect();
+                    println!("{}\t{}\t{}", u.username, u.display_name, roles.join(","));
+                }
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            Ok(0)
+        }
+        Command::Apikey(ApikeyCmd::Create { name }) => {
+            let app = open(g).await?;
+            let key = app.create_api_key(&system_actor("apikey"), &name).await?;
+            println!("API key for {name} (shown once):");
+            println!("{key}");
+            Ok(0)
+        }
+        Command::Import { kind, file } => import(g, &kind, &file).await,
+        Command::Backup { file } => {
+            let app = open(g).await?;
+            let n = crate::backup::backup(&app, &g.data, &file).await?;
+            println!("backup written to {} ({n} rows)", file.display());
+            Ok(0)
+        }
+        Command::Restore { file } => {
+            crate::backup::restore(g, &file).await?;
+            println!("restored {} into {}", file.display(), g.data.display());
+            Ok(0)
+        }
+        Command::Bench { quick, json } => crate::bench::run(quick, json.as_deref()).await,
+    }
+}
+
+async fn load_demo(app: &App, scale: Scale, seed: u64) -> Result<()> {
+    let started = std::time::Instant::now();
+    let pw = std::env::var("WANGGE_DEMO_PASSWORD").ok();
+    let s = app.load_demo(&system_actor("demo"), scale, seed, pw.as_deref()).await?;
+    println!(
+        "demo data loaded in {:.1}s: {} regions ({} grids), {} houses, {} households, {} people",
+        started.elapsed().as_secs_f64(),
+        s.regions,
+        s.grids,
+        s.houses,
+        s.households,
+        s.people
+    );
+    for (u, role, region) in &s.accounts {
+        println!("  demo account {u:<18} {role:<12} {region}");
+    }
+    match &s.generated_password {
+        Some(p) => println!("demo accounts password (shown once, set WANGGE_DEMO_PASSWORD to choose): {p}"),
+        None => println!("demo accounts password: from WANGGE_DEMO_PASSWORD"),
+    }
+    Ok(())
+}
+
+async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8> {
+    let started = std::time::Instant::now();
+    let app = open(g).await?;
+    let admin_pw = std::env::var("WANGGE_ADMIN_PASSWORD").ok();
+    if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {
+        println!("created user admin with password (shown once, set WANGGE_ADMIN_PASSWORD to choose): {p}");
+    }
+    if let Some((scale, seed)) = demo {
+        if app.store.region_tree_is_empty().await? {
+            load_demo(&app, scale, seed).await?;
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("wangge listening on http://{local} (ready in {:.2}s)", started.elapsed().as_secs_f64());
+    let router = wangge_web::router(app.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    app.store.close().await;
+    Ok(0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn import(g: &Global, kind: &str, file: &Path) -> Result<u8> {
+    let app = open(g).await?;
+    let actor = system_actor("import");
+    let report = match kind {
+        "regions" => app.import_regions(&actor, file).await?,
+        "grids" => app.import_grids(&actor, file).await?,
+        other => bail!("importing {other} arrives with the population register (issue #4); supported now: regions, grids"),
+    };
+    let errors = wangge_app::import::write_errors(file, &report)?;
+    if let Some(p) = &errors {
+        for r in &report.rejected {
+            eprintln!("row {}: {}", r.row, r.reason);
+        }
+        eprintln!("rejected rows written to {}", p.display());
+    }
+    println!("imported {}, rejected {}", report.imported, report.rejected.len());
+    Ok(if report.rejected.is_empty() { 0 } else { 3 })
+}

@@ -1,0 +1,81 @@
+//! The JSON API under /api/v1 and its OpenAPI 3.1 description, generated from these handlers.
+
+pub mod audit;
+pub mod locate;
+pub mod meta;
+pub mod regions;
+pub mod session;
+pub mod users;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "wangge API", description = "社区网格化服务管理平台 JSON API. Authenticate with `POST /api/v1/session`, then send `Authorization: Bearer TOKEN`. Errors: `{\"error\": {\"code\", \"message\", \"details\"}}`. Lists: `?limit=&cursor=` → `{items, next_cursor, total}`."),
+    paths(
+        session::create, session::delete, session::me,
+        regions::list, regions::get_one, regions::grids, regions::create,
+        locate::locate,
+        users::list, users::create, users::get_one, users::add_role,
+        audit::list,
+        meta::departments,
+    ),
+    components(schemas(
+        wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
+        wangge_app::regions::NewRegion, wangge_app::users::UserView, wangge_app::users::NewUser,
+        wangge_app::users::GrantInput, wangge_app::audit::AuditView, session::Credentials, session::SessionOut,
+        locate::Located, meta::Department, ErrorBody, ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+/// The error envelope every failing API call returns.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: invalid_input, unauthorized, forbidden, not_found, conflict, rule_violated, too_many_requests, internal.
+    code: String,
+    message: String,
+    /// For invalid input: `{"field": "…"}`.
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(meta::openapi))
+        .route("/api/v1/session", post(session::create).delete(session::delete).get(session::me))
+        .route("/api/v1/regions", get(regions::list).post(regions::create))
+        .route("/api/v1/regions/{code}", get(regions::get_one))
+        .route("/api/v1/regions/{code}/grids.geojson", get(regions::grids))
+        .route("/api/v1/locate", get(locate::locate))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{username}", get(users::get_one))
+        .route("/api/v1/users/{username}/roles", post(users::add_role))
+        .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/departments", get(meta::departments))
+        .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
+}

@@ -1,0 +1,194 @@
+//! zh-CN by default, English by `?lang=en`, a remembered cookie, or Accept-Language.
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::convert::Infallible;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// Translates a UI key; unknown keys show themselves so a missing entry is visible, not blank.
+    pub fn t(self, key: &str) -> &'static str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => match self {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => "??",
+        }
+    }
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    query?.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::from_code)
+}
+
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+}
+
+pub fn detect(parts: &Parts) -> Lang {
+    if let Some(l) = query_lang(parts.uri.query()) {
+        return l;
+    }
+    if let Some(l) = cookie(&parts.headers, "lang").and_then(|c| Lang::from_code(&c)) {
+        return l;
+    }
+    // The first language in Accept-Language decides; Chinese unless it is English.
+    parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| Lang::from_code(first.split(';').next().unwrap_or("")))
+        .unwrap_or(Lang::Zh)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(detect(parts))
+    }
+}
+
+/// `?lang=` on any page is remembered in a cookie, so the choice survives navigation.
+pub async fn remember_lang(req: Request, next: Next) -> Response {
+    let chosen = query_lang(req.uri().query());
+    let mut res = next.run(req).await;
+    if let Some(l) = chosen {
+        let v = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", if l == Lang::En { "en" } else { "zh" });
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Digits grouped by thousands, as both Chinese and English readers expect in tables: 12,345.
+pub fn group_digits(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Every UI string: (key, zh-CN, English).
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("app_name", "社区网格化服务管理平台", "Community Grid Governance"),
+    ("sign_in", "登录", "Sign in"),
+    ("sign_out", "退出", "Sign out"),
+    ("username", "用户名", "Username"),
+    ("password", "密码", "Password"),
+    ("display_name", "姓名", "Display name"),
+    ("bad_credentials", "用户名或密码错误", "Wrong username or password"),
+    ("too_many", "尝试次数过多，请15分钟后再试", "Too many attempts, try again in 15 minutes"),
+    ("session_expired", "页面已过期，请重试", "The page expired, please try again"),
+    ("map", "地图", "Map"),
+    ("regions", "区域", "Regions"),
+    ("region_tree", "区域树", "Region tree"),
+    ("users", "用户", "Users"),
+    ("households", "户数", "Households"),
+    ("residents", "人口", "Residents"),
+    ("grids", "网格数", "Grids"),
+    ("children_district", "下辖区域", "Subregions"),
+    ("no_children", "没有下级区域", "No subregions"),
+    ("no_grids", "该区域尚未绘制网格边界", "No grid boundaries drawn in this region yet"),
+    ("level_district", "区/县", "District"),
+    ("level_street", "镇/街道", "Street"),
+    ("level_community", "社区/村", "Community"),
+    ("level_grid", "网格", "Grid"),
+    ("code", "编码", "Code"),
+    ("name", "名称", "Name"),
+    ("role", "角色", "Role"),
+    ("region_code", "区域编码", "Region code"),
+    ("department_code", "部门编码", "Department code"),
+    ("roles", "角色与范围", "Roles and scope"),
+    ("create_user", "新建用户", "Create user"),
+    ("create", "创建", "Create"),
+    ("created", "已创建", "Created"),
+    ("not_found", "页面不存在或无权查看", "Not found, or not yours to see"),
+    ("back_home", "返回首页", "Back to home"),
+    ("forbidden", "无权执行此操作", "Not allowed for your role"),
+    ("no_region", "您的账号尚未分配区域", "Your account has no region yet"),
+    ("language", "语言", "Language"),
+    ("map_hint", "点击网格或下级区域逐级查看", "Click a grid or a subregion to drill down"),
+    ("optional", "可选", "optional"),
+    ("department_hint", "仅职能部门角色需要", "Only for the department role"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_in_templates_is_translated() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert!(TEXTS.iter().any(|(k, _, _)| *k == key), "untranslated key {key}");
+            }
+        }
+        for (k, zh, en) in TEXTS {
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(60123), "60,123");
+        assert_eq!(group_digits(-1234567), "-1,234,567");
+    }
+
+    #[test]
+    fn accept_language_picks_english_only_when_first() {
+        let mk = |al: &str| {
+            let req = axum::http::Request::builder().header("accept-language", al).body(()).unwrap();
+            detect(&req.into_parts().0)
+        };
+        assert_eq!(mk("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(mk("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(mk("fr"), Lang::Zh);
+    }
+}

@@ -1,0 +1,421 @@
+//! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
+
+use crate::AppState;
+use crate::extract::{SESSION_COOKIE, client_addr, constant_time_eq};
+use crate::i18n::{Lang, cookie, group_digits};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use wangge_app::users::{GrantInput, NewUser, UserView};
+use wangge_app::{AppError, ErrorKind};
+use wangge_domain::region::RegionLevel;
+use wangge_domain::role::Role;
+use wangge_domain::scope::Actor;
+
+const LOGIN_CSRF_COOKIE: &str = "wangge_login_csrf";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/", get(home))
+        .route("/regions", get(tree))
+        .route("/regions/{code}", get(region_page))
+        .route("/admin/users", get(users_page).post(users_submit))
+}
+
+/// The signed-in user as the page header shows them.
+pub struct UserBar {
+    pub display_name: String,
+    pub is_admin: bool,
+    pub csrf: String,
+}
+
+/// A signed-in page visitor; anyone else is sent to the login page.
+pub struct PageActor {
+    pub actor: Actor,
+    pub csrf: String,
+    token: String,
+}
+
+impl PageActor {
+    fn bar(&self) -> Option<UserBar> {
+        Some(UserBar { display_name: self.actor.display_name.clone(), is_admin: self.actor.is_admin(), csrf: self.csrf.clone() })
+    }
+}
+
+impl FromRequestParts<AppState> for PageActor {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+            return Err(to_login());
+        };
+        match app.actor_for_token(&token).await {
+            Ok((actor, csrf)) => Ok(PageActor { actor, csrf, token }),
+            Err(e) if e.kind == ErrorKind::Unauthorized => Err(to_login()),
+            Err(e) => Err(message(detect_lang(parts), e.kind.status(), "Error", &e.message)),
+        }
+    }
+}
+
+fn detect_lang(parts: &Parts) -> Lang {
+    crate::i18n::detect(parts)
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Only same-site paths are followed after login, never another host.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+}
+
+fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    lang: Lang,
+    user: Option<UserBar>,
+    title: &'a str,
+    text: &'a str,
+}
+
+fn message(lang: Lang, status: u16, title: &str, text: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    render(status, &MessagePage { lang, user: None, title, text })
+}
+
+fn error_page(lang: Lang, user: Option<UserBar>, e: &AppError) -> Response {
+    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let title = match e.kind {
+        ErrorKind::NotFound => lang.t("not_found"),
+        ErrorKind::Forbidden => lang.t("forbidden"),
+        _ => "Error",
+    };
+    render(status, &MessagePage { lang, user, title, text: &e.message })
+}
+
+/// Unknown paths: JSON for the API, a page for people.
+pub async fn not_found_fallback(lang: Lang, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError(AppError::not_found("API route")).into_response();
+    }
+    message(lang, 404, lang.t("not_found"), uri.path())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+fn login_response(status: StatusCode, lang: Lang, next: &str, username: &str, error: Option<String>) -> Response {
+    let csrf = wangge_app::auth::random_token();
+    let mut res = render(
+        status,
+        &LoginPage { lang, user: None, csrf: csrf.clone(), next: safe_next(next).to_string(), username: username.to_string(), error },
+    );
+    let c = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn login_page(lang: Lang, Query(q): Query<HashMap<String, String>>) -> Response {
+    login_response(StatusCode::OK, lang, q.get("next").map(String::as_str).unwrap_or("/"), "", None)
+}
+
+async fn login_submit(State(app): State<AppState>, lang: Lang, parts_headers: HeaderMap, req_parts: ClientAddr, Form(f): Form<HashMap<String, String>>) -> Response {
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let expected = cookie(&parts_headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(get("csrf"), &expected) {
+        return login_response(StatusCode::FORBIDDEN, lang, get("next"), get("username"), Some(lang.t("session_expired").into()));
+    }
+    match app.login(get("username"), get("password"), &req_parts.0).await {
+        Ok(s) => {
+            let mut res = Redirect::to(safe_next(get("next"))).into_response();
+            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", s.token, app.config.session_hours * 3600);
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => {
+            let (status, msg) = match e.kind {
+                ErrorKind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, lang.t("too_many").to_string()),
+                ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, lang.t("bad_credentials").to_string()),
+                _ => (StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST), e.message.clone()),
+            };
+            login_response(status, lang, get("next"), get("username"), Some(msg))
+        }
+    }
+}
+
+pub struct ClientAddr(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(parts)))
+    }
+}
+
+async fn logout(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+    if !constant_time_eq(f.get("csrf").map(String::as_str).unwrap_or(""), &pa.csrf) {
+        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
+    }
+    if let Err(e) = app.logout(&pa.token).await {
+        return error_page(lang, None, &e);
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, HeaderValue::from_static("wangge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    res
+}
+
+pub struct ChildView {
+    pub code: String,
+    pub name: String,
+    pub households: String,
+    pub residents: String,
+    pub grids: String,
+}
+
+#[derive(Template)]
+#[template(path = "region.html")]
+struct RegionPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    r: wangge_app::regions::RegionDetail,
+    level_label: &'static str,
+    households: String,
+    residents: String,
+    grids: String,
+    children: Vec<ChildView>,
+    tile_url: String,
+    tile_attribution: String,
+}
+
+fn level_key(l: RegionLevel) -> &'static str {
+    match l {
+        RegionLevel::District => "level_district",
+        RegionLevel::Street => "level_street",
+        RegionLevel::Community => "level_community",
+        RegionLevel::Grid => "level_grid",
+    }
+}
+
+async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> Response {
+    match app.region_detail(&pa.actor, code).await {
+        Ok(r) => {
+            let children = r
+                .children
+                .iter()
+                .map(|c| ChildView {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    households: group_digits(c.households),
+                    residents: group_digits(c.residents),
+                    grids: group_digits(c.grids),
+                })
+                .collect();
+            let page = RegionPage {
+                lang,
+                user: pa.bar(),
+                level_label: lang.t(level_key(r.level)),
+                households: group_digits(r.households),
+                residents: group_digits(r.residents),
+                grids: group_digits(r.grids),
+                children,
+                tile_url: app.config.tile_url.clone().unwrap_or_default(),
+                tile_attribution: app.config.tile_attribution.clone().unwrap_or_default(),
+                r,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+async fn home(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
+    match app.home_region(&pa.actor).await {
+        Ok(Some(code)) => show_region(&app, lang, &pa, &code).await,
+        Ok(None) => render(StatusCode::OK, &MessagePage { lang, user: pa.bar(), title: lang.t("app_name"), text: lang.t("no_region") }),
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+async fn region_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(code): Path<String>) -> Response {
+    show_region(&app, lang, &pa, &code).await
+}
+
+#[derive(Template)]
+#[template(path = "tree.html")]
+struct TreePage {
+    lang: Lang,
+    user: Option<UserBar>,
+    tree_html: String,
+}
+
+/// Nested lists built from codes ordered parents-first; names are escaped here since the template prints raw HTML.
+fn tree_html(items: &[wangge_app::regions::RegionSummary]) -> String {
+    let mut out = String::from("<ul>");
+    let mut stack: Vec<&str> = Vec::new();
+    for r in items {
+        while let Some(top) = stack.last() {
+            if r.code.starts_with(*top) && r.code.len() > top.len() {
+                break;
+            }
+            stack.pop();
+            out.push_str("</ul></li>");
+        }
+        out.push_str(&format!(
+            "<li><a href=\"/regions/{}\">{}</a> <small>{}</small><ul>",
+            escape(&r.code),
+            escape(&r.name),
+            escape(&r.code)
+        ));
+        stack.push(&r.code);
+    }
+    for _ in stack {
+        out.push_str("</ul></li>");
+    }
+    out.push_str("</ul>");
+    out.replace("<ul></ul>", "")
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+async fn tree(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
+    match app.region_tree(&pa.actor).await {
+        Ok(items) => render(StatusCode::OK, &TreePage { lang, user: pa.bar(), tree_html: tree_html(&items) }),
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+#[derive(Default)]
+pub struct UserForm {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub region_code: String,
+    pub department_code: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    users: Vec<UserView>,
+    roles: Vec<(&'static str, &'static str)>,
+    form: UserForm,
+    error: Option<String>,
+    created: Option<String>,
+}
+
+async fn users_view(app: &AppState, lang: Lang, pa: &PageActor, status: StatusCode, form: UserForm, error: Option<String>, created: Option<String>) -> Response {
+    let users = match app.list_users(&pa.actor, None, Some(500), None).await {
+        Ok(p) => p.items,
+        Err(e) => return error_page(lang, pa.bar(), &e),
+    };
+    let roles = Role::ALL.iter().map(|r| (r.as_str(), if lang == Lang::Zh { r.label_zh() } else { r.label_en() })).collect();
+    render(status, &UsersPage { lang, user: pa.bar(), csrf: pa.csrf.clone(), users, roles, form, error, created })
+}
+
+async fn users_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Query(q): Query<HashMap<String, String>>) -> Response {
+    let form = UserForm { role: "grid_worker".into(), ..Default::default() };
+    users_view(&app, lang, &pa, StatusCode::OK, form, None, q.get("created").cloned()).await
+}
+
+async fn users_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    if !constant_time_eq(&get("csrf"), &pa.csrf) {
+        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
+    }
+    let form = UserForm {
+        username: get("username"),
+        display_name: get("display_name"),
+        role: get("role"),
+        region_code: get("region_code"),
+        department_code: get("department_code"),
+    };
+    let input = NewUser {
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        password: get("password"),
+        roles: vec![GrantInput {
+            role: form.role.clone(),
+            region_code: form.region_code.clone(),
+            department_code: Some(form.department_code.clone()),
+        }],
+    };
+    match app.create_user(&pa.actor, input).await {
+        Ok(u) => Redirect::to(&format!("/admin/users?created={}", urlencode(&u.username))).into_response(),
+        Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => error_page(lang, pa.bar(), &e),
+        Err(e) => {
+            // The form names fields as roles[0].x; users see the form's own field names.
+            let msg = e.message.replace("roles[0].", "");
+            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            users_view(&app, lang, &pa, status, form, Some(msg), None).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wangge_app::regions::RegionSummary;
+
+    fn r(code: &str, name: &str) -> RegionSummary {
+        RegionSummary { code: code.into(), name: name.into(), level: RegionLevel::District, parent_code: None }
+    }
+
+    #[test]
+    fn tree_nests_by_code_and_escapes_names() {
+        let html = tree_html(&[r("330199", "示范区"), r("330199001", "<b>街道</b>"), r("330199001001", "社区"), r("330199002", "二街道")]);
+        assert_eq!(html.matches("<li>").count(), 4);
+        assert!(html.contains("&lt;b&gt;"));
+        assert_eq!(html.matches("<ul>").count(), html.matches("</ul>").count());
+        // 二街道 is a sibling of the first street, not a child of its community.
+        let i_comm = html.find("社区").unwrap();
+        let i_second = html.find("二街道").unwrap();
+        assert!(html[i_comm..i_second].contains("</ul></li>"));
+    }
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next("/regions/1"), "/regions/1");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil"), "/");
+    }
+}

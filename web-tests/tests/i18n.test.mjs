@@ -1,0 +1,59 @@
+// Chinese by default; English by the language links (remembered) or by Accept-Language.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServerAndBrowser, withPage, loginAsAdmin, screenshot, waitForMap, DISTRICT_NAME } from './helpers.mjs';
+
+const navTexts = (page) => page.locator('header.topbar nav a').evaluateAll((as) => as.map((a) => a.textContent.trim()));
+
+describe('language', () => {
+  const env = useServerAndBrowser();
+
+  it('switches to English and back with #lang-en / #lang-zh', async () => {
+    await withPage(env, async ({ page }) => {
+      await loginAsAdmin(page);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      assert.deepEqual(await navTexts(page), ['地图', '区域树', '用户']);
+      await waitForMap(page);
+
+      await Promise.all([page.waitForURL(/[?&]lang=en/), page.locator('#lang-en').click()]);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      assert.deepEqual(await navTexts(page), ['Map', 'Region tree', 'Users']);
+      assert.equal((await page.locator('#region-panel h2').textContent()).trim(), 'Subregions');
+      assert.equal((await page.locator('#stat-households').locator('xpath=../dt').textContent()).trim(), 'Households');
+      assert.equal((await page.locator('#logout-form button').textContent()).trim(), 'Sign out');
+      // Region names are data, not UI text: they stay Chinese.
+      assert.equal((await page.locator('#region-panel h1').textContent()).trim(), DISTRICT_NAME);
+      await waitForMap(page);
+      await screenshot(page, 'english');
+
+      // The choice is remembered while navigating.
+      await Promise.all([page.waitForURL('**/regions'), page.locator('header nav a[href="/regions"]').click()]);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      assert.equal((await page.locator('section h1').textContent()).trim(), 'Region tree');
+
+      await Promise.all([page.waitForURL(/[?&]lang=zh/), page.locator('#lang-zh').click()]);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      assert.deepEqual(await navTexts(page), ['地图', '区域树', '用户']);
+      assert.equal((await page.locator('section h1').textContent()).trim(), '区域树');
+      await page.goto('/');
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      await waitForMap(page);
+    });
+  });
+
+  it('an English browser (Accept-Language en-US) gets English pages', async () => {
+    await withPage(env, { locale: 'en-US' }, async ({ page }) => {
+      await page.goto('/login');
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      assert.equal((await page.locator('h1').textContent()).trim(), 'Community Grid Governance');
+      assert.equal((await page.locator('#login-form button[type="submit"]').textContent()).trim(), 'Sign in');
+      assert.match(await page.locator('#login-form').textContent(), /Username[\s\S]*Password/);
+      await screenshot(page, 'login-english');
+      // …and #lang-zh still switches such a browser to Chinese.
+      await Promise.all([page.waitForURL(/[?&]lang=zh/), page.locator('#lang-zh').click()]);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      assert.equal((await page.locator('h1').textContent()).trim(), '社区网格化服务管理平台');
+    });
+  });
+});

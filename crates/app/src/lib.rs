@@ -5,10 +5,12 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod locate;
 pub mod paging;
 pub mod regions;
+pub mod settings;
 pub mod users;
 
 use std::path::PathBuf;

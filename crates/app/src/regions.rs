@@ -179,6 +179,36 @@ impl App {
         Ok(json!({ "type": "FeatureCollection", "features": features }))
     }
 
+    /// The direct children of a region with their boundaries and counts, as a FeatureCollection: the map's
+    /// drill-down layer (click a street, then a community, then a grid).
+    pub async fn children_geojson(&self, actor: &Actor, code: &str) -> Result<Value> {
+        self.authorize(actor, Permission::ReadRegions, code)?;
+        if self.store.region(code).await?.is_none() {
+            return Err(AppError::not_found(code));
+        }
+        let children = self.store.region_children(code).await?;
+        let counts: std::collections::HashMap<String, Counts> = match children.first() {
+            Some(c) => self.store.child_counts(code, c.region.code.len()).await?.into_iter().collect(),
+            None => Default::default(),
+        };
+        let features: Vec<Value> = children
+            .iter()
+            .filter_map(|c| {
+                let geom: Value = serde_json::from_str(c.boundary.as_deref()?).ok()?;
+                let k = counts.get(&c.region.code).copied().unwrap_or_default();
+                Some(json!({
+                    "type": "Feature",
+                    "geometry": geom,
+                    "properties": {
+                        "code": c.region.code, "name": c.region.name, "level": c.region.level.as_str(),
+                        "households": k.households, "residents": k.residents, "grids": k.grids,
+                    },
+                }))
+            })
+            .collect();
+        Ok(json!({ "type": "FeatureCollection", "features": features }))
+    }
+
     /// Every region the caller may see, parents before children (for the tree page).
     pub async fn region_tree(&self, actor: &Actor) -> Result<Vec<RegionSummary>> {
         self.authorize_anywhere(actor, Permission::ReadRegions)?;

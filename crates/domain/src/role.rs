@@ -99,6 +99,8 @@ pub enum Permission {
     ReadAudit,
     /// Issue API keys for client applications.
     ManageApiKeys,
+    /// Change system settings such as the map tile source.
+    ManageSettings,
 }
 
 impl Permission {
@@ -110,6 +112,7 @@ impl Permission {
             Permission::ManageUsers => role == Admin,
             Permission::ReadAudit => matches!(role, Admin | District),
             Permission::ManageApiKeys => role == Admin,
+            Permission::ManageSettings => role == Admin,
         }
     }
 }

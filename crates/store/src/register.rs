@@ -47,6 +47,9 @@ pub async fn insert_batch(
 ) -> Result<()> {
     // Stay well under SQLite's and PostgreSQL's bind-parameter limits.
     let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
+    // SQLite resolves `$n` names through a list scanned per parameter (quadratic in a big VALUES list);
+    // plain `?` is positional and linear. PostgreSQL only understands `$n`.
+    let positional = tx.backend_name() == "SQLite";
     for chunk in rows.chunks(per) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
         let mut n = 0;
@@ -60,8 +63,12 @@ pub async fn insert_batch(
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }

@@ -61,6 +61,18 @@ pub enum Command {
         kind: String,
         file: PathBuf,
     },
+    /// Export what the operator's scope holds: regions (.csv/.xlsx) or grids (.geojson/.csv/.xlsx).
+    Export {
+        #[arg(value_parser = ["regions", "grids", "houses", "residents", "events"])]
+        kind: String,
+        file: PathBuf,
+    },
+    /// Write the empty import template (.xlsx) with Chinese headers and a notes sheet.
+    Template {
+        #[arg(value_parser = ["regions", "grids", "houses", "residents"])]
+        kind: String,
+        file: PathBuf,
+    },
     /// Consistent online backup of the database, keys and files into FILE (.tar.gz).
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory / database.
@@ -199,6 +211,26 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Import { kind, file } => import(g, &kind, &file).await,
+        Command::Export { kind, file } => {
+            let app = open(g).await?;
+            let actor = system_actor("export");
+            let n = match kind.as_str() {
+                "regions" => app.export_regions(&actor, &file).await?,
+                "grids" => app.export_grids(&actor, &file).await?,
+                other => bail!("exporting {other} arrives with its feature (register: houses/residents, events); supported now: regions, grids"),
+            };
+            println!("exported {n} rows to {}", file.display());
+            Ok(0)
+        }
+        Command::Template { kind, file } => {
+            match kind.as_str() {
+                // Grid boundaries travel as GeoJSON or in the regions file's 边界 column.
+                "regions" | "grids" => wangge_app::export::write_region_template(&file)?,
+                other => bail!("the {other} template arrives with the population register; supported now: regions, grids"),
+            }
+            println!("template written to {}", file.display());
+            Ok(0)
+        }
         Command::Backup { file } => {
             let app = open(g).await?;
             let n = crate::backup::backup(&app, &g.data, &file).await?;

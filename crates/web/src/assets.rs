@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/assets/{*path}", axum::routing::get(serve))
+    Router::new()
+        .route("/assets/{*path}", axum::routing::get(serve))
+        // Browsers ask for /favicon.ico on their own, whatever the page links.
+        .route("/favicon.ico", axum::routing::get(|| serve(Path("favicon.svg".to_string()))))
 }
 
 async fn serve(Path(path): Path<String>) -> Response {

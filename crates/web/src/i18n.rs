@@ -152,6 +152,13 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("map_hint", "点击网格或下级区域逐级查看", "Click a grid or a subregion to drill down"),
     ("optional", "可选", "optional"),
     ("department_hint", "仅职能部门角色需要", "Only for the department role"),
+    ("settings", "系统设置", "Settings"),
+    ("map_tiles", "地图底图", "Map tiles"),
+    ("tile_url", "瓦片地址模板", "Tile URL template"),
+    ("tile_url_hint", "含 {z}/{x}/{y}，例如天地图（需密钥）或内网瓦片服务；留空则仅绘制网格", "With {z}/{x}/{y}, e.g. Tianditu (with key) or an intranet tile server; empty draws grids only"),
+    ("tile_attribution", "底图版权说明", "Tile attribution"),
+    ("save", "保存", "Save"),
+    ("saved", "已保存", "Saved"),
 ];
 
 #[cfg(test)]

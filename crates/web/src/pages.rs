@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/regions", get(tree))
         .route("/regions/{code}", get(region_page))
         .route("/admin/users", get(users_page).post(users_submit))
+        .route("/admin/settings", get(settings_page).post(settings_submit))
 }
 
 /// The signed-in user as the page header shows them.
@@ -219,6 +220,7 @@ struct RegionPage {
     children: Vec<ChildView>,
     tile_url: String,
     tile_attribution: String,
+    grids_of: String,
 }
 
 fn level_key(l: RegionLevel) -> &'static str {
@@ -244,7 +246,17 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
                     grids: group_digits(c.grids),
                 })
                 .collect();
+            let tiles = match app.map_settings().await {
+                Ok(t) => t,
+                Err(e) => return error_page(lang, pa.bar(), &e),
+            };
+            // A grid is drawn among its neighbours when the caller may see them.
+            let grids_of = match (&r.parent_code, r.level) {
+                (Some(p), RegionLevel::Grid) if pa.actor.may(wangge_domain::role::Permission::ReadRegions, p) => p.clone(),
+                _ => r.code.clone(),
+            };
             let page = RegionPage {
+                grids_of,
                 lang,
                 user: pa.bar(),
                 level_label: lang.t(level_key(r.level)),
@@ -252,8 +264,8 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
                 residents: group_digits(r.residents),
                 grids: group_digits(r.grids),
                 children,
-                tile_url: app.config.tile_url.clone().unwrap_or_default(),
-                tile_attribution: app.config.tile_attribution.clone().unwrap_or_default(),
+                tile_url: tiles.tile_url,
+                tile_attribution: tiles.tile_attribution,
                 r,
             };
             render(StatusCode::OK, &page)
@@ -387,6 +399,63 @@ async fn users_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Fo
             let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             users_view(&app, lang, &pa, status, form, Some(msg), None).await
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    tile_url: String,
+    tile_attribution: String,
+    error: Option<String>,
+    saved: bool,
+}
+
+async fn settings_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(e) = app.authorize_anywhere(&pa.actor, wangge_domain::role::Permission::ManageSettings) {
+        return error_page(lang, pa.bar(), &e);
+    }
+    match app.map_settings().await {
+        Ok(m) => render(
+            StatusCode::OK,
+            &SettingsPage {
+                lang,
+                user: pa.bar(),
+                csrf: pa.csrf.clone(),
+                tile_url: m.tile_url,
+                tile_attribution: m.tile_attribution,
+                error: None,
+                saved: q.contains_key("saved"),
+            },
+        ),
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+async fn settings_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    if !constant_time_eq(&get("csrf"), &pa.csrf) {
+        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
+    }
+    match app.set_map_settings(&pa.actor, &get("tile_url"), &get("tile_attribution")).await {
+        Ok(_) => Redirect::to("/admin/settings?saved=1").into_response(),
+        Err(e) if e.kind == ErrorKind::InvalidInput => {
+            let status = StatusCode::BAD_REQUEST;
+            let page = SettingsPage {
+                lang,
+                user: pa.bar(),
+                csrf: pa.csrf.clone(),
+                tile_url: get("tile_url"),
+                tile_attribution: get("tile_attribution"),
+                error: Some(e.message),
+                saved: false,
+            };
+            render(status, &page)
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Security headers on every response. No inline script or style anywhere, so the CSP needs no 'unsafe-inline'.
+//! Images may come from any http(s) origin because map tiles are a setting (intranet tile servers are often plain http).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -6,7 +7,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
 connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub async fn headers(req: Request, next: Next) -> Response {

@@ -1,52 +1,81 @@
-// wangge map: draws the grids of the current region with Leaflet. Without a tile URL the map still
-// shows every grid on a plain background (government networks are often offline).
+// wangge map: the current region's children (click to drill down: district → street → community → grid)
+// over its grids. Without a tile URL the map still draws every shape on a plain background, since
+// government networks are often offline. No inline script anywhere: the page passes data in data-* attributes.
 (function () {
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.L) return;
+  var d = el.dataset;
 
-  var map = L.map(el, { zoomSnap: 0.25, attributionControl: !!el.dataset.tiles });
-  if (el.dataset.tiles) {
-    L.tileLayer(el.dataset.tiles, {
-      maxZoom: 19,
-      subdomains: "01234567",
-      attribution: el.dataset.attribution || ""
-    }).addTo(map);
+  var map = L.map(el, { zoomSnap: 0.25, attributionControl: !!d.tiles });
+  if (d.tiles) {
+    L.tileLayer(d.tiles, { maxZoom: 19, subdomains: "01234567", attribution: d.attribution || "" }).addTo(map);
   } else {
     el.classList.add("no-tiles");
   }
   map.setView([30.28, 120.15], 13);
 
-  function style(feature) {
-    return { className: "grid-shape", color: "#c0392b", weight: 1.5, fillColor: "#e67e22", fillOpacity: 0.18 };
+  function getJSON(url) {
+    if (!url) return Promise.resolve({ type: "FeatureCollection", features: [] });
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.json();
+    });
   }
 
-  fetch(el.dataset.geojson, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-    .then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    })
-    .then(function (fc) {
-      if (!fc.features || fc.features.length === 0) {
+  function go(code) {
+    window.location.href = "/regions/" + encodeURIComponent(code);
+  }
+
+  var isGrid = d.level === "grid";
+  Promise.all([getJSON(d.grids), getJSON(isGrid ? "" : d.children)])
+    .then(function (res) {
+      var grids = res[0], children = res[1];
+      if (grids.features.length === 0 && children.features.length === 0) {
         var note = document.createElement("p");
         note.className = "map-empty";
-        note.textContent = el.dataset.empty || "";
+        note.textContent = d.empty || "";
         el.appendChild(note);
+        el.dataset.loaded = "0";
         return;
       }
-      var layer = L.geoJSON(fc, {
-        style: style,
+      var focus = null;
+      // Grids: the fine mesh. On a grid's own page they are its neighbours, and clicking one moves there.
+      var gridLayer = L.geoJSON(grids, {
+        style: function (f) {
+          var mine = f.properties.code === d.code;
+          return {
+            className: "grid-shape" + (mine ? " current" : ""),
+            color: "#c0392b",
+            weight: mine ? 3 : 1,
+            fillColor: mine ? "#e67e22" : "#f5cba7",
+            fillOpacity: mine ? 0.35 : isGrid ? 0.12 : 0.06
+          };
+        },
+        interactive: isGrid || d.level === "community",
         onEachFeature: function (f, l) {
-          l.bindTooltip(f.properties.name + " " + f.properties.code, { sticky: true });
-          l.on("click", function () {
-            window.location.href = "/regions/" + encodeURIComponent(f.properties.code);
-          });
-          l.on("mouseover", function () { l.setStyle({ fillOpacity: 0.4 }); });
-          l.on("mouseout", function () { l.setStyle({ fillOpacity: 0.18 }); });
+          if (f.properties.code === d.code) focus = l;
+          l.bindTooltip(f.properties.name + "（" + f.properties.code + "）", { sticky: true });
+          l.on("click", function () { go(f.properties.code); });
         }
       }).addTo(map);
-      map.fitBounds(layer.getBounds(), { padding: [16, 16] });
-      el.dataset.loaded = String(fc.features.length);
+      // Children (streets or communities): bigger shapes with their names and counts, clicked to drill down.
+      var childLayer = L.geoJSON(children, {
+        style: function () {
+          return { className: "child-shape", color: "#7b241c", weight: 2.5, fillColor: "#e67e22", fillOpacity: 0.1 };
+        },
+        onEachFeature: function (f, l) {
+          var p = f.properties;
+          l.bindTooltip(p.name, { permanent: true, direction: "center", className: "region-label" });
+          l.on("mouseover", function () { l.setStyle({ fillOpacity: 0.3 }); });
+          l.on("mouseout", function () { l.setStyle({ fillOpacity: 0.1 }); });
+          l.on("click", function () { go(p.code); });
+        }
+      }).addTo(map);
+      var bounds = focus ? focus.getBounds().pad(0.5) : (children.features.length ? childLayer.getBounds() : gridLayer.getBounds());
+      map.fitBounds(bounds, { padding: [24, 24] });
+      el.dataset.loaded = String(grids.features.length);
+      el.dataset.children = String(children.features.length);
     })
     .catch(function (e) {
       el.dataset.error = String(e);

@@ -5,6 +5,7 @@ pub mod locate;
 pub mod meta;
 pub mod regions;
 pub mod session;
+pub mod settings;
 pub mod users;
 
 use crate::AppState;
@@ -18,21 +19,23 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "wangge API", description = "社区网格化服务管理平台 JSON API. Authenticate with `POST /api/v1/session`, then send `Authorization: Bearer TOKEN`. Errors: `{\"error\": {\"code\", \"message\", \"details\"}}`. Lists: `?limit=&cursor=` → `{items, next_cursor, total}`."),
     paths(
         session::create, session::delete, session::me,
-        regions::list, regions::get_one, regions::grids, regions::create,
+        regions::list, regions::get_one, regions::grids, regions::children, regions::create,
         locate::locate,
         users::list, users::create, users::get_one, users::add_role,
         audit::list,
         meta::departments,
+        settings::get_map, settings::put_map,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
         wangge_app::regions::NewRegion, wangge_app::users::UserView, wangge_app::users::NewUser,
         wangge_app::users::GrantInput, wangge_app::audit::AuditView, session::Credentials, session::SessionOut,
         locate::Located, meta::Department, ErrorBody, ErrorDetail,
+        wangge_app::settings::MapSettings, settings::MapSettingsInput,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings")),
 )]
 pub struct ApiDoc;
 
@@ -71,11 +74,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/regions", get(regions::list).post(regions::create))
         .route("/api/v1/regions/{code}", get(regions::get_one))
         .route("/api/v1/regions/{code}/grids.geojson", get(regions::grids))
+        .route("/api/v1/regions/{code}/children.geojson", get(regions::children))
         .route("/api/v1/locate", get(locate::locate))
         .route("/api/v1/users", get(users::list).post(users::create))
         .route("/api/v1/users/{username}", get(users::get_one))
         .route("/api/v1/users/{username}/roles", post(users::add_role))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/departments", get(meta::departments))
+        .route("/api/v1/settings/map", get(settings::get_map).put(settings::put_map))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

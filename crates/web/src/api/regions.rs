@@ -47,3 +47,14 @@ pub async fn grids(State(app): State<AppState>, ApiActor(a): ApiActor, Path(code
 pub async fn create(State(app): State<AppState>, ApiActor(a): ApiActor, Json(r): Json<NewRegion>) -> ApiResult<(StatusCode, axum::Json<RegionDetail>)> {
     Ok((StatusCode::CREATED, axum::Json(app.create_region(&a, r).await?)))
 }
+
+/// The direct children of a region with boundaries and counts (`properties.code`, `name`, `level`, `households`,
+/// `residents`, `grids`): the drill-down layer of the map.
+#[utoipa::path(get, path = "/api/v1/regions/{code}/children.geojson", tag = "regions", params(("code" = String, Path, description = "region code")),
+    responses((status = 200, content_type = "application/geo+json", body = Object), (status = 404, body = super::ErrorBody)))]
+pub async fn children(State(app): State<AppState>, ApiActor(a): ApiActor, Path(code): Path<String>) -> ApiResult<Response> {
+    let fc = app.children_geojson(&a, &code).await?;
+    let mut res = axum::Json(fc).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    Ok(res)
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints, the Rust tests on
+# SQLite and PostgreSQL, the benchmark scenarios in quick mode, and the browser tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "services: PostgreSQL on 127.0.0.1:5432"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is required at 127.0.0.1:5432 (set WANGGE_TEST_PG to use another)"; exit 1; }
+# Databases left by an earlier interrupted run.
+psql -h 127.0.0.1 -U postgres -d test -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wangge_t_%'" 2>/dev/null |
+  while read -r db; do psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done
+
+step "tools: cargo-nextest, Chromium, CJK fonts, Playwright"
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+bash scripts/install-test-deps.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (SQLite and PostgreSQL)"
+cargo build --workspace --locked
+cargo nextest run --workspace --locked --no-fail-fast
+
+step "benchmarks (quick)"
+./target/debug/wangge bench --quick --json target/bench.json
+
+step "browser tests (headless Chromium)"
+(cd web-tests && WANGGE_BIN="$root/target/debug/wangge" npm test)

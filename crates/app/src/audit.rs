@@ -64,13 +64,27 @@ impl App {
         let (rows, total) = self.store.audit_list(&filter, paging::int_cursor(q.cursor)?, limit).await?;
         let items = rows
             .into_iter()
-            .map(|r| AuditView { at: format_time(r.at), actor: r.actor, action: r.action, object: r.object, reason: r.reason, id: r.id })
+            .map(|r| AuditView {
+                at: format_time(r.at),
+                actor: r.actor,
+                action: r.action,
+                object: r.object,
+                reason: r.reason,
+                id: r.id,
+            })
             .collect();
         Ok(paging::page(items, limit, total, |a: &AuditView| a.id.to_string()))
     }
 
     /// A single audit record in its own transaction (for events with no other write, like login or reveal).
-    pub async fn audit_now(&self, actor: &Actor, action: &str, object: &str, reason: Option<&str>, region: Option<&str>) -> Result<()> {
+    pub async fn audit_now(
+        &self,
+        actor: &Actor,
+        action: &str,
+        object: &str,
+        reason: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         Store::audit(&mut tx, NewAudit { actor: &actor.username, action, object, reason, region_code: region }).await?;
         tx.commit().await.map_err(StoreError::from)?;

@@ -1,16 +1,16 @@
 //! Passwords (argon2id), sessions and bearer tokens, API keys, throttling of failed logins.
 
 use crate::{App, AppError, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wangge_domain::scope::Actor;
-use wangge_store::audit::NewAudit;
 use wangge_store::Store;
+use wangge_store::audit::NewAudit;
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 
@@ -28,7 +28,10 @@ pub fn token_hash(token: &str) -> String {
 
 pub fn check_password_rules(field: &str, password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::field(field, format!("密码至少 {MIN_PASSWORD_LEN} 位 / at least {MIN_PASSWORD_LEN} characters")));
+        return Err(AppError::field(
+            field,
+            format!("密码至少 {MIN_PASSWORD_LEN} 位 / at least {MIN_PASSWORD_LEN} characters"),
+        ));
     }
     if password.len() > 256 {
         return Err(AppError::field(field, "密码过长 / password is too long"));
@@ -131,15 +134,9 @@ impl App {
         self.throttle.clear(&keys[0]);
         let token = random_token();
         let csrf = random_token();
-        self.store
-            .insert_session(&token_hash(&token), user.id, &csrf, self.config.session_hours * 3_600_000)
-            .await?;
-        let actor = Actor {
-            user_id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            grants: user.grants,
-        };
+        self.store.insert_session(&token_hash(&token), user.id, &csrf, self.config.session_hours * 3_600_000).await?;
+        let actor =
+            Actor { user_id: user.id, username: user.username, display_name: user.display_name, grants: user.grants };
         self.audit_now(&actor, "login", &format!("user:{}", actor.username), None, None).await?;
         Ok(NewSession { token, csrf, actor })
     }
@@ -171,7 +168,13 @@ impl App {
         let id = Store::insert_api_key(&mut tx, name, &token_hash(&key)).await?;
         Store::audit(
             &mut tx,
-            NewAudit { actor: &actor.username, action: "create", object: &format!("api_key:{id}:{name}"), reason: None, region_code: None },
+            NewAudit {
+                actor: &actor.username,
+                action: "create",
+                object: &format!("api_key:{id}:{name}"),
+                reason: None,
+                region_code: None,
+            },
         )
         .await?;
         tx.commit().await.map_err(wangge_store::StoreError::from)?;

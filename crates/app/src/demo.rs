@@ -80,9 +80,17 @@ impl App {
     }
 
     /// Loads the demo data set into a database that has no regions yet.
-    pub async fn load_demo(&self, actor: &Actor, scale: Scale, seed: u64, password: Option<&str>) -> Result<DemoSummary> {
+    pub async fn load_demo(
+        &self,
+        actor: &Actor,
+        scale: Scale,
+        seed: u64,
+        password: Option<&str>,
+    ) -> Result<DemoSummary> {
         if !self.store.region_tree_is_empty().await? {
-            return Err(AppError::conflict("数据库已有区域数据，演示数据只能载入空库 / the database already has regions; demo data loads into an empty database only"));
+            return Err(AppError::conflict(
+                "数据库已有区域数据，演示数据只能载入空库 / the database already has regions; demo data loads into an empty database only",
+            ));
         }
         self.ensure_reference_data().await?;
         let crypto = self.crypto.clone();
@@ -138,8 +146,13 @@ impl App {
             })
             .collect();
         let mut tx = self.store.begin().await?;
-        insert_batch(&mut tx, "regions", &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"], &region_rows)
-            .await?;
+        insert_batch(
+            &mut tx,
+            "regions",
+            &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"],
+            &region_rows,
+        )
+        .await?;
         insert_register(&mut tx, &houses, &households, &people).await?;
         let district = data.regions.first().map(|r| r.code.clone()).unwrap_or_default();
         Store::audit(
@@ -177,10 +190,7 @@ impl App {
             houses: data.houses.len(),
             households: data.households.len(),
             people: data.people.len(),
-            accounts: accounts
-                .into_iter()
-                .map(|(u, _, g)| (u, g.role.as_str().to_string(), g.region_code))
-                .collect(),
+            accounts: accounts.into_iter().map(|(u, _, g)| (u, g.role.as_str().to_string(), g.region_code)).collect(),
             generated_password: generated,
         })
     }

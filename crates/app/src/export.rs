@@ -100,13 +100,24 @@ impl App {
         let mut rows = Vec::new();
         for root in roots {
             let boundaries: std::collections::HashMap<String, String> = if with_boundaries {
-                self.store.grids_in(&root).await?.into_iter().filter_map(|g| Some((g.region.code, g.boundary?))).collect()
+                self.store
+                    .grids_in(&root)
+                    .await?
+                    .into_iter()
+                    .filter_map(|g| Some((g.region.code, g.boundary?)))
+                    .collect()
             } else {
                 Default::default()
             };
             for r in self.store.region_subtree(&root).await? {
                 let b = boundaries.get(&r.region.code).cloned().unwrap_or_default();
-                rows.push(vec![r.region.code, r.region.name, r.region.parent_code.unwrap_or_default(), r.region.level.as_str().into(), b]);
+                rows.push(vec![
+                    r.region.code,
+                    r.region.name,
+                    r.region.parent_code.unwrap_or_default(),
+                    r.region.level.as_str().into(),
+                    b,
+                ]);
             }
         }
         Ok(rows)

@@ -146,7 +146,10 @@ impl App {
         match &c.region.parent_code {
             Some(p) => {
                 if !accepted.contains(p) && self.store.region(p).await?.is_none() {
-                    return Err(AppError::field("parent_code", format!("上级区域不存在 / parent region does not exist: {p}")));
+                    return Err(AppError::field(
+                        "parent_code",
+                        format!("上级区域不存在 / parent region does not exist: {p}"),
+                    ));
                 }
                 self.authorize(actor, Permission::ManageRegions, p)?;
             }
@@ -191,7 +194,11 @@ impl App {
         let mut accepted = Vec::new();
         for c in candidates {
             if !seen.insert(c.region.code.clone()) {
-                rejected.push(RejectedRow { row: c.row, values: c.values, reason: format!("编码重复 / duplicate code in file: {}", c.region.code) });
+                rejected.push(RejectedRow {
+                    row: c.row,
+                    values: c.values,
+                    reason: format!("编码重复 / duplicate code in file: {}", c.region.code),
+                });
                 continue;
             }
             let ok: HashSet<String> = accepted.iter().map(|a: &Candidate| a.region.code.clone()).collect();
@@ -227,16 +234,18 @@ impl App {
             let parent = get(parent_col);
             let parsed = (|| -> Result<Candidate> {
                 let parsed = self.config.code_rules.parse("区域编码", &code)?;
-                let parent = if parent.is_empty() { self.config.code_rules.parent_of(&parsed) } else { Some(parent.clone()) };
-                let region = validate_new_region(&self.config.code_rules, &code, &get(Some(name_col)), parent.as_deref())
-                    .map_err(|e| {
-                        let header = match e.field.as_str() {
-                            "name" => "区域名称",
-                            "parent_code" => "上级编码",
-                            _ => "区域编码",
-                        };
-                        e.in_field(header)
-                    })?;
+                let parent =
+                    if parent.is_empty() { self.config.code_rules.parent_of(&parsed) } else { Some(parent.clone()) };
+                let region =
+                    validate_new_region(&self.config.code_rules, &code, &get(Some(name_col)), parent.as_deref())
+                        .map_err(|e| {
+                            let header = match e.field.as_str() {
+                                "name" => "区域名称",
+                                "parent_code" => "上级编码",
+                                _ => "区域编码",
+                            };
+                            e.in_field(header)
+                        })?;
                 let b = get(boundary_col);
                 let boundary = if b.is_empty() {
                     None
@@ -287,17 +296,28 @@ impl App {
             let parsed = (|| -> Result<Candidate> {
                 let parsed = self.config.code_rules.parse(&format!("{field}.properties.code"), &code)?;
                 if parsed.level() != RegionLevel::Grid {
-                    return Err(AppError::field(&format!("{field}.properties.code"), format!("不是网格编码 / not a grid code: {code}")));
+                    return Err(AppError::field(
+                        &format!("{field}.properties.code"),
+                        format!("不是网格编码 / not a grid code: {code}"),
+                    ));
                 }
                 let parent = self.config.code_rules.parent_of(&parsed);
-                let region = validate_new_region(&self.config.code_rules, &code, &name, parent.as_deref())
-                    .map_err(|e| {
+                let region =
+                    validate_new_region(&self.config.code_rules, &code, &name, parent.as_deref()).map_err(|e| {
                         let name = format!("{field}.properties.{}", e.field);
                         e.in_field(name)
                     })?;
-                let geom = f.geometry.as_ref().ok_or_else(|| AppError::field(&format!("{field}.geometry"), "缺少边界 / geometry is missing"))?;
+                let geom = f
+                    .geometry
+                    .as_ref()
+                    .ok_or_else(|| AppError::field(&format!("{field}.geometry"), "缺少边界 / geometry is missing"))?;
                 let mp = wangge_domain::geometry::parse_boundary(&format!("{field}.geometry"), geom)?;
-                Ok(Candidate { row: i + 1, values: Vec::new(), region, boundary: Some(wangge_domain::geometry::to_geojson(&mp).to_string()) })
+                Ok(Candidate {
+                    row: i + 1,
+                    values: Vec::new(),
+                    region,
+                    boundary: Some(wangge_domain::geometry::to_geojson(&mp).to_string()),
+                })
             })();
             match parsed {
                 Ok(mut c) => {

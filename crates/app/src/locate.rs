@@ -34,7 +34,8 @@ impl App {
     pub fn locate(&self, actor: &Actor, lat: f64, lon: f64, crs: Option<&str>) -> Result<String> {
         let crs = match crs.filter(|c| !c.is_empty()) {
             None => Crs::Wgs84,
-            Some(c) => Crs::parse(c).ok_or_else(|| AppError::field("crs", "应为 wgs84、gcj02 或 bd09 / must be wgs84, gcj02 or bd09"))?,
+            Some(c) => Crs::parse(c)
+                .ok_or_else(|| AppError::field("crs", "应为 wgs84、gcj02 或 bd09 / must be wgs84, gcj02 or bd09"))?,
         };
         validate_lon_lat(lon, lat)?;
         let (x, y) = to_wgs84(crs, lon, lat);

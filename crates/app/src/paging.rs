@@ -18,7 +18,9 @@ pub fn limit(limit: Option<i64>) -> Result<i64> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::field("limit", format!("应在 1 到 {MAX_LIMIT} 之间 / must be between 1 and {MAX_LIMIT}"))),
+        Some(_) => {
+            Err(AppError::field("limit", format!("应在 1 到 {MAX_LIMIT} 之间 / must be between 1 and {MAX_LIMIT}")))
+        }
     }
 }
 

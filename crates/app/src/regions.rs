@@ -73,7 +73,12 @@ fn summary(r: &RegionRow) -> RegionSummary {
 
 impl App {
     /// The top regions of the caller's scope: districts for admins, otherwise the roots of their grants.
-    pub async fn top_regions(&self, actor: &Actor, limit: Option<i64>, cursor: Option<&str>) -> Result<Page<RegionSummary>> {
+    pub async fn top_regions(
+        &self,
+        actor: &Actor,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page<RegionSummary>> {
         self.authorize_anywhere(actor, Permission::ReadRegions)?;
         let limit = paging::limit(limit)?;
         let cursor = cursor.filter(|c| !c.is_empty());
@@ -224,30 +229,34 @@ impl App {
     }
 
     pub async fn create_region(&self, actor: &Actor, input: NewRegion) -> Result<RegionDetail> {
-        let region = validate_new_region(&self.config.code_rules, &input.code, &input.name, input.parent_code.as_deref())?;
+        let region =
+            validate_new_region(&self.config.code_rules, &input.code, &input.name, input.parent_code.as_deref())?;
         match &region.parent_code {
             Some(p) => self.authorize(actor, Permission::ManageRegions, p)?,
             // A new district is outside every subtree but an admin's.
             None if actor.is_admin() => {}
             None => return Err(AppError::forbidden()),
         }
-        if let Some(p) = &region.parent_code {
-            if self.store.region(p).await?.is_none() {
-                return Err(AppError::field("parent_code", format!("上级区域不存在 / parent region does not exist: {p}")));
-            }
+        if let Some(p) = &region.parent_code
+            && self.store.region(p).await?.is_none()
+        {
+            return Err(AppError::field("parent_code", format!("上级区域不存在 / parent region does not exist: {p}")));
         }
         let boundary = match &input.boundary {
             None | Some(Value::Null) => None,
             Some(v) => {
-                let geom = geojson::Geometry::from_json_value(v.clone())
-                    .map_err(|e| AppError::field("boundary", format!("不是有效的 GeoJSON 几何 / not a GeoJSON geometry: {e}")))?;
+                let geom = geojson::Geometry::from_json_value(v.clone()).map_err(|e| {
+                    AppError::field("boundary", format!("不是有效的 GeoJSON 几何 / not a GeoJSON geometry: {e}"))
+                })?;
                 let mp = wangge_domain::geometry::parse_boundary("boundary", &geom)?;
                 Some(wangge_domain::geometry::to_geojson(&mp).to_string())
             }
         };
         let mut tx = self.store.begin().await?;
         Store::insert_region(&mut tx, &region, boundary.as_deref()).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict(format!("区域编码已存在 / region code already exists: {}", region.code)),
+            StoreError::Conflict(_) => {
+                AppError::conflict(format!("区域编码已存在 / region code already exists: {}", region.code))
+            }
             other => other.into(),
         })?;
         Store::audit(

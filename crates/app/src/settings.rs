@@ -58,7 +58,13 @@ impl App {
         Store::set_setting(&mut tx, TILE_ATTRIBUTION, attribution).await?;
         Store::audit(
             &mut tx,
-            NewAudit { actor: &actor.username, action: "update", object: "settings:map", reason: Some(&url), region_code: None },
+            NewAudit {
+                actor: &actor.username,
+                action: "update",
+                object: "settings:map",
+                reason: Some(&url),
+                region_code: None,
+            },
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -72,9 +78,17 @@ mod tests {
 
     #[test]
     fn tile_urls_need_a_template() {
-        assert!(check_tile_url("https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=K").is_ok());
+        assert!(
+            check_tile_url("https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=K")
+                .is_ok()
+        );
         assert_eq!(check_tile_url("  ").unwrap(), "");
-        for bad in ["javascript:alert(1)//{z}{x}{y}", "https://tiles.example/{z}/{x}", "ftp://x/{z}/{x}/{y}", "https://x/{z}/{x}/{y}\" onload=\""] {
+        for bad in [
+            "javascript:alert(1)//{z}{x}{y}",
+            "https://tiles.example/{z}/{x}",
+            "ftp://x/{z}/{x}/{y}",
+            "https://x/{z}/{x}/{y}\" onload=\"",
+        ] {
             assert_eq!(check_tile_url(bad).unwrap_err().field_name(), Some("tile_url"), "{bad}");
         }
     }

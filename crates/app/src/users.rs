@@ -73,13 +73,19 @@ impl App {
         let department_code = g.department_code.as_deref().map(str::trim).filter(|d| !d.is_empty());
         match (role.needs_department(), department_code) {
             (true, None) => {
-                return Err(AppError::field(&f("department_code"), "职能部门角色需要部门编码 / department role needs a department code"));
+                return Err(AppError::field(
+                    &f("department_code"),
+                    "职能部门角色需要部门编码 / department role needs a department code",
+                ));
             }
             (true, Some(d)) if !self.store.department_exists(d).await? => {
                 return Err(AppError::field(&f("department_code"), format!("部门不存在 / no such department: {d}")));
             }
             (false, Some(_)) => {
-                return Err(AppError::field(&f("department_code"), "只有职能部门角色需要部门编码 / only the department role takes a department code"));
+                return Err(AppError::field(
+                    &f("department_code"),
+                    "只有职能部门角色需要部门编码 / only the department role takes a department code",
+                ));
             }
             _ => {}
         }
@@ -97,7 +103,8 @@ impl App {
         for (i, g) in input.roles.iter().enumerate() {
             grants.push(self.check_grant(i, g).await?);
         }
-        let display = if input.display_name.trim().is_empty() { username.clone() } else { input.display_name.trim().to_string() };
+        let display =
+            if input.display_name.trim().is_empty() { username.clone() } else { input.display_name.trim().to_string() };
         if display.chars().count() > 64 {
             return Err(AppError::field("display_name", "姓名过长 / display name is longer than 64 characters"));
         }
@@ -118,7 +125,9 @@ impl App {
         let hash = hash_password(password).await?;
         let mut tx = self.store.begin().await?;
         let id = Store::insert_user(&mut tx, username, display_name, &hash).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict(format!("用户名已存在 / username already exists: {username}")),
+            StoreError::Conflict(_) => {
+                AppError::conflict(format!("用户名已存在 / username already exists: {username}"))
+            }
             other => other.into(),
         })?;
         for g in grants {
@@ -140,11 +149,19 @@ impl App {
         Ok(id)
     }
 
-    pub async fn list_users(&self, actor: &Actor, role: Option<&str>, limit: Option<i64>, cursor: Option<&str>) -> Result<Page<UserView>> {
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        role: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page<UserView>> {
         self.authorize_anywhere(actor, Permission::ManageUsers)?;
         let role = match role.filter(|r| !r.is_empty()) {
             None => None,
-            Some(r) => Some(Role::parse(r).ok_or_else(|| AppError::field("role", format!("未知角色 / unknown role: {r}")))?),
+            Some(r) => {
+                Some(Role::parse(r).ok_or_else(|| AppError::field("role", format!("未知角色 / unknown role: {r}")))?)
+            }
         };
         let limit = paging::limit(limit)?;
         let after = paging::int_cursor(cursor)?.unwrap_or(0);

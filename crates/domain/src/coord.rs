@@ -33,10 +33,16 @@ impl Crs {
 /// Latitude in [-90, 90] and longitude in [-180, 180], finite; the error names `lat` or `lon`.
 pub fn validate_lon_lat(lon: f64, lat: f64) -> Result<(), FieldError> {
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(FieldError::new("lat", format!("纬度应在 -90 到 90 之间 / latitude must be within -90..90: {lat}")));
+        return Err(FieldError::new(
+            "lat",
+            format!("纬度应在 -90 到 90 之间 / latitude must be within -90..90: {lat}"),
+        ));
     }
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(FieldError::new("lon", format!("经度应在 -180 到 180 之间 / longitude must be within -180..180: {lon}")));
+        return Err(FieldError::new(
+            "lon",
+            format!("经度应在 -180 到 180 之间 / longitude must be within -180..180: {lon}"),
+        ));
     }
     Ok(())
 }

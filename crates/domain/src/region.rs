@@ -250,6 +250,9 @@ mod tests {
         assert!(is_within("11010500100101", "110105"));
         assert!(is_within("110105", "110105"));
         assert!(!is_within("110106001", "110105"));
-        assert_eq!(CodeRules::default().parent_of(&CodeRules::default().parse("c", "11010500100101").unwrap()).as_deref(), Some("110105001001"));
+        assert_eq!(
+            CodeRules::default().parent_of(&CodeRules::default().parse("c", "11010500100101").unwrap()).as_deref(),
+            Some("110105001001")
+        );
     }
 }

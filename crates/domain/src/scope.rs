@@ -34,9 +34,9 @@ impl Actor {
     /// May this actor do `perm` on something in `region_code`? Admins may do anything anywhere;
     /// everyone else needs a grant whose role carries the permission and whose region contains the target.
     pub fn may(&self, perm: Permission, region_code: &str) -> bool {
-        self.grants.iter().any(|g| {
-            perm.granted_to(g.role) && (g.role == Role::Admin || is_within(region_code, &g.region_code))
-        })
+        self.grants
+            .iter()
+            .any(|g| perm.granted_to(g.role) && (g.role == Role::Admin || is_within(region_code, &g.region_code)))
     }
 
     /// May the actor do `perm` somewhere (used for menus and list endpoints that then filter by scope)?
@@ -50,12 +50,8 @@ impl Actor {
         if self.grants.iter().any(|g| g.role == Role::Admin && perm.granted_to(g.role)) {
             return None;
         }
-        let mut codes: Vec<String> = self
-            .grants
-            .iter()
-            .filter(|g| perm.granted_to(g.role))
-            .map(|g| g.region_code.clone())
-            .collect();
+        let mut codes: Vec<String> =
+            self.grants.iter().filter(|g| perm.granted_to(g.role)).map(|g| g.region_code.clone()).collect();
         codes.sort();
         codes.dedup();
         // After sorting, an ancestor comes right before its descendants, so one pass drops nested roots.
@@ -112,8 +108,15 @@ mod tests {
 
     #[test]
     fn roots_drop_nested_grants() {
-        let a = actor(&[(Role::Community, "110105001001"), (Role::Street, "110105001"), (Role::GridWorker, "11010500200101")]);
-        assert_eq!(a.roots(Permission::ReadRegions).unwrap(), vec!["110105001".to_string(), "11010500200101".to_string()]);
+        let a = actor(&[
+            (Role::Community, "110105001001"),
+            (Role::Street, "110105001"),
+            (Role::GridWorker, "11010500200101"),
+        ]);
+        assert_eq!(
+            a.roots(Permission::ReadRegions).unwrap(),
+            vec!["110105001".to_string(), "11010500200101".to_string()]
+        );
         assert!(a.sees_ancestor(Permission::ReadRegions, "110105"));
         assert!(!a.sees_ancestor(Permission::ReadRegions, "110106"));
     }

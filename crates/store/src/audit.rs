@@ -49,7 +49,12 @@ impl Store {
     }
 
     /// Newest first; `before_id` pages backwards.
-    pub async fn audit_list(&self, f: &AuditFilter, before_id: Option<i64>, limit: i64) -> Result<(Vec<AuditRecord>, i64)> {
+    pub async fn audit_list(
+        &self,
+        f: &AuditFilter,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<AuditRecord>, i64)> {
         let mut wh = vec![
             "($1 = '' OR actor = $1)".to_string(),
             "($2 = '' OR action = $2)".into(),
@@ -58,10 +63,13 @@ impl Store {
         ];
         if let Some(roots) = &f.roots {
             // Records without a region (e.g. logins of others) are visible to admins only.
+            // Roots are inlined: `prefix_range` yields digits only (or an empty range), so nothing can be injected.
             let mut ors: Vec<String> = roots
                 .iter()
-                .filter(|r| r.bytes().all(|b| b.is_ascii_digit()))
-                .map(|r| format!("region_code LIKE '{r}%'"))
+                .map(|r| {
+                    let (lo, hi) = crate::prefix_range(r);
+                    format!("(region_code >= '{lo}' AND region_code < '{hi}')")
+                })
                 .collect();
             if ors.is_empty() {
                 ors.push("1 = 0".into());

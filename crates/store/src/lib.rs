@@ -141,22 +141,33 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Escapes `%` and `_` so a region code can be used as a LIKE prefix.
-pub(crate) fn like_prefix(code: &str) -> String {
-    let mut s = String::with_capacity(code.len() + 1);
-    for ch in code.chars() {
-        if ch == '%' || ch == '_' || ch == '\\' {
-            s.push('\\');
-        }
-        s.push(ch);
+/// The half-open range of codes in the subtree of `code`: `[code, code + ":")`, since codes are digits and
+/// ':' sorts right after '9' in binary collation. Unlike `LIKE 'code%'`, a range uses the plain B-tree index on
+/// both backends (SQLite's LIKE optimisation needs NOCASE columns, PostgreSQL's needs C collation or
+/// pattern ops). Anything but digits gives an empty range, so input can never widen a scope.
+pub fn prefix_range(code: &str) -> (String, String) {
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return ("1".into(), "0".into());
     }
-    s.push('%');
-    s
+    (code.to_string(), format!("{code}:"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ranges_cover_exactly_the_subtree() {
+        let (lo, hi) = prefix_range("330199001");
+        for inside in ["330199001", "330199001001", "33019900199999"] {
+            assert!(inside >= lo.as_str() && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["330199002", "33019900", "330199000999", "3301990009"] {
+            assert!(!(outside >= lo.as_str() && outside < hi.as_str()), "{outside}");
+        }
+        let (lo, hi) = prefix_range("3301%");
+        assert!(lo > hi, "non-digits give an empty range");
+    }
 
     #[test]
     fn urls_hide_passwords() {

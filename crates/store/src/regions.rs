@@ -1,6 +1,6 @@
 //! Regions (区/街道/社区/网格) with their boundaries, and the counts shown beside the map.
 
-use crate::{Result, Store, StoreError, like_prefix, now_ms};
+use crate::{Result, Store, StoreError, now_ms, prefix_range};
 use sqlx::{Any, Transaction};
 use wangge_domain::region::{Region, RegionLevel};
 
@@ -21,7 +21,8 @@ pub struct Counts {
 type Row = (String, String, String, Option<String>, Option<String>);
 
 fn to_row((code, name, level, parent_code, boundary): Row) -> Result<RegionRow> {
-    let level = RegionLevel::parse(&level).ok_or_else(|| StoreError::Other(format!("region {code}: bad level {level}")))?;
+    let level =
+        RegionLevel::parse(&level).ok_or_else(|| StoreError::Other(format!("region {code}: bad level {level}")))?;
     Ok(RegionRow { region: Region { code, name, level, parent_code }, boundary })
 }
 
@@ -38,10 +39,11 @@ impl Store {
 
     /// Direct children ordered by code.
     pub async fn region_children(&self, code: &str) -> Result<Vec<RegionRow>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLS} FROM regions WHERE parent_code = $1 ORDER BY code"))
-            .bind(code)
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<Row> =
+            sqlx::query_as(&format!("SELECT {COLS} FROM regions WHERE parent_code = $1 ORDER BY code"))
+                .bind(code)
+                .fetch_all(self.pool())
+                .await?;
         rows.into_iter().map(to_row).collect()
     }
 
@@ -58,18 +60,19 @@ impl Store {
     }
 
     pub async fn count_top_regions(&self) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code IS NULL")
-            .fetch_one(self.pool())
-            .await?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code IS NULL").fetch_one(self.pool()).await?;
         Ok(n)
     }
 
     /// Every region in the subtree of `root` (root included), ordered by code, so parents precede children.
     pub async fn region_subtree(&self, root: &str) -> Result<Vec<RegionRow>> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT code, name, level, parent_code, NULL FROM regions WHERE code LIKE $1 ESCAPE '\\' ORDER BY code"
-        ))
-        .bind(like_prefix(root))
+        let (lo, hi) = prefix_range(root);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT code, name, level, parent_code, NULL FROM regions WHERE code >= $1 AND code < $2 ORDER BY code",
+        )
+        .bind(lo)
+        .bind(hi)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(to_row).collect()
@@ -77,10 +80,12 @@ impl Store {
 
     /// All grids under `root` with their boundaries.
     pub async fn grids_in(&self, root: &str) -> Result<Vec<RegionRow>> {
+        let (lo, hi) = prefix_range(root);
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLS} FROM regions WHERE level = 'grid' AND code LIKE $1 ESCAPE '\\' ORDER BY code"
+            "SELECT {COLS} FROM regions WHERE level = 'grid' AND code >= $1 AND code < $2 ORDER BY code"
         ))
-        .bind(like_prefix(root))
+        .bind(lo)
+        .bind(hi)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(to_row).collect()
@@ -94,39 +99,36 @@ impl Store {
     }
 
     pub async fn region_counts(&self, root: &str) -> Result<Counts> {
-        let p = like_prefix(root);
-        let (households,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM households WHERE grid_code LIKE $1 ESCAPE '\\'")
-                .bind(&p)
-                .fetch_one(self.pool())
-                .await?;
-        let (residents,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE grid_code LIKE $1 ESCAPE '\\'")
-            .bind(&p)
-            .fetch_one(self.pool())
-            .await?;
-        let (grids,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM regions WHERE level = 'grid' AND code LIKE $1 ESCAPE '\\'")
-                .bind(&p)
-                .fetch_one(self.pool())
-                .await?;
-        Ok(Counts { households, residents, grids })
+        let (lo, hi) = prefix_range(root);
+        let mut counts = [0i64; 3];
+        for (i, sql) in [
+            "SELECT COUNT(*) FROM households WHERE grid_code >= $1 AND grid_code < $2",
+            "SELECT COUNT(*) FROM people WHERE grid_code >= $1 AND grid_code < $2",
+            "SELECT COUNT(*) FROM regions WHERE level = 'grid' AND code >= $1 AND code < $2",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (n,): (i64,) = sqlx::query_as(sql).bind(&lo).bind(&hi).fetch_one(self.pool()).await?;
+            counts[i] = n;
+        }
+        Ok(Counts { households: counts[0], residents: counts[1], grids: counts[2] })
     }
 
     /// Counts for every child of `parent`, grouped in one query per table (children codes have `child_len` digits).
     pub async fn child_counts(&self, parent: &str, child_len: usize) -> Result<Vec<(String, Counts)>> {
-        let p = like_prefix(parent);
+        let (lo, hi) = prefix_range(parent);
         let n = child_len as i64;
         let mut out: std::collections::BTreeMap<String, Counts> = std::collections::BTreeMap::new();
-        for (table, col, filter) in [
-            ("households", "grid_code", ""),
-            ("people", "grid_code", ""),
-            ("regions", "code", "AND level = 'grid'"),
-        ] {
+        for (table, col, filter) in
+            [("households", "grid_code", ""), ("people", "grid_code", ""), ("regions", "code", "AND level = 'grid'")]
+        {
             // The length is our own integer, inlined: PostgreSQL has no substr(text, int, bigint).
             let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-                "SELECT substr({col}, 1, {n}) AS c, COUNT(*) FROM {table} WHERE {col} LIKE $1 ESCAPE '\\' {filter} GROUP BY substr({col}, 1, {n})"
+                "SELECT substr({col}, 1, {n}) AS c, COUNT(*) FROM {table} WHERE {col} >= $1 AND {col} < $2 {filter} GROUP BY substr({col}, 1, {n})"
             ))
-            .bind(&p)
+            .bind(&lo)
+            .bind(&hi)
             .fetch_all(self.pool())
             .await?;
             for (c, k) in rows {
@@ -160,10 +162,8 @@ impl Store {
 
     /// Inserts or, when the code exists, renames and (if given) redraws the region. Returns true if it was new.
     pub async fn upsert_region(tx: &mut Transaction<'static, Any>, r: &Region, boundary: Option<&str>) -> Result<bool> {
-        let exists: Option<(String,)> = sqlx::query_as("SELECT code FROM regions WHERE code = $1")
-            .bind(&r.code)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT code FROM regions WHERE code = $1").bind(&r.code).fetch_optional(&mut **tx).await?;
         if exists.is_none() {
             Self::insert_region(tx, r, boundary).await?;
             return Ok(true);
@@ -179,10 +179,8 @@ impl Store {
     }
 
     pub async fn region_exists_tx(tx: &mut Transaction<'static, Any>, code: &str) -> Result<bool> {
-        let r: Option<(String,)> = sqlx::query_as("SELECT code FROM regions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT code FROM regions WHERE code = $1").bind(code).fetch_optional(&mut **tx).await?;
         Ok(r.is_some())
     }
 }

@@ -55,7 +55,11 @@ pub async fn insert_batch(
         let mut n = 0;
         for (i, row) in chunk.iter().enumerate() {
             if row.len() != cols.len() {
-                return Err(StoreError::Other(format!("{table}: row has {} values for {} columns", row.len(), cols.len())));
+                return Err(StoreError::Other(format!(
+                    "{table}: row has {} values for {} columns",
+                    row.len(),
+                    cols.len()
+                )));
             }
             sql.push_str(if i == 0 { "(" } else { ", (" });
             for j in 0..cols.len() {
@@ -179,7 +183,8 @@ pub async fn insert_register(
             now.into(),
         ]);
     }
-    insert_batch(tx, "households", &["number", "house_id", "grid_code", "registered", "tags", "created_at"], &rows).await?;
+    insert_batch(tx, "households", &["number", "house_id", "grid_code", "registered", "tags", "created_at"], &rows)
+        .await?;
     let hh_ids = ids_by_code(tx, "SELECT id, number FROM households").await?;
     let mut rows = Vec::with_capacity(people.len());
     for p in people {

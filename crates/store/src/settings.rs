@@ -5,19 +5,19 @@ use sqlx::{Any, Transaction};
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let r: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(self.pool()).await?;
         Ok(r.map(|(v,)| v))
     }
 
     pub async fn set_setting(tx: &mut Transaction<'static, Any>, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -25,7 +25,12 @@ impl Store {
         Ok(sqlx::query_as("SELECT code, name, name_en FROM departments ORDER BY code").fetch_all(self.pool()).await?)
     }
 
-    pub async fn upsert_department(tx: &mut Transaction<'static, Any>, code: &str, name: &str, name_en: &str) -> Result<()> {
+    pub async fn upsert_department(
+        tx: &mut Transaction<'static, Any>,
+        code: &str,
+        name: &str,
+        name_en: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO departments (code, name, name_en) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en",
         )

@@ -122,11 +122,12 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
-        let r: Option<URow> =
-            sqlx::query_as("SELECT id, username, display_name, password_hash, disabled, created_at FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
+        let r: Option<URow> = sqlx::query_as(
+            "SELECT id, username, display_name, password_hash, disabled, created_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         match r {
             Some(r) => Ok(Some(self.with_grants(r).await?)),
             None => Ok(None),
@@ -163,14 +164,16 @@ impl Store {
 
     pub async fn insert_session(&self, token_hash: &str, user_id: i64, csrf: &str, ttl_ms: i64) -> Result<()> {
         let now = now_ms();
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(csrf)
-            .bind(now)
-            .bind(now + ttl_ms)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(now + ttl_ms)
+        .execute(self.pool())
+        .await?;
         // Expired sessions are swept on login so the table does not grow without bound.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(self.pool()).await?;
         Ok(())

@@ -101,7 +101,8 @@ async fn migrations_apply_once_and_reopen_cleanly() {
 async fn region_tree_children_subtree_and_counts() {
     each(async |db, store| {
         seed_tree(store).await;
-        let kids: Vec<String> = store.region_children("330199").await.unwrap().into_iter().map(|r| r.region.code).collect();
+        let kids: Vec<String> =
+            store.region_children("330199").await.unwrap().into_iter().map(|r| r.region.code).collect();
         assert_eq!(kids, ["330199001", "330199002"], "{}", db.backend);
         let sub = store.region_subtree("330199001").await.unwrap();
         assert_eq!(sub.len(), 4, "{}", db.backend);
@@ -135,8 +136,11 @@ async fn duplicate_codes_and_usernames_are_conflicts_and_roll_back() {
     each(async |db, store| {
         seed_tree(store).await;
         let mut tx = store.begin().await.unwrap();
-        Store::insert_region(&mut tx, &region("330199003", "新街道", RegionLevel::Street, Some("330199")), None).await.unwrap();
-        let e = Store::insert_region(&mut tx, &region("330199001", "重复", RegionLevel::Street, Some("330199")), None).await;
+        Store::insert_region(&mut tx, &region("330199003", "新街道", RegionLevel::Street, Some("330199")), None)
+            .await
+            .unwrap();
+        let e = Store::insert_region(&mut tx, &region("330199001", "重复", RegionLevel::Street, Some("330199")), None)
+            .await;
         assert!(matches!(e, Err(StoreError::Conflict(_))), "{}: {e:?}", db.backend);
         drop(tx);
         // The whole transaction is gone, including the row written before the conflict.
@@ -160,7 +164,8 @@ async fn users_grants_and_sessions() {
         let id = Store::insert_user(&mut tx, "liu", "刘芳", "h").await.unwrap();
         let g = Grant { role: Role::GridWorker, region_code: "33019900100101".into(), department_code: None };
         Store::insert_grant(&mut tx, id, &g).await.unwrap();
-        let d = Grant { role: Role::Department, region_code: "330199".into(), department_code: Some("chengguan".into()) };
+        let d =
+            Grant { role: Role::Department, region_code: "330199".into(), department_code: Some("chengguan".into()) };
         Store::insert_grant(&mut tx, id, &d).await.unwrap();
         tx.commit().await.unwrap();
         let u = store.user_by_name("liu").await.unwrap().unwrap();
@@ -191,7 +196,9 @@ async fn audit_filters_and_scope() {
         for (actor, action, region) in
             [("admin", "create", Some("330199001")), ("li", "reveal", Some("330199002001")), ("admin", "login", None)]
         {
-            Store::audit(&mut tx, NewAudit { actor, action, object: "x", reason: Some("因为"), region_code: region }).await.unwrap();
+            Store::audit(&mut tx, NewAudit { actor, action, object: "x", reason: Some("因为"), region_code: region })
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
         let all = store.audit_list(&AuditFilter::default(), None, 10).await.unwrap();
@@ -245,7 +252,11 @@ async fn personal_numbers_are_never_stored_in_clear() {
             for f in wangge_testkit::files_under(&db.data_dir()) {
                 let bytes = std::fs::read(&f).unwrap();
                 for secret in [&b"11010519491231002X"[..], b"13912345678"] {
-                    assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds a number in clear", f.display());
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret),
+                        "{} holds a number in clear",
+                        f.display()
+                    );
                 }
             }
         }

@@ -68,9 +68,9 @@ async fn drop_pg(name: &str) -> Result<(), sqlx::Error> {
 /// A fresh, empty PostgreSQL database.
 pub async fn postgres() -> TestDb {
     let name = format!("{PREFIX}{}_{:08x}", std::process::id(), rand::random::<u32>());
-    admin_exec(&format!("CREATE DATABASE {name}")).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is required for the test suite ({}): {e}", pg_admin_url())
-    });
+    admin_exec(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required for the test suite ({}): {e}", pg_admin_url()));
     TestDb {
         backend: "postgres",
         url: with_db(&pg_admin_url(), &name),

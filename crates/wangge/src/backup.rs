@@ -92,8 +92,12 @@ fn read_archive(file: &Path) -> Result<Archive> {
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).context("damaged backup archive")?;
         match path.to_str() {
-            Some("manifest.json") => manifest = Some(serde_json::from_slice::<Manifest>(&bytes).context("bad manifest")?),
-            Some("database.json") => dumps = Some(serde_json::from_slice::<Vec<TableDump>>(&bytes).context("bad database dump")?),
+            Some("manifest.json") => {
+                manifest = Some(serde_json::from_slice::<Manifest>(&bytes).context("bad manifest")?)
+            }
+            Some("database.json") => {
+                dumps = Some(serde_json::from_slice::<Vec<TableDump>>(&bytes).context("bad database dump")?)
+            }
             Some(KEY_FILE) => keys = Some(bytes),
             _ => {
                 // Only plain relative paths under files/ are restored; nothing may escape the data directory.

@@ -34,7 +34,12 @@ pub fn lattice(n: usize) -> Vec<(String, MultiPolygon<f64>)> {
     (0..n)
         .map(|k| {
             let (i, j) = ((k % side) as f64, (k / side) as f64);
-            let corners = [(x0 + i * d, y0 + j * d), (x0 + (i + 1.0) * d, y0 + j * d), (x0 + (i + 1.0) * d, y0 + (j + 1.0) * d), (x0 + i * d, y0 + (j + 1.0) * d)];
+            let corners = [
+                (x0 + i * d, y0 + j * d),
+                (x0 + (i + 1.0) * d, y0 + j * d),
+                (x0 + (i + 1.0) * d, y0 + (j + 1.0) * d),
+                (x0 + i * d, y0 + (j + 1.0) * d),
+            ];
             let mut ring = Vec::with_capacity(13);
             for e in 0..4 {
                 let (a, b) = (corners[e], corners[(e + 1) % 4]);
@@ -53,7 +58,15 @@ pub fn lattice(n: usize) -> Vec<(String, MultiPolygon<f64>)> {
 
 async fn insert_grids(app: &App, grids: &[(String, MultiPolygon<f64>)]) -> Result<()> {
     let now = wangge_store::now_ms();
-    let mut rows: Vec<Vec<Val>> = vec![vec!["330199".into(), "基准区".into(), "district".into(), Val::Text(None), Val::Text(None), now.into(), now.into()]];
+    let mut rows: Vec<Vec<Val>> = vec![vec![
+        "330199".into(),
+        "基准区".into(),
+        "district".into(),
+        Val::Text(None),
+        Val::Text(None),
+        now.into(),
+        now.into(),
+    ]];
     let mut parents = std::collections::BTreeSet::new();
     for (code, _) in grids {
         parents.insert(code[..9].to_string());
@@ -61,7 +74,15 @@ async fn insert_grids(app: &App, grids: &[(String, MultiPolygon<f64>)]) -> Resul
     }
     for p in parents {
         let (level, parent) = if p.len() == 9 { ("street", &p[..6]) } else { ("community", &p[..9]) };
-        rows.push(vec![p.as_str().into(), format!("区域{p}").into(), level.into(), parent.into(), Val::Text(None), now.into(), now.into()]);
+        rows.push(vec![
+            p.as_str().into(),
+            format!("区域{p}").into(),
+            level.into(),
+            parent.into(),
+            Val::Text(None),
+            now.into(),
+            now.into(),
+        ]);
     }
     for (code, mp) in grids {
         rows.push(vec![
@@ -75,7 +96,13 @@ async fn insert_grids(app: &App, grids: &[(String, MultiPolygon<f64>)]) -> Resul
         ]);
     }
     let mut tx = app.store.begin().await?;
-    insert_batch(&mut tx, "regions", &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"], &rows).await?;
+    insert_batch(
+        &mut tx,
+        "regions",
+        &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"],
+        &rows,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -111,7 +138,9 @@ fn raw_lookups(grids: &[(String, MultiPolygon<f64>)], pts: &[(f64, f64)]) -> (f6
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -173,7 +202,8 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if let Some(path) = json_out {
         let doc = json!({ "scenarios": all, "quick": quick });
-        std::fs::write(path, serde_json::to_vec_pretty(&doc)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(0)
 }

@@ -172,7 +172,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                         username: name,
                         display_name: display_name.unwrap_or_default(),
                         password,
-                        roles: vec![wangge_app::users::GrantInput { role, region_code: region, department_code: department }],
+                        roles: vec![wangge_app::users::GrantInput {
+                            role,
+                            region_code: region,
+                            department_code: department,
+                        }],
                     },
                 )
                 .await?;
@@ -217,7 +221,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let n = match kind.as_str() {
                 "regions" => app.export_regions(&actor, &file).await?,
                 "grids" => app.export_grids(&actor, &file).await?,
-                other => bail!("exporting {other} arrives with its feature (register: houses/residents, events); supported now: regions, grids"),
+                other => bail!(
+                    "exporting {other} arrives with its feature (register: houses/residents, events); supported now: regions, grids"
+                ),
             };
             println!("exported {n} rows to {}", file.display());
             Ok(0)
@@ -226,7 +232,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             match kind.as_str() {
                 // Grid boundaries travel as GeoJSON or in the regions file's 边界 column.
                 "regions" | "grids" => wangge_app::export::write_region_template(&file)?,
-                other => bail!("the {other} template arrives with the population register; supported now: regions, grids"),
+                other => {
+                    bail!("the {other} template arrives with the population register; supported now: regions, grids")
+                }
             }
             println!("template written to {}", file.display());
             Ok(0)
@@ -276,10 +284,10 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
     if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {
         println!("created user admin with password (shown once, set WANGGE_ADMIN_PASSWORD to choose): {p}");
     }
-    if let Some((scale, seed)) = demo {
-        if app.store.region_tree_is_empty().await? {
-            load_demo(&app, scale, seed).await?;
-        }
+    if let Some((scale, seed)) = demo
+        && app.store.region_tree_is_empty().await?
+    {
+        load_demo(&app, scale, seed).await?;
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
@@ -313,7 +321,9 @@ async fn import(g: &Global, kind: &str, file: &Path) -> Result<u8> {
     let report = match kind {
         "regions" => app.import_regions(&actor, file).await?,
         "grids" => app.import_grids(&actor, file).await?,
-        other => bail!("importing {other} arrives with the population register (issue #4); supported now: regions, grids"),
+        other => {
+            bail!("importing {other} arrives with the population register (issue #4); supported now: regions, grids")
+        }
     };
     let errors = wangge_app::import::write_errors(file, &report)?;
     if let Some(p) = &errors {

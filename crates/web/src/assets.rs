@@ -33,7 +33,9 @@ mod tests {
 
     #[test]
     fn leaflet_htmx_and_our_script_are_embedded() {
-        for p in ["vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/htmx/htmx.min.js", "app.js", "app.css"] {
+        for p in
+            ["vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/htmx/htmx.min.js", "app.js", "app.css"]
+        {
             let found = ASSETS.iter().find(|(path, _, _)| *path == p);
             assert!(found.is_some_and(|(_, b, _)| b.len() > 100), "{p} missing or empty");
         }

@@ -23,20 +23,16 @@ pub enum Credential {
 }
 
 pub fn credential(headers: &axum::http::HeaderMap) -> Option<Credential> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
-            return Some(Credential::Bearer(t.trim().to_string()));
-        }
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))
+    {
+        return Some(Credential::Bearer(t.trim().to_string()));
     }
     cookie(headers, SESSION_COOKIE).filter(|c| !c.is_empty()).map(Credential::Cookie)
 }
 
 pub fn client_addr(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// An authenticated API caller. Cookie sessions must send the CSRF token in `X-CSRF-Token` on writes.
@@ -54,7 +50,11 @@ impl FromRequestParts<AppState> for ApiActor {
         if let (Credential::Cookie(_), false) = (&cred, safe) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
             if !constant_time_eq(sent, &csrf) {
-                return Err(AppError::new(wangge_app::ErrorKind::Forbidden, "CSRF 校验失败 / missing or wrong X-CSRF-Token").into());
+                return Err(AppError::new(
+                    wangge_app::ErrorKind::Forbidden,
+                    "CSRF 校验失败 / missing or wrong X-CSRF-Token",
+                )
+                .into());
             }
         }
         Ok(ApiActor(actor))
@@ -77,7 +77,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
         if !is_json {
-            return Err(AppError::field("Content-Type", "请求体应为 application/json / body must be application/json").into());
+            return Err(
+                AppError::field("Content-Type", "请求体应为 application/json / body must be application/json").into()
+            );
         }
         let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -127,4 +129,3 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         })
     }
 }
-

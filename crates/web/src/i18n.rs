@@ -102,7 +102,7 @@ pub fn group_digits(n: i64) -> String {
         out.push('-');
     }
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -153,9 +153,14 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("optional", "可选", "optional"),
     ("department_hint", "仅职能部门角色需要", "Only for the department role"),
     ("settings", "系统设置", "Settings"),
+    ("add_role", "为已有用户添加角色", "Add a role to a user"),
     ("map_tiles", "地图底图", "Map tiles"),
     ("tile_url", "瓦片地址模板", "Tile URL template"),
-    ("tile_url_hint", "含 {z}/{x}/{y}，例如天地图（需密钥）或内网瓦片服务；留空则仅绘制网格", "With {z}/{x}/{y}, e.g. Tianditu (with key) or an intranet tile server; empty draws grids only"),
+    (
+        "tile_url_hint",
+        "含 {z}/{x}/{y}，例如天地图（需密钥）或内网瓦片服务；留空则仅绘制网格",
+        "With {z}/{x}/{y}, e.g. Tianditu (with key) or an intranet tile server; empty draws grids only",
+    ),
     ("tile_attribution", "底图版权说明", "Tile attribution"),
     ("save", "保存", "Save"),
     ("saved", "已保存", "Saved"),

@@ -24,11 +24,8 @@ pub fn handle() -> PrometheusHandle {
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     // The matched route, not the raw path, keeps label cardinality bounded.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/regions", get(tree))
         .route("/regions/{code}", get(region_page))
         .route("/admin/users", get(users_page).post(users_submit))
+        .route("/admin/users/roles", post(grant_submit))
         .route("/admin/settings", get(settings_page).post(settings_submit))
 }
 
@@ -46,7 +47,11 @@ pub struct PageActor {
 
 impl PageActor {
     fn bar(&self) -> Option<UserBar> {
-        Some(UserBar { display_name: self.actor.display_name.clone(), is_admin: self.actor.is_admin(), csrf: self.csrf.clone() })
+        Some(UserBar {
+            display_name: self.actor.display_name.clone(),
+            is_admin: self.actor.is_admin(),
+            csrf: self.csrf.clone(),
+        })
     }
 }
 
@@ -138,7 +143,14 @@ fn login_response(status: StatusCode, lang: Lang, next: &str, username: &str, er
     let csrf = wangge_app::auth::random_token();
     let mut res = render(
         status,
-        &LoginPage { lang, user: None, csrf: csrf.clone(), next: safe_next(next).to_string(), username: username.to_string(), error },
+        &LoginPage {
+            lang,
+            user: None,
+            csrf: csrf.clone(),
+            next: safe_next(next).to_string(),
+            username: username.to_string(),
+            error,
+        },
     );
     let c = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&c) {
@@ -151,16 +163,32 @@ async fn login_page(lang: Lang, Query(q): Query<HashMap<String, String>>) -> Res
     login_response(StatusCode::OK, lang, q.get("next").map(String::as_str).unwrap_or("/"), "", None)
 }
 
-async fn login_submit(State(app): State<AppState>, lang: Lang, parts_headers: HeaderMap, req_parts: ClientAddr, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn login_submit(
+    State(app): State<AppState>,
+    lang: Lang,
+    parts_headers: HeaderMap,
+    req_parts: ClientAddr,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let expected = cookie(&parts_headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(get("csrf"), &expected) {
-        return login_response(StatusCode::FORBIDDEN, lang, get("next"), get("username"), Some(lang.t("session_expired").into()));
+        return login_response(
+            StatusCode::FORBIDDEN,
+            lang,
+            get("next"),
+            get("username"),
+            Some(lang.t("session_expired").into()),
+        );
     }
     match app.login(get("username"), get("password"), &req_parts.0).await {
         Ok(s) => {
             let mut res = Redirect::to(safe_next(get("next"))).into_response();
-            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", s.token, app.config.session_hours * 3600);
+            let c = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                s.token,
+                app.config.session_hours * 3600
+            );
             if let Ok(v) = HeaderValue::from_str(&c) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -186,7 +214,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-async fn logout(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn logout(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     if !constant_time_eq(f.get("csrf").map(String::as_str).unwrap_or(""), &pa.csrf) {
         return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
     }
@@ -194,8 +227,10 @@ async fn logout(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f):
         return error_page(lang, None, &e);
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut()
-        .append(header::SET_COOKIE, HeaderValue::from_static("wangge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("wangge_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     res
 }
 
@@ -252,7 +287,9 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
             };
             // A grid is drawn among its neighbours when the caller may see them.
             let grids_of = match (&r.parent_code, r.level) {
-                (Some(p), RegionLevel::Grid) if pa.actor.may(wangge_domain::role::Permission::ReadRegions, p) => p.clone(),
+                (Some(p), RegionLevel::Grid) if pa.actor.may(wangge_domain::role::Permission::ReadRegions, p) => {
+                    p.clone()
+                }
                 _ => r.code.clone(),
             };
             let page = RegionPage {
@@ -277,7 +314,10 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
 async fn home(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
     match app.home_region(&pa.actor).await {
         Ok(Some(code)) => show_region(&app, lang, &pa, &code).await,
-        Ok(None) => render(StatusCode::OK, &MessagePage { lang, user: pa.bar(), title: lang.t("app_name"), text: lang.t("no_region") }),
+        Ok(None) => render(
+            StatusCode::OK,
+            &MessagePage { lang, user: pa.bar(), title: lang.t("app_name"), text: lang.t("no_region") },
+        ),
         Err(e) => error_page(lang, pa.bar(), &e),
     }
 }
@@ -354,21 +394,41 @@ struct UsersPage {
     created: Option<String>,
 }
 
-async fn users_view(app: &AppState, lang: Lang, pa: &PageActor, status: StatusCode, form: UserForm, error: Option<String>, created: Option<String>) -> Response {
+async fn users_view(
+    app: &AppState,
+    lang: Lang,
+    pa: &PageActor,
+    status: StatusCode,
+    form: UserForm,
+    error: Option<String>,
+    created: Option<String>,
+) -> Response {
     let users = match app.list_users(&pa.actor, None, Some(500), None).await {
         Ok(p) => p.items,
         Err(e) => return error_page(lang, pa.bar(), &e),
     };
-    let roles = Role::ALL.iter().map(|r| (r.as_str(), if lang == Lang::Zh { r.label_zh() } else { r.label_en() })).collect();
+    let roles =
+        Role::ALL.iter().map(|r| (r.as_str(), if lang == Lang::Zh { r.label_zh() } else { r.label_en() })).collect();
     render(status, &UsersPage { lang, user: pa.bar(), csrf: pa.csrf.clone(), users, roles, form, error, created })
 }
 
-async fn users_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn users_page(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let form = UserForm { role: "grid_worker".into(), ..Default::default() };
-    users_view(&app, lang, &pa, StatusCode::OK, form, None, q.get("created").cloned()).await
+    let done = q.get("created").or_else(|| q.get("granted")).cloned();
+    users_view(&app, lang, &pa, StatusCode::OK, form, None, done).await
 }
 
-async fn users_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn users_submit(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     if !constant_time_eq(&get("csrf"), &pa.csrf) {
         return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
@@ -402,6 +462,35 @@ async fn users_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Fo
     }
 }
 
+/// Adds a (role, region[, department]) pair to an existing user from the users page.
+async fn grant_submit(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    if !constant_time_eq(&get("csrf"), &pa.csrf) {
+        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
+    }
+    let username = get("username");
+    let g = GrantInput {
+        role: get("role"),
+        region_code: get("region_code"),
+        department_code: Some(get("department_code")),
+    };
+    match app.add_grant(&pa.actor, &username, g).await {
+        Ok(u) => Redirect::to(&format!("/admin/users?granted={}", urlencode(&u.username))).into_response(),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(lang, pa.bar(), &e),
+        Err(e) => {
+            let msg = e.message.replace("roles[0].", "");
+            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let form = UserForm { role: "grid_worker".into(), ..Default::default() };
+            users_view(&app, lang, &pa, status, form, Some(msg), None).await
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
@@ -414,7 +503,12 @@ struct SettingsPage {
     saved: bool,
 }
 
-async fn settings_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn settings_page(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = app.authorize_anywhere(&pa.actor, wangge_domain::role::Permission::ManageSettings) {
         return error_page(lang, pa.bar(), &e);
     }
@@ -435,7 +529,12 @@ async fn settings_page(State(app): State<AppState>, lang: Lang, pa: PageActor, Q
     }
 }
 
-async fn settings_submit(State(app): State<AppState>, lang: Lang, pa: PageActor, Form(f): Form<HashMap<String, String>>) -> Response {
+async fn settings_submit(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     if !constant_time_eq(&get("csrf"), &pa.csrf) {
         return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
@@ -470,7 +569,12 @@ mod tests {
 
     #[test]
     fn tree_nests_by_code_and_escapes_names() {
-        let html = tree_html(&[r("330199", "示范区"), r("330199001", "<b>街道</b>"), r("330199001001", "社区"), r("330199002", "二街道")]);
+        let html = tree_html(&[
+            r("330199", "示范区"),
+            r("330199001", "<b>街道</b>"),
+            r("330199001001", "社区"),
+            r("330199002", "二街道"),
+        ]);
         assert_eq!(html.matches("<li>").count(), 4);
         assert!(html.contains("&lt;b&gt;"));
         assert_eq!(html.matches("<ul>").count(), html.matches("</ul>").count());

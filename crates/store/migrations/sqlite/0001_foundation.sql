@@ -64,6 +64,7 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_at ON audit_log(at);
 CREATE INDEX audit_actor ON audit_log(actor, at);
+CREATE INDEX audit_region ON audit_log(region_code, at);
 
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,

@@ -21,7 +21,11 @@ pub struct AuditParams {
 /// Audit records, newest first: every write and every reveal of personal data. Admins and district staff (their district).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = Page<AuditView>), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
-pub async fn list(State(app): State<AppState>, ApiActor(a): ApiActor, Query(p): Query<AuditParams>) -> ApiResult<axum::Json<Page<AuditView>>> {
+pub async fn list(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<axum::Json<Page<AuditView>>> {
     let q = AuditQuery {
         actor: p.actor.as_deref(),
         action: p.action.as_deref(),

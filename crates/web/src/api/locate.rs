@@ -21,6 +21,10 @@ pub struct Located {
 /// The grid containing a point. 404 outside every grid (and outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/locate", tag = "regions", params(LocateParams),
     responses((status = 200, body = Located), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
-pub async fn locate(State(app): State<AppState>, ApiActor(a): ApiActor, Query(p): Query<LocateParams>) -> ApiResult<axum::Json<Located>> {
+pub async fn locate(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<LocateParams>,
+) -> ApiResult<axum::Json<Located>> {
     Ok(axum::Json(Located { grid_code: app.locate(&a, p.lat, p.lon, p.crs.as_deref())? }))
 }

@@ -2,8 +2,8 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiActor, Credential, Json, client_addr, credential};
 use axum::extract::{FromRequestParts, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use wangge_app::AppError;
 

@@ -24,6 +24,10 @@ pub async fn get_map(State(app): State<AppState>, ApiActor(_): ApiActor) -> ApiR
 /// Sets the map tile source. Admins only.
 #[utoipa::path(put, path = "/api/v1/settings/map", tag = "settings", request_body = MapSettingsInput,
     responses((status = 200, body = MapSettings), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
-pub async fn put_map(State(app): State<AppState>, ApiActor(a): ApiActor, Json(m): Json<MapSettingsInput>) -> ApiResult<axum::Json<MapSettings>> {
+pub async fn put_map(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Json(m): Json<MapSettingsInput>,
+) -> ApiResult<axum::Json<MapSettings>> {
     Ok(axum::Json(app.set_map_settings(&a, &m.tile_url, &m.tile_attribution).await?))
 }

@@ -19,26 +19,43 @@ pub struct UserParams {
 /// Users with their (role, region[, department]) pairs. Admins only.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserParams),
     responses((status = 200, body = Page<UserView>), (status = 403, body = super::ErrorBody)))]
-pub async fn list(State(app): State<AppState>, ApiActor(a): ApiActor, Query(p): Query<UserParams>) -> ApiResult<axum::Json<Page<UserView>>> {
+pub async fn list(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<UserParams>,
+) -> ApiResult<axum::Json<Page<UserView>>> {
     Ok(axum::Json(app.list_users(&a, p.role.as_deref(), p.limit, p.cursor.as_deref()).await?))
 }
 
 /// Creates a user with one or more (role, region[, department]) pairs. Admins only.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = UserView), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
-pub async fn create(State(app): State<AppState>, ApiActor(a): ApiActor, Json(u): Json<NewUser>) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
+pub async fn create(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Json(u): Json<NewUser>,
+) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
     Ok((StatusCode::CREATED, axum::Json(app.create_user(&a, u).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
     responses((status = 200, body = UserView), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
-pub async fn get_one(State(app): State<AppState>, ApiActor(a): ApiActor, Path(username): Path<String>) -> ApiResult<axum::Json<UserView>> {
+pub async fn get_one(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+) -> ApiResult<axum::Json<UserView>> {
     Ok(axum::Json(app.user(&a, &username).await?))
 }
 
 /// Adds a (role, region[, department]) pair to a user.
 #[utoipa::path(post, path = "/api/v1/users/{username}/roles", tag = "users", params(("username" = String, Path)), request_body = GrantInput,
     responses((status = 200, body = UserView), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
-pub async fn add_role(State(app): State<AppState>, ApiActor(a): ApiActor, Path(username): Path<String>, Json(g): Json<GrantInput>) -> ApiResult<axum::Json<UserView>> {
+pub async fn add_role(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+    Json(g): Json<GrantInput>,
+) -> ApiResult<axum::Json<UserView>> {
     Ok(axum::Json(app.add_grant(&a, &username, g).await?))
 }

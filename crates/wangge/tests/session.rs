@@ -1,0 +1,169 @@
+//! Logging in and out, input errors on the login endpoint, throttling, and CSRF for cookie sessions.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use wangge_testkit::TestDb;
+
+async fn raw_login(c: &Client, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Resp {
+    let mut b = c.http.post(c.url("/api/v1/session")).body(body);
+    if let Some(ct) = content_type {
+        b = b.header("content-type", ct);
+    }
+    into_resp(b.send().await.expect("POST /api/v1/session")).await
+}
+
+async fn login_and_logout(db: TestDb) {
+    let srv = Server::demo(db);
+    let anon = srv.client();
+
+    // Good credentials: a token and the user with their (role, region) pairs.
+    let mut c = srv.client();
+    let body = c.login("demo_street", DEMO_PW).await;
+    assert_eq!(body["user"]["username"], "demo_street");
+    assert_eq!(body["user"]["roles"], json!([{ "role": "street", "region_code": STREET1 }]), "{body}");
+    assert!(body["user"].get("password_hash").is_none() && !body.to_string().contains("argon2"), "no hash: {body}");
+    let (s, me) = c.get("/api/v1/session").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["username"], "demo_street");
+    let admin = srv.admin().await;
+    let (_, me) = admin.get("/api/v1/session").await;
+    assert_eq!(me["roles"][0]["role"], "admin");
+
+    // Wrong password, unknown user: 401 in the error shape, same message (no user enumeration).
+    let wrong = anon.try_login("demo_street", "not-the-password").await;
+    assert_error(&wrong, 401, "unauthorized", None);
+    let unknown = anon.try_login("nobody_here", "not-the-password").await;
+    assert_error(&unknown, 401, "unauthorized", None);
+    assert_eq!(wrong.1["error"]["message"], unknown.1["error"]["message"]);
+    assert!(wrong.1.get("token").is_none());
+
+    // No credentials, or a made-up token: 401.
+    assert_error(&anon.get("/api/v1/session").await, 401, "unauthorized", None);
+    let mut fake = srv.client();
+    fake.token = Some("0".repeat(64));
+    assert_error(&fake.get("/api/v1/regions").await, 401, "unauthorized", None);
+
+    // Bad input names the field.
+    let json_ct = Some("application/json");
+    assert_field(&raw_login(&anon, json_ct, r#"{"username":"admin"}"#).await, "password");
+    assert_field(&raw_login(&anon, json_ct, r#"{"password":"x"}"#).await, "username");
+    assert_field(&raw_login(&anon, json_ct, r#"{"username":"admin","password":"#).await, "body");
+    assert_field(&raw_login(&anon, json_ct, "not json at all").await, "body");
+    assert_field(&raw_login(&anon, json_ct, "").await, "body");
+    assert_field(&raw_login(&anon, json_ct, r#"{"username":1,"password":"x"}"#).await, "username");
+    assert_field(&raw_login(&anon, Some("text/plain"), r#"{"username":"admin","password":"x"}"#).await, "Content-Type");
+    assert_field(&raw_login(&anon, None, r#"{"username":"admin","password":"x"}"#).await, "Content-Type");
+    assert_field(
+        &raw_login(&anon, Some("application/x-www-form-urlencoded"), "username=admin&password=admin-pass-123").await,
+        "Content-Type",
+    );
+    assert_field(
+        &raw_login(&anon, json_ct, r#"{"username":"admin","password":"x","remember_me":true}"#).await,
+        "remember_me",
+    );
+    assert_field(&raw_login(&anon, json_ct, r#"{"username":"","password":"x"}"#).await, "username");
+    assert_field(&raw_login(&anon, json_ct, r#"{"username":"admin","password":""}"#).await, "password");
+
+    // A body over 1 MiB is refused with a JSON error, never a 500.
+    let big = format!(r#"{{"username":"admin","password":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
+    let (s, body) = raw_login(&anon, json_ct, big).await;
+    assert!(s == 400 || s == 413, "oversized body: {s} {body}");
+    assert!(body["error"]["code"].is_string(), "JSON error for an oversized body: {body}");
+    // The same against an authenticated write.
+    let big = json!({ "code": "330199009", "name": "x".repeat(1024 * 1024 + 10), "parent_code": DISTRICT });
+    let (s, body) = admin.post("/api/v1/regions", &big).await;
+    assert!(s == 400 || s == 413, "oversized body: {s} {body}");
+    assert!(body["error"]["code"].is_string(), "{body}");
+    assert_eq!(admin.get("/api/v1/regions/330199009").await.0, 404, "nothing written");
+
+    // Logout: the token stops working; another session of the same user is unaffected.
+    let other = srv.login("demo_street", DEMO_PW).await;
+    let (s, _) = c.delete("/api/v1/session").await;
+    assert_eq!(s, 204);
+    assert_error(&c.get("/api/v1/session").await, 401, "unauthorized", None);
+    assert_error(&c.get("/api/v1/regions").await, 401, "unauthorized", None);
+    assert_error(&c.delete("/api/v1/session").await, 401, "unauthorized", None);
+    assert_eq!(other.get("/api/v1/session").await.0, 200);
+
+    // Browser session through the HTML form: writes need X-CSRF-Token.
+    let (browser, csrf) = page_login(&srv.base, "admin", ADMIN_PW).await;
+    assert!(!csrf.is_empty(), "signed-in pages carry the CSRF token");
+    let (s, me) = browser.get("/api/v1/session").await;
+    assert_eq!(s, 200, "cookie session reads the API: {me}");
+    let street = json!({ "code": "330199007", "name": "表单街道", "parent_code": DISTRICT });
+    let r = browser.post("/api/v1/regions", &street).await;
+    assert_error(&r, 403, "forbidden", None);
+    let r = into_resp(
+        browser
+            .request(reqwest::Method::POST, "/api/v1/regions")
+            .header("x-csrf-token", "0".repeat(64))
+            .json(&street)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, 403, "forbidden", None);
+    assert_eq!(admin.get("/api/v1/regions/330199007").await.0, 404, "nothing written without the CSRF token");
+    let r = into_resp(
+        browser
+            .request(reqwest::Method::POST, "/api/v1/regions")
+            .header("x-csrf-token", &csrf)
+            .json(&street)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.0, 201, "with the session's CSRF token the write goes through: {}", r.1);
+    // Logout through the API also needs the token for a cookie session.
+    assert_error(&browser.delete("/api/v1/session").await, 403, "forbidden", None);
+
+    // The login form itself refuses a post without its CSRF cookie/field.
+    let plain = Client::new(&srv.base);
+    let r = plain
+        .http
+        .post(plain.url("/login"))
+        .form(&[("csrf", "x"), ("username", "admin"), ("password", ADMIN_PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.headers().get_all("set-cookie").iter().all(|v| !v.to_str().unwrap_or("").starts_with("wangge_session=")));
+
+    srv.finish().await;
+}
+
+async fn throttle(db: TestDb) {
+    let srv = Server::start(db);
+    let c = srv.client();
+    for i in 0..10 {
+        let r = c.try_login("admin", &format!("wrong-password-{i}")).await;
+        assert_error(&r, 401, "unauthorized", None);
+    }
+    // The 11th attempt is refused even with the right password.
+    assert_error(&c.try_login("admin", ADMIN_PW).await, 429, "too_many_requests", None);
+    assert_error(&c.try_login("admin", "wrong-again").await, 429, "too_many_requests", None);
+    // 10 failures from one client address block that address too (DESIGN.md §4).
+    assert_error(&c.try_login("someone_else", "whatever-pass").await, 429, "too_many_requests", None);
+    // The HTML form is throttled the same way.
+    let (s, page) = {
+        let b = Client::with_cookies(&srv.base);
+        let (_, html) = b.page("/login").await;
+        let csrf = hidden_field(&html, "csrf").unwrap();
+        let r = b
+            .http
+            .post(b.url("/login"))
+            .form(&[("csrf", csrf.as_str()), ("username", "admin"), ("password", ADMIN_PW)])
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(s, 429, "form login after 10 failures: {page}");
+    srv.finish().await;
+}
+
+both_backends!(login_and_logout, throttle);

@@ -59,6 +59,8 @@ export async function startServer() {
       settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
+      process.removeListener('exit', killOnExit);
+      rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`${why}\n--- server output ---\n${log.join('\n')}`));
     };
     const timer = setTimeout(() => fail(`wangge did not print its listening line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
@@ -85,8 +87,11 @@ export async function startServer() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-        const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000));
-        if ((await Promise.race([exited, timeout])) === 'timeout') {
+        let timer;
+        const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)));
+        const outcome = await Promise.race([exited, timeout]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
           child.kill('SIGKILL');
           await exited;
         }
@@ -265,5 +270,68 @@ export async function waitForMap(page) {
   assert.equal(state.empty, undefined, `the map says it has no grids: ${state.empty}`);
   const n = Number(state.loaded);
   assert.ok(Number.isInteger(n) && n > 0, `#map data-loaded should be a positive count, got ${state.loaded}`);
+  await waitForMapAtRest(page);
   return n;
+}
+
+/**
+ * app.js fits the map to its shapes with an animated zoom: until it ends, Leaflet scales the drawn
+ * SVG by a CSS transform (strokes look many times too thick and shapes are not where they will be).
+ * Waits until no zoom animation runs and the panes have not moved for a few samples.
+ */
+export async function waitForMapAtRest(page) {
+  await page.waitForFunction(
+    () => {
+      const m = document.getElementById('map');
+      const pane = m?.querySelector('.leaflet-map-pane');
+      if (!m || !pane) return true;
+      const svg = m.querySelector('.leaflet-overlay-pane svg');
+      const sig = [pane.style.transform, svg?.style.transform, svg?.getAttribute('viewBox'), m.classList.contains('leaflet-zoom-anim')].join('|');
+      const w = window;
+      if (w.__mapRestSig === sig && !m.classList.contains('leaflet-zoom-anim')) {
+        w.__mapRestCount = (w.__mapRestCount || 0) + 1;
+      } else {
+        w.__mapRestSig = sig;
+        w.__mapRestCount = 0;
+      }
+      return w.__mapRestCount >= 3;
+    },
+    null,
+    { polling: 100, timeout: 10_000 },
+  );
+}
+
+/**
+ * Clicks a map shape as a person would: with the mouse at its centre (the point of the shape nearest
+ * the centre of its bounding box, for shapes that are not convex). Whatever lies on top there, such
+ * as the labelled child shape drawn over a grid, takes the click, as it would for a person.
+ */
+export async function clickShapeCentre(page, shape) {
+  await shape.scrollIntoViewIfNeeded();
+  const point = await shape.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const cx = r.left + r.width / 2;
+    const cy = r.top + r.height / 2;
+    const inside = (x, y) => {
+      // isPointInFill wants the path's own user units: map the screen point through the inverse CTM.
+      const m = el.getScreenCTM();
+      if (!m) return false;
+      const p = new DOMPoint(x, y).matrixTransform(m.inverse());
+      return el.isPointInFill(p);
+    };
+    if (inside(cx, cy)) return { x: cx, y: cy };
+    let best = null;
+    const steps = 24;
+    for (let i = 1; i < steps; i++) {
+      for (let j = 1; j < steps; j++) {
+        const x = r.left + (r.width * i) / steps;
+        const y = r.top + (r.height * j) / steps;
+        const d = (x - cx) ** 2 + (y - cy) ** 2;
+        if (inside(x, y) && (!best || d < best.d)) best = { x, y, d };
+      }
+    }
+    return best;
+  });
+  assert.ok(point, 'found a point inside the shape to click');
+  await page.mouse.click(point.x, point.y);
 }

@@ -9,6 +9,7 @@ import {
   screenshot,
   readStats,
   waitForMap,
+  clickShapeCentre,
   DISTRICT_CODE,
   DISTRICT_NAME,
 } from './helpers.mjs';
@@ -39,6 +40,7 @@ describe('map and drill-down', () => {
 
       const children = page.locator('#children a.child');
       assert.ok((await children.count()) >= 2, 'the small demo district has two streets');
+      assert.equal(await page.locator('#map svg path.child-shape').count(), await children.count(), 'the map outlines every street');
       for (const code of await children.evaluateAll((as) => as.map((a) => a.dataset.code))) {
         assert.match(code, new RegExp(`^${DISTRICT_CODE}\\d{3}$`), 'streets extend the district code');
       }
@@ -81,9 +83,9 @@ describe('map and drill-down', () => {
       assert.equal(drawn, communityStats.grids);
       await screenshot(page, 'community');
 
-      // Community → grid, by clicking a grid polygon on the map.
+      // Community → grid, by clicking (the centre of) a grid polygon on the map.
       const shape = page.locator('#map path.grid-shape').first();
-      await Promise.all([page.waitForURL(/\/regions\/\d{14}$/), shape.click()]);
+      await Promise.all([page.waitForURL(/\/regions\/\d{14}$/), clickShapeCentre(page, shape)]);
       const gridCode = pathname(page).split('/').pop();
       assert.ok(gridCode.startsWith(communityCode), `grid ${gridCode} lies in community ${communityCode}`);
       assert.match(await page.locator('#region-panel .meta').textContent(), new RegExp(`网格.*${gridCode}`));
@@ -91,9 +93,11 @@ describe('map and drill-down', () => {
       const gridStats = await readStats(page);
       assert.ok(gridStats.households > 0, `grid households ${gridStats.households}`);
       assert.ok(gridStats.residents > 0, `grid residents ${gridStats.residents}`);
-      assert.equal(await waitForMap(page), 1, 'a grid page draws that grid');
-      assert.equal(await page.locator('#children a.child').count(), 0);
-      assert.equal((await page.locator('#region-panel .empty').textContent()).trim(), '没有下级区域');
+      // The grid is drawn highlighted among the grids of its community.
+      assert.equal(await waitForMap(page), communityStats.grids, 'a grid page draws the grids of its community');
+      const current = page.locator('#map path.grid-shape.current');
+      assert.equal(await current.count(), 1, 'the grid itself is highlighted');
+      assert.equal(await page.locator('#children a.child').count(), 0, 'a grid has no subregions');
       await screenshot(page, 'grid');
 
       // The breadcrumb leads back up.

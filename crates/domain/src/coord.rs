@@ -12,13 +12,19 @@ pub enum Crs {
 }
 
 impl Crs {
+    /// Case-insensitive, without allocating (it runs on every located point).
     pub fn parse(s: &str) -> Option<Crs> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "wgs84" | "wgs-84" | "epsg:4326" => Some(Crs::Wgs84),
-            "gcj02" | "gcj-02" => Some(Crs::Gcj02),
-            "bd09" | "bd-09" | "bd09ll" => Some(Crs::Bd09),
-            _ => None,
-        }
+        const NAMES: [(&str, Crs); 7] = [
+            ("wgs84", Crs::Wgs84),
+            ("wgs-84", Crs::Wgs84),
+            ("epsg:4326", Crs::Wgs84),
+            ("gcj02", Crs::Gcj02),
+            ("gcj-02", Crs::Gcj02),
+            ("bd09", Crs::Bd09),
+            ("bd-09", Crs::Bd09),
+        ];
+        let s = s.trim();
+        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)).map(|(_, c)| *c)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -23,8 +23,15 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub type AppState = Arc<App>;
 
 pub fn router(app: Arc<App>) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The product's router plus `extra` routes behind the same middleware (the benchmark adds a hello-world
+/// baseline this way, so both sides of its comparison pay for the same layers).
+pub fn router_with(app: Arc<App>, extra: Router<AppState>) -> Router {
     let metrics = metrics::handle();
     Router::new()
+        .merge(extra)
         .merge(api::routes())
         .merge(pages::routes())
         .merge(assets::routes())

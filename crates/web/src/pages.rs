@@ -117,7 +117,36 @@ fn error_page(lang: Lang, user: Option<UserBar>, e: &AppError) -> Response {
         ErrorKind::Forbidden => lang.t("forbidden"),
         _ => "Error",
     };
-    render(status, &MessagePage { lang, user, title, text: &e.message })
+    render(status, &MessagePage { lang, user, title, text: localize(lang, &e.message) })
+}
+
+/// An error as a form shows it: the field's label in the page's language instead of its API name, and only
+/// the page's half of a bilingual "中文 / English" message.
+fn form_error(lang: Lang, e: &AppError) -> String {
+    let mut text = e.message.as_str();
+    let mut label = None;
+    if let Some(field) = e.field_name() {
+        text = text.strip_prefix(field).and_then(|t| t.strip_prefix(": ")).unwrap_or(text);
+        let key = field.rsplit('.').next().unwrap_or(field);
+        label = crate::i18n::TEXTS.iter().find(|(k, _, _)| *k == key).map(|_| lang.t(key));
+    }
+    let text = localize(lang, text);
+    match label {
+        Some(l) if lang == Lang::Zh => format!("{l}：{text}"),
+        Some(l) => format!("{l}: {text}"),
+        None => text.to_string(),
+    }
+}
+
+/// The page's half of a bilingual "中文 / English" message.
+fn localize(lang: Lang, text: &str) -> &str {
+    match text.split_once(" / ") {
+        Some((zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => text,
+    }
 }
 
 /// Unknown paths: JSON for the API, a page for people.
@@ -198,7 +227,7 @@ async fn login_submit(
             let (status, msg) = match e.kind {
                 ErrorKind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, lang.t("too_many").to_string()),
                 ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, lang.t("bad_credentials").to_string()),
-                _ => (StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST), e.message.clone()),
+                _ => (StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST), form_error(lang, &e)),
             };
             login_response(status, lang, get("next"), get("username"), Some(msg))
         }
@@ -455,9 +484,8 @@ async fn users_submit(
         Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => error_page(lang, pa.bar(), &e),
         Err(e) => {
             // The form names fields as roles[0].x; users see the form's own field names.
-            let msg = e.message.replace("roles[0].", "");
             let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            users_view(&app, lang, &pa, status, form, Some(msg), None).await
+            users_view(&app, lang, &pa, status, form, Some(form_error(lang, &e)), None).await
         }
     }
 }
@@ -483,10 +511,9 @@ async fn grant_submit(
         Ok(u) => Redirect::to(&format!("/admin/users?granted={}", urlencode(&u.username))).into_response(),
         Err(e) if e.kind == ErrorKind::Forbidden => error_page(lang, pa.bar(), &e),
         Err(e) => {
-            let msg = e.message.replace("roles[0].", "");
             let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let form = UserForm { role: "grid_worker".into(), ..Default::default() };
-            users_view(&app, lang, &pa, status, form, Some(msg), None).await
+            users_view(&app, lang, &pa, status, form, Some(form_error(lang, &e)), None).await
         }
     }
 }
@@ -549,7 +576,7 @@ async fn settings_submit(
                 csrf: pa.csrf.clone(),
                 tile_url: get("tile_url"),
                 tile_attribution: get("tile_attribution"),
-                error: Some(e.message),
+                error: Some(form_error(lang, &e)),
                 saved: false,
             };
             render(status, &page)
@@ -582,6 +609,15 @@ mod tests {
         let i_comm = html.find("社区").unwrap();
         let i_second = html.find("二街道").unwrap();
         assert!(html[i_comm..i_second].contains("</ul></li>"));
+    }
+
+    #[test]
+    fn form_errors_use_labels_and_the_page_language() {
+        let e = AppError::field("roles[0].region_code", "区域不存在 / no such region: 1");
+        assert_eq!(form_error(Lang::Zh, &e), "区域编码：区域不存在");
+        assert_eq!(form_error(Lang::En, &e), "Region code: no such region: 1");
+        let e = AppError::conflict("用户名已存在 / username already exists: x");
+        assert_eq!(form_error(Lang::Zh, &e), "用户名已存在");
     }
 
     #[test]

@@ -232,6 +232,11 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Stops the server and starts a new one on the same database.
+    pub fn restart(self) -> Server {
+        Server::start(self.into_db())
+    }
+
     /// Stops the server and hands back the database.
     pub fn into_db(mut self) -> TestDb {
         self.stop();

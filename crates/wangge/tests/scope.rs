@@ -1,0 +1,534 @@
+//! The scope matrix (DESIGN.md §1, §4): every API route × every demo role. Inside a role's subtree it reads;
+//! outside, the answer is 404 — never 200, never a name from elsewhere; admin-only routes are 403 for the rest.
+//!
+//! `ROUTES` must list every route of the API: a test fails when openapi.json documents one it lacks, and the
+//! matrix fails when a listed route is not exercised.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use wangge_testkit::TestDb;
+
+/// Every (method, path) of crates/web/src/api/mod.rs.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/session"),
+    ("GET", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/regions"),
+    ("POST", "/api/v1/regions"),
+    ("GET", "/api/v1/regions/{code}"),
+    ("GET", "/api/v1/regions/{code}/grids.geojson"),
+    ("GET", "/api/v1/regions/{code}/children.geojson"),
+    ("GET", "/api/v1/locate"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users/{username}"),
+    ("POST", "/api/v1/users/{username}/roles"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/departments"),
+    ("GET", "/api/v1/settings/map"),
+    ("PUT", "/api/v1/settings/map"),
+];
+
+/// Routes that answer without login.
+const PUBLIC: &[(&str, &str)] = &[("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/session")];
+
+/// A second district, outside every demo account's scope.
+const OTHER_DISTRICT: &str = "330198";
+const OTHER_STREET: &str = "330198001";
+const OTHER_COMMUNITY: &str = "330198001001";
+const OTHER_GRID: &str = "33019800100101";
+const OTHER_NAMES: [&str; 4] = ["远山区", "远山街道", "远山社区", "远山第一网格"];
+const OTHER_POINT: (f64, f64) = (121.0, 31.0);
+
+struct Case {
+    user: &'static str,
+    /// Regions the role must read (200).
+    inside: Vec<&'static str>,
+    /// Regions the role must not see (404, no name).
+    outside: Vec<&'static str>,
+    /// May create regions under its own region (district staff, admin).
+    manages: bool,
+    /// Reads the audit log (admin, district).
+    audit: bool,
+    admin: bool,
+    /// A region under which the role tries to create a child inside its scope.
+    create_under: Option<&'static str>,
+}
+
+fn cases() -> Vec<Case> {
+    let district = |user| Case {
+        user,
+        inside: vec![DISTRICT, STREET1, STREET2, "330199002001", GRID1, "33019900200202"],
+        outside: vec![OTHER_DISTRICT, OTHER_STREET, OTHER_COMMUNITY, OTHER_GRID],
+        manages: false,
+        audit: false,
+        admin: false,
+        create_under: Some(DISTRICT),
+    };
+    let street = |user| Case {
+        user,
+        inside: vec![STREET1, COMMUNITY1, COMMUNITY2, GRID1, "33019900100202"],
+        outside: vec![DISTRICT, STREET2, "330199002001", "33019900200101", OTHER_DISTRICT, OTHER_GRID],
+        manages: false,
+        audit: false,
+        admin: false,
+        create_under: Some(STREET1),
+    };
+    let community = |user| Case {
+        user,
+        inside: vec![COMMUNITY1, GRID1, GRID2],
+        outside: vec![DISTRICT, STREET1, COMMUNITY2, "33019900100201", STREET2, "33019900200101", OTHER_GRID],
+        manages: false,
+        audit: false,
+        admin: false,
+        create_under: Some(COMMUNITY1),
+    };
+    vec![
+        Case {
+            user: "admin",
+            inside: vec![DISTRICT, STREET2, GRID1, OTHER_DISTRICT, OTHER_GRID],
+            outside: vec![],
+            manages: true,
+            audit: true,
+            admin: true,
+            create_under: Some(DISTRICT),
+        },
+        Case { manages: true, audit: true, ..district("demo_district") },
+        district("demo_department"),
+        district("demo_leader"),
+        street("demo_street"),
+        street("demo_mediator"),
+        community("demo_community"),
+        community("demo_grid_leader"),
+        Case {
+            user: "demo_grid_worker",
+            inside: vec![GRID1],
+            outside: vec![
+                COMMUNITY1,
+                GRID2,
+                STREET1,
+                "33019900100201",
+                DISTRICT,
+                STREET2,
+                "33019900200202",
+                OTHER_GRID,
+            ],
+            manages: false,
+            audit: false,
+            admin: false,
+            create_under: None,
+        },
+        Case {
+            user: "demo_resident",
+            inside: vec![],
+            outside: vec![COMMUNITY1, GRID1, STREET1, DISTRICT, STREET2, OTHER_GRID],
+            manages: false,
+            audit: false,
+            admin: false,
+            create_under: None,
+        },
+    ]
+}
+
+/// Calls one route, recording which routes the matrix exercised.
+struct Matrix {
+    covered: BTreeSet<(String, String)>,
+}
+
+impl Matrix {
+    async fn call(&mut self, c: &Client, method: &str, route: &str, path: &str, body: Option<&Value>) -> Resp {
+        assert!(ROUTES.contains(&(method, route)), "{method} {route} is not in ROUTES");
+        self.covered.insert((method.to_string(), route.to_string()));
+        c.send(method, path, body).await
+    }
+}
+
+/// No response to `who` may carry a name from outside their scope.
+#[track_caller]
+fn no_leak(who: &str, what: &str, r: &Resp, names: &[String]) {
+    let text = r.1.to_string();
+    for n in names {
+        assert!(!text.contains(n.as_str()), "{who}: {what} leaks {n}: {text}");
+    }
+}
+
+#[track_caller]
+fn expect_status(who: &str, what: &str, r: &Resp, allowed: &[u16]) {
+    assert!(allowed.contains(&r.0), "{who}: {what} → {} (expected {allowed:?}): {}", r.0, r.1);
+    if r.0 >= 400 {
+        assert!(r.1["error"]["code"].is_string(), "{who}: {what}: error shape: {}", r.1);
+    }
+}
+
+async fn matrix(db: TestDb) {
+    let srv = Server::demo(db);
+    let admin = srv.admin().await;
+
+    // A second district with a drawn grid, which no demo account may see.
+    for (code, name, parent, boundary) in [
+        (OTHER_DISTRICT, OTHER_NAMES[0], None, None),
+        (OTHER_STREET, OTHER_NAMES[1], Some(OTHER_DISTRICT), None),
+        (OTHER_COMMUNITY, OTHER_NAMES[2], Some(OTHER_STREET), None),
+        (OTHER_GRID, OTHER_NAMES[3], Some(OTHER_COMMUNITY), Some(square(OTHER_POINT.0, OTHER_POINT.1, 0.003))),
+    ] {
+        let (s, b) = admin
+            .post(
+                "/api/v1/regions",
+                &json!({ "code": code, "name": name, "parent_code": parent, "boundary": boundary }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+
+    // Names of every region, and a point inside every grid, as the admin sees them.
+    let mut names: HashMap<String, String> = HashMap::new();
+    for root in [DISTRICT, OTHER_DISTRICT] {
+        let mut stack = vec![root.to_string()];
+        while let Some(code) = stack.pop() {
+            let (s, d) = admin.get(&format!("/api/v1/regions/{code}")).await;
+            assert_eq!(s, 200);
+            names.insert(code.clone(), d["name"].as_str().unwrap().to_string());
+            for c in d["children"].as_array().unwrap() {
+                stack.push(c["code"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert_eq!(names.len(), 19, "15 demo regions + 4: {names:?}");
+    let mut points: HashMap<String, (f64, f64)> = HashMap::new();
+    for root in [DISTRICT, OTHER_DISTRICT] {
+        let (_, fc) = admin.get(&format!("/api/v1/regions/{root}/grids.geojson")).await;
+        points.extend(grid_points(&fc));
+    }
+    assert_eq!(points.len(), 9);
+
+    let mut m = Matrix { covered: BTreeSet::new() };
+
+    // Without login, everything but the public routes is 401.
+    let anon = srv.client();
+    for &(method, route) in ROUTES {
+        let path = route.replace("{code}", DISTRICT).replace("{username}", "demo_street");
+        let path = if route == "/api/v1/locate" { locate_path(120.13, 30.26, None) } else { path };
+        let body = json!({});
+        let r = m.call(&anon, method, route, &path, (method != "GET" && method != "DELETE").then_some(&body)).await;
+        if PUBLIC.contains(&(method, route)) {
+            assert_ne!(r.0, 401, "{method} {route} is public: {}", r.1);
+        } else {
+            assert_error(&r, 401, "unauthorized", None);
+        }
+    }
+    assert_eq!(anon.get("/api/v1/openapi.json").await.0, 200);
+
+    let mut serial = 0;
+    for case in cases() {
+        let who = case.user;
+        let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
+        let mut c = srv.client();
+        let body = c.login(who, pw).await;
+        m.covered.insert(("POST".into(), "/api/v1/session".into()));
+        let reads = who != "demo_resident";
+        // Names from outside the scope that must never show (unless they are part of a visible name).
+        let visible: Vec<&String> = case.inside.iter().filter_map(|c| names.get(*c)).collect();
+        let leak: Vec<String> = case
+            .outside
+            .iter()
+            .filter_map(|c| names.get(*c))
+            .filter(|n| !visible.iter().any(|v| v.contains(n.as_str())))
+            .cloned()
+            .collect();
+        no_leak(who, "login", &(200, body), &leak);
+
+        let r = m.call(&c, "GET", "/api/v1/session", "/api/v1/session", None).await;
+        assert_eq!(r.0, 200, "{who}");
+        assert_eq!(r.1["username"], who);
+
+        // Top regions: exactly the roots of the grant (resident: none at all).
+        let r = m.call(&c, "GET", "/api/v1/regions", "/api/v1/regions", None).await;
+        if reads {
+            expect_status(who, "GET /regions", &r, &[200]);
+            let top = codes(r.1["items"].as_array().unwrap());
+            let expected: Vec<String> = if case.admin {
+                vec![OTHER_DISTRICT.into(), DISTRICT.into()]
+            } else {
+                vec![case.inside[0].to_string()]
+            };
+            assert_eq!(top, expected, "{who}: top regions");
+            assert_eq!(r.1["total"], expected.len(), "{who}");
+        } else {
+            expect_status(who, "GET /regions", &r, &[403, 404]);
+        }
+        no_leak(who, "GET /regions", &r, &leak);
+
+        // Inside: the region and its map.
+        for code in &case.inside {
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}", &format!("/api/v1/regions/{code}"), None).await;
+            expect_status(who, &format!("GET /regions/{code}"), &r, &[200]);
+            assert_eq!(r.1["code"], *code);
+            no_leak(who, &format!("GET /regions/{code}"), &r, &leak);
+            for ch in r.1["children"].as_array().unwrap() {
+                assert!(ch["code"].as_str().unwrap().starts_with(code), "{who}: child of {code}: {ch}");
+            }
+            for p in r.1["path"].as_array().unwrap() {
+                let pc = p["code"].as_str().unwrap();
+                assert!(!case.outside.contains(&pc), "{who}: breadcrumb {pc} is outside the scope");
+            }
+            let path = format!("/api/v1/regions/{code}/grids.geojson");
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}/grids.geojson", &path, None).await;
+            expect_status(who, &path, &r, &[200]);
+            assert!(!r.1["features"].as_array().unwrap().is_empty(), "{who}: {path} has grids");
+            no_leak(who, &path, &r, &leak);
+            let path = format!("/api/v1/regions/{code}/children.geojson");
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}/children.geojson", &path, None).await;
+            expect_status(who, &path, &r, &[200]);
+            assert_eq!(r.1["type"], "FeatureCollection");
+            for f in r.1["features"].as_array().unwrap() {
+                let fc = f["properties"]["code"].as_str().unwrap();
+                assert!(fc.starts_with(code) && fc != *code, "{who}: {path} lists {fc}");
+            }
+            no_leak(who, &path, &r, &leak);
+        }
+        // Outside: 404, like a region that does not exist.
+        for code in &case.outside {
+            let path = format!("/api/v1/regions/{code}");
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}", &path, None).await;
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, &path, &r, &leak);
+            let path = format!("/api/v1/regions/{code}/grids.geojson");
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}/grids.geojson", &path, None).await;
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, &path, &r, &leak);
+            let path = format!("/api/v1/regions/{code}/children.geojson");
+            let r = m.call(&c, "GET", "/api/v1/regions/{code}/children.geojson", &path, None).await;
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, &path, &r, &leak);
+        }
+        // Locate: grids inside are found; grids outside answer like the sea.
+        for (grid, (lon, lat)) in &points {
+            let r = m.call(&c, "GET", "/api/v1/locate", &locate_path(*lon, *lat, None), None).await;
+            let sees = reads && (case.admin || case.inside.iter().any(|i| grid.starts_with(i)));
+            if sees {
+                assert_eq!(r, (200, json!({ "grid_code": grid })), "{who}: locate in {grid}");
+            } else {
+                assert_error(&r, 404, "not_found", None);
+                assert!(!r.1.to_string().contains(grid.as_str()), "{who}: locate leaks {grid}");
+            }
+        }
+
+        // Creating regions: outside the scope 404 (admin excepted), inside 201 for managers, 403 for the rest.
+        serial += 1;
+        let r = m
+            .call(
+                &c,
+                "POST",
+                "/api/v1/regions",
+                "/api/v1/regions",
+                Some(&json!({ "code": format!("{OTHER_STREET}{:03}", 10 + serial), "name": "越权社区", "parent_code": OTHER_STREET })),
+            )
+            .await;
+        if case.admin {
+            expect_status(who, "POST /regions outside", &r, &[201]);
+        } else {
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, "POST /regions outside", &r, &leak);
+            let (s, _) = admin.get(&format!("/api/v1/regions/{OTHER_STREET}{:03}", 10 + serial)).await;
+            assert_eq!(s, 404, "{who}: nothing written outside the scope");
+        }
+        if let Some(parent) = case.create_under {
+            let code = match parent.len() {
+                6 => format!("{parent}{:03}", 100 + serial),
+                9 => format!("{parent}{:03}", 100 + serial),
+                _ => format!("{parent}{:02}", 50 + serial),
+            };
+            let r = m
+                .call(
+                    &c,
+                    "POST",
+                    "/api/v1/regions",
+                    "/api/v1/regions",
+                    Some(&json!({ "code": code, "name": "新区域", "parent_code": parent })),
+                )
+                .await;
+            let written = admin.get(&format!("/api/v1/regions/{code}")).await.0 == 200;
+            if case.manages {
+                expect_status(who, &format!("POST /regions under {parent}"), &r, &[201]);
+                assert!(written);
+            } else {
+                assert_error(&r, 403, "forbidden", None);
+                assert!(!written, "{who}: a refused write wrote {code}");
+            }
+        }
+        if !reads {
+            let r = m
+                .call(
+                    &c,
+                    "POST",
+                    "/api/v1/regions",
+                    "/api/v1/regions",
+                    Some(&json!({ "code": "33019900100170", "name": "居民网格", "parent_code": COMMUNITY1 })),
+                )
+                .await;
+            expect_status(who, "POST /regions (resident)", &r, &[403, 404]);
+            assert_eq!(admin.get("/api/v1/regions/33019900100170").await.0, 404);
+        }
+
+        // Admin-only routes.
+        let new_user = format!("scope_user_{serial}");
+        let user_body = json!({ "username": new_user, "password": "scope-pass-123", "roles": [{ "role": "grid_worker", "region_code": GRID2 }] });
+        let admin_calls: Vec<(&str, &str, String, Option<Value>)> = vec![
+            ("GET", "/api/v1/users", "/api/v1/users".into(), None),
+            ("GET", "/api/v1/users", "/api/v1/users?role=street".into(), None),
+            ("POST", "/api/v1/users", "/api/v1/users".into(), Some(user_body)),
+            ("GET", "/api/v1/users/{username}", "/api/v1/users/demo_street".into(), None),
+            ("GET", "/api/v1/users/{username}", format!("/api/v1/users/{who}"), None),
+            (
+                "POST",
+                "/api/v1/users/{username}/roles",
+                format!("/api/v1/users/{new_user}/roles"),
+                Some(json!({ "role": "mediator", "region_code": STREET1 })),
+            ),
+            (
+                "POST",
+                "/api/v1/users/{username}/roles",
+                format!("/api/v1/users/{who}/roles"),
+                Some(json!({ "role": "district", "region_code": OTHER_DISTRICT })),
+            ),
+            (
+                "PUT",
+                "/api/v1/settings/map",
+                "/api/v1/settings/map".into(),
+                Some(json!({ "tile_url": "", "tile_attribution": who })),
+            ),
+        ];
+        for (method, route, path, body) in &admin_calls {
+            if case.admin && path.ends_with("/admin/roles") {
+                continue; // the admin does not need more roles
+            }
+            let r = m.call(&c, method, route, path, body.as_ref()).await;
+            let what = format!("{method} {path}");
+            if case.admin {
+                expect_status(who, &what, &r, &[200, 201]);
+            } else {
+                assert_error(&r, 403, "forbidden", None);
+                no_leak(who, &what, &r, &leak);
+                assert!(r.1.get("items").is_none(), "{who}: {what}: no data with a 403");
+            }
+        }
+        if !case.admin {
+            let (s, _) = admin.get(&format!("/api/v1/users/{new_user}")).await;
+            assert_eq!(s, 404, "{who}: a refused user creation wrote nothing");
+            let (_, me) = admin.get(&format!("/api/v1/users/{who}")).await;
+            assert_eq!(me["roles"].as_array().unwrap().len(), 1, "{who} did not grant themselves a role: {me}");
+        }
+
+        // Reference data and settings every signed-in user reads.
+        let r = m.call(&c, "GET", "/api/v1/departments", "/api/v1/departments", None).await;
+        expect_status(who, "GET /departments", &r, &[200]);
+        assert!(r.1["items"].as_array().unwrap().iter().any(|d| d["code"] == "chengguan"));
+        let r = m.call(&c, "GET", "/api/v1/settings/map", "/api/v1/settings/map", None).await;
+        expect_status(who, "GET /settings/map", &r, &[200]);
+        assert!(r.1["tile_url"].is_string());
+        let r = m.call(&c, "GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None).await;
+        assert_eq!(r.0, 200);
+
+        // The audit log: admins everything, district staff their district, others nothing.
+        let r = m.call(&c, "GET", "/api/v1/audit", "/api/v1/audit?limit=500", None).await;
+        if case.audit {
+            expect_status(who, "GET /audit", &r, &[200]);
+            let items = r.1["items"].as_array().unwrap();
+            assert!(!items.is_empty(), "{who}: audit has records");
+            if !case.admin {
+                for i in items {
+                    let text = i.to_string();
+                    assert!(!text.contains(OTHER_DISTRICT), "{who}: audit record from another district: {text}");
+                    assert!(!(i["action"] == "login" && i["actor"] == "admin"), "{who}: the admin's logins: {text}");
+                }
+                no_leak(who, "GET /audit", &r, &leak);
+                assert!(
+                    items.iter().any(|i| i["object"].as_str().is_some_and(|o| o.starts_with("region:330199"))),
+                    "{who}: sees the district's own records: {items:?}"
+                );
+            } else {
+                assert!(
+                    items.iter().any(|i| i["object"] == format!("region:{OTHER_DISTRICT}")),
+                    "admin sees everything"
+                );
+            }
+        } else {
+            assert_error(&r, 403, "forbidden", None);
+        }
+
+        // Logging out ends the session.
+        let r = m.call(&c, "DELETE", "/api/v1/session", "/api/v1/session", None).await;
+        assert_eq!(r.0, 204, "{who}: logout");
+        assert_error(&c.get("/api/v1/regions").await, 401, "unauthorized", None);
+    }
+
+    let all: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let missing: Vec<_> = all.difference(&m.covered).collect();
+    assert!(missing.is_empty(), "routes the matrix does not exercise: {missing:?}");
+
+    // Pages follow the same scope: out of scope is a 404 page without the name.
+    let (street, _) = page_login(&srv.base, "demo_street", DEMO_PW).await;
+    let (s, html) = street.page("/regions/330199001").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains(&names[STREET1]));
+    let (s, html) = street.page("/regions/330199002").await;
+    assert_eq!(s, 404);
+    assert!(!html.contains(&names[STREET2]), "the 404 page names the other street");
+    let (s, html) = street.page("/regions/330199").await;
+    assert_eq!(s, 404);
+    assert!(!html.contains(DISTRICT_NAME));
+    let (s, html) = street.page("/regions").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains(&names[STREET1]) && !html.contains(&names[STREET2]) && !html.contains(OTHER_NAMES[0]),
+        "tree page"
+    );
+    let (worker, _) = page_login(&srv.base, "demo_grid_worker", DEMO_PW).await;
+    let (s, html) = worker.page("/regions/330199").await;
+    assert_eq!(s, 404);
+    assert!(!html.contains(DISTRICT_NAME));
+    let (s, _) = worker.page(&format!("/regions/{GRID2}")).await;
+    assert_eq!(s, 404);
+    let (s, html) = worker.page(&format!("/regions/{GRID1}")).await;
+    assert_eq!(s, 200, "{html}");
+    let (s, _) = worker.page("/admin/users").await;
+    assert_eq!(s, 403, "admin pages are for admins");
+    let (s, _) = worker.page("/admin/settings").await;
+    assert_eq!(s, 403);
+    let (district, _) = page_login(&srv.base, "demo_district", DEMO_PW).await;
+    let (s, html) = district.page(&format!("/regions/{OTHER_DISTRICT}")).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains(OTHER_NAMES[0]));
+    let (s, html) = district.page("/").await;
+    assert_eq!(s, 200);
+    assert!(html.contains(DISTRICT_NAME) && !html.contains(OTHER_NAMES[0]));
+
+    srv.finish().await;
+}
+
+/// Every path openapi.json documents is in ROUTES (so a new route must join the matrix).
+async fn routes_are_complete(db: TestDb) {
+    let srv = Server::start(db);
+    let (s, doc) = srv.client().get("/api/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let listed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let missing: Vec<_> = documented.difference(&listed).collect();
+    assert!(missing.is_empty(), "routes in openapi.json missing from the scope matrix: {missing:?}");
+    let undocumented: Vec<_> = listed.difference(&documented).filter(|(_, p)| p != "/api/v1/openapi.json").collect();
+    assert!(undocumented.is_empty(), "routes in the matrix missing from openapi.json: {undocumented:?}");
+    srv.finish().await;
+}
+
+both_backends!(matrix, routes_are_complete);

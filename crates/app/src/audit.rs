@@ -41,6 +41,14 @@ pub fn parse_time(field: &str, s: &str) -> Result<i64> {
     Err(AppError::field(field, "时间格式应为 2026-01-31 或 RFC 3339 / expected a date or RFC 3339 time"))
 }
 
+/// The end of a range: an RFC 3339 time as given; a plain date means the whole of that day, so that
+/// `from=2026-01-31&to=2026-01-31` holds what happened on the 31st.
+pub fn parse_end_time(field: &str, s: &str) -> Result<i64> {
+    let t = parse_time(field, s)?;
+    let plain_date = chrono::DateTime::parse_from_rfc3339(s).is_err();
+    Ok(if plain_date { t + 24 * 3_600_000 - 1 } else { t })
+}
+
 pub struct AuditQuery<'a> {
     pub actor: Option<&'a str>,
     pub action: Option<&'a str>,
@@ -58,7 +66,7 @@ impl App {
             actor: q.actor.filter(|s| !s.is_empty()).map(str::to_string),
             action: q.action.filter(|s| !s.is_empty()).map(str::to_string),
             from_ms: q.from.filter(|s| !s.is_empty()).map(|s| parse_time("from", s)).transpose()?,
-            to_ms: q.to.filter(|s| !s.is_empty()).map(|s| parse_time("to", s)).transpose()?,
+            to_ms: q.to.filter(|s| !s.is_empty()).map(|s| parse_end_time("to", s)).transpose()?,
             roots: actor.roots(Permission::ReadAudit),
         };
         let (rows, total) = self.store.audit_list(&filter, paging::int_cursor(q.cursor)?, limit).await?;

@@ -1,8 +1,9 @@
 //! Point → grid: an R-tree over grid bounding boxes narrows the candidates, an exact
 //! point-in-polygon test decides. Built once from all grids and swapped whole when grids change.
 
-use geo::{BoundingRect, Intersects};
-use geo_types::{MultiPolygon, Point};
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
+use geo::BoundingRect;
+use geo_types::{Coord, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -38,14 +39,20 @@ impl GridLocator {
     }
 
     /// The code of the grid containing (lon, lat) in WGS84, boundary inclusive.
+    ///
+    /// Grids do not overlap, so a point strictly inside one grid ends the search at once (no need to walk the
+    /// rest of the tree). Only a point on a shared edge or corner keeps looking, and the lowest code wins.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&str> {
-        let p = Point::new(lon, lat);
-        self.tree
-            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
-            .map(|e| e.data)
-            .filter(|&i| self.grids[i].1.intersects(&p))
-            .min()
-            .map(|i| self.grids[i].0.as_str())
+        let c = Coord { x: lon, y: lat };
+        let mut on_edge: Option<usize> = None;
+        for e in self.tree.locate_in_envelope_intersecting(&AABB::from_point([lon, lat])) {
+            match self.grids[e.data].1.coordinate_position(&c) {
+                CoordPos::Inside => return Some(self.grids[e.data].0.as_str()),
+                CoordPos::OnBoundary => on_edge = Some(on_edge.map_or(e.data, |i| i.min(e.data))),
+                CoordPos::Outside => {}
+            }
+        }
+        on_edge.map(|i| self.grids[i].0.as_str())
     }
 }
 

@@ -86,6 +86,13 @@ async fn audit(db: TestDb) {
     let (s, p) = admin.get(&format!("/api/v1/audit?from={yesterday}&to={tomorrow}")).await;
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["total"], all.len(), "{p}");
+    // A plain date means that whole day (China time): from=today&to=today holds what happened today.
+    let today = (now + chrono::Duration::hours(8)).format("%Y-%m-%d").to_string();
+    let (s, p) = admin.get(&format!("/api/v1/audit?from={today}&to={today}")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["total"], all.len(), "to={today} includes today: {p}");
+    let (_, p) = admin.get(&format!("/api/v1/audit?to={today}&action=create&actor=admin")).await;
+    assert_eq!(p["total"], 4, "to={today} includes today: {p}");
     let (_, p) = admin.get(&format!("/api/v1/audit?from={tomorrow}")).await;
     assert_eq!(p["total"], 0, "{p}");
     let (_, p) = admin.get("/api/v1/audit?to=2000-01-01").await;

@@ -131,6 +131,17 @@ async fn check_restored(db: TestDb, file: &Path, before: &Value, audit_total: i6
     expect_code(&r, 1, &format!("restore into a non-empty {backend} target"));
     assert!(!r.2.trim().is_empty());
     assert_eq!(admin.get("/api/v1/regions/330199008").await.0, 200, "{backend}: still there");
+    // An empty data directory but a database that already holds data: refused too, and nothing written.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_dir = fresh.path().join("d");
+    let r = wangge(
+        &["restore", file.to_str().unwrap(), "--data", fresh_dir.to_str().unwrap(), "--database-url", &srv.db().url],
+        None,
+    );
+    expect_code(&r, 1, &format!("restore into a non-empty {backend} database"));
+    assert!(!fresh_dir.join("keys.json").exists(), "{backend}: no keys written by a refused restore");
+    assert_eq!(admin.get("/api/v1/regions/330199008").await.0, 200, "{backend}: the database is untouched");
+    srv.login("after_restore", "after-pass-123").await;
     srv.finish().await;
 }
 

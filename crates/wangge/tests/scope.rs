@@ -305,6 +305,14 @@ async fn matrix(db: TestDb) {
             assert_error(&r, 404, "not_found", None);
             no_leak(who, &path, &r, &leak);
         }
+        // Out of scope answers exactly like a region that does not exist (no existence oracle).
+        if let Some(out) = case.outside.first() {
+            let ghost = format!("{}{}", &out[..out.len() - 1], if out.ends_with('7') { '6' } else { '7' });
+            assert_eq!(admin.get(&format!("/api/v1/regions/{ghost}")).await.0, 404, "{ghost} does not exist");
+            let (_, a) = c.get(&format!("/api/v1/regions/{out}")).await;
+            let (_, b) = c.get(&format!("/api/v1/regions/{ghost}")).await;
+            assert_eq!(a.to_string().replace(out, "X"), b.to_string().replace(&ghost, "X"), "{who}: {out} vs {ghost}");
+        }
         // Locate: grids inside are found; grids outside answer like the sea.
         for (grid, (lon, lat)) in &points {
             let r = m.call(&c, "GET", "/api/v1/locate", &locate_path(*lon, *lat, None), None).await;

@@ -146,6 +146,13 @@ async fn users(db: TestDb) {
             assert_eq!(admin.get(&format!("/api/v1/users/{name}")).await.0, 404, "nothing written for {body}");
         }
     }
+    // The same grant twice in one request: refused, and no half-written user.
+    let twice =
+        json!([{ "role": "grid_worker", "region_code": GRID1 }, { "role": "grid_worker", "region_code": GRID1 }]);
+    let (s, b) = admin.post("/api/v1/users", &base("twice", twice)).await;
+    assert!(s == 400 || s == 409, "duplicate grants: {s} {b}");
+    assert!(b["error"]["code"].is_string(), "{b}");
+    assert_eq!(admin.get("/api/v1/users/twice").await.0, 404, "no user without its grants");
     let dup = admin.post("/api/v1/users", &base("demo_street", gw.clone())).await;
     assert_error(&dup, 409, "conflict", None);
     let (_, ds) = admin.get("/api/v1/users/demo_street").await;

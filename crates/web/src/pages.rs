@@ -81,9 +81,11 @@ fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Only same-site paths are followed after login, never another host.
+/// Only same-site paths are followed after login, never another host. Printable ASCII only: browsers drop
+/// tabs and newlines from a Location ("/\t/evil" → "//evil"), and anything else is no valid header value.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+    let printable = next.bytes().all(|b| b.is_ascii_graphic());
+    if printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
 }
 
 fn render<T: Template>(status: StatusCode, t: &T) -> Response {
@@ -626,5 +628,8 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil"), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/区域"), "/");
     }
 }

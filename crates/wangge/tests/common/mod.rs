@@ -87,7 +87,10 @@ pub fn wangge(args: &[&str], stdin: Option<&str>) -> Run {
     {
         let mut input = child.stdin.take().expect("stdin");
         if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).expect("writing stdin");
+            // A command that fails before reading stdin (usage error) closes the pipe: that is its answer.
+            if let Err(e) = input.write_all(s.as_bytes()) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+            }
         }
     }
     let out = child.wait_with_output().expect("waiting for wangge");

@@ -13,6 +13,7 @@ pub struct AuditParams {
     pub action: Option<String>,
     /// Date (2026-01-31) or RFC 3339 time.
     pub from: Option<String>,
+    /// Date (inclusive: the whole day) or RFC 3339 time.
     pub to: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,

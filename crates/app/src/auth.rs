@@ -33,6 +33,9 @@ pub fn check_password_rules(field: &str, password: &str) -> Result<()> {
             format!("密码至少 {MIN_PASSWORD_LEN} 位 / at least {MIN_PASSWORD_LEN} characters"),
         ));
     }
+    if password.trim().chars().count() < MIN_PASSWORD_LEN {
+        return Err(AppError::field(field, "密码不能以空格凑数 / a password cannot be made of spaces"));
+    }
     if password.len() > 256 {
         return Err(AppError::field(field, "密码过长 / password is too long"));
     }
@@ -106,7 +109,7 @@ pub struct NewSession {
 
 impl App {
     pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<NewSession> {
-        let username = username.trim();
+        let username = &username.trim().to_ascii_lowercase();
         if username.is_empty() {
             return Err(AppError::field("username", "请输入用户名 / username is required"));
         }
@@ -137,7 +140,9 @@ impl App {
         self.store.insert_session(&token_hash(&token), user.id, &csrf, self.config.session_hours * 3_600_000).await?;
         let actor =
             Actor { user_id: user.id, username: user.username, display_name: user.display_name, grants: user.grants };
-        self.audit_now(&actor, "login", &format!("user:{}", actor.username), None, None).await?;
+        // The login is filed under the user's first region, so district staff see their own people's logins.
+        let region = actor.grants.iter().map(|g| g.region_code.as_str()).find(|c| !c.is_empty());
+        self.audit_now(&actor, "login", &format!("user:{}", actor.username), None, region).await?;
         Ok(NewSession { token, csrf, actor })
     }
 

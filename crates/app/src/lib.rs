@@ -57,6 +57,8 @@ pub struct App {
     pub crypto: Crypto,
     pub config: Config,
     locator: RwLock<Arc<GridLocator>>,
+    /// What the grids looked like when the locator was built (see `refresh_locator_if_changed`).
+    locator_fingerprint: std::sync::Mutex<Option<(i64, i64)>>,
     throttle: auth::Throttle,
 }
 
@@ -70,6 +72,7 @@ impl App {
             crypto,
             config,
             locator: RwLock::new(Arc::new(GridLocator::new(Vec::new()))),
+            locator_fingerprint: std::sync::Mutex::new(None),
             throttle: auth::Throttle::default(),
         });
         app.rebuild_locator().await?;

@@ -8,8 +8,22 @@ use wangge_domain::role::Permission;
 use wangge_domain::scope::Actor;
 
 impl App {
+    /// Rebuilds the index when grids changed since it was built, e.g. through another server process on the
+    /// same PostgreSQL or a CLI import while serving. `serve` calls this every few seconds.
+    pub async fn refresh_locator_if_changed(&self) -> Result<bool> {
+        let now = self.store.grid_fingerprint().await?;
+        let seen = *self.locator_fingerprint.lock().unwrap_or_else(|p| p.into_inner());
+        if seen == Some(now) {
+            return Ok(false);
+        }
+        self.rebuild_locator().await?;
+        Ok(true)
+    }
+
     /// Rebuilds the index from every stored grid boundary and swaps it in atomically.
     pub async fn rebuild_locator(&self) -> Result<usize> {
+        // Taken before reading, so a change during the rebuild is picked up by the next refresh.
+        let fingerprint = self.store.grid_fingerprint().await?;
         let rows = self.store.all_grid_boundaries().await?;
         let mut grids = Vec::with_capacity(rows.len());
         for (code, text) in rows {
@@ -22,6 +36,7 @@ impl App {
         let n = grids.len();
         let loc = Arc::new(GridLocator::new(grids));
         *self.locator.write().unwrap_or_else(|p| p.into_inner()) = loc;
+        *self.locator_fingerprint.lock().unwrap_or_else(|p| p.into_inner()) = Some(fingerprint);
         Ok(n)
     }
 

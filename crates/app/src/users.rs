@@ -45,7 +45,8 @@ fn view(u: wangge_store::users::UserRow) -> UserView {
 }
 
 pub fn check_username(username: &str) -> Result<String> {
-    let u = username.trim();
+    // Usernames are case-insensitive (people type "Admin" and "admin" alike), so they are kept in lower case.
+    let u = username.trim().to_ascii_lowercase();
     let ok_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if u.is_empty() || u.len() > 64 || !ok_chars {
         return Err(AppError::field(
@@ -53,7 +54,7 @@ pub fn check_username(username: &str) -> Result<String> {
             "用户名为 1–64 位字母、数字、_-. / username must be 1–64 letters, digits or _-.",
         ));
     }
-    Ok(u.to_string())
+    Ok(u)
 }
 
 impl App {
@@ -67,6 +68,19 @@ impl App {
             return Ok(Grant { role, region_code, department_code: None });
         }
         let parsed = self.config.code_rules.parse(&f("region_code"), &region_code)?;
+        if !role.allowed_levels().contains(&parsed.level()) {
+            let levels: Vec<&str> = role.allowed_levels().iter().map(|l| l.label_zh()).collect();
+            return Err(AppError::field(
+                &f("region_code"),
+                format!(
+                    "{}只能分配到{}级区域 / a {} grant must name a {} region",
+                    role.label_zh(),
+                    levels.join("、"),
+                    role.as_str(),
+                    role.allowed_levels().iter().map(|l| l.as_str()).collect::<Vec<_>>().join(" or ")
+                ),
+            ));
+        }
         if self.store.region(parsed.as_str()).await?.is_none() {
             return Err(AppError::field(&f("region_code"), format!("区域不存在 / no such region: {region_code}")));
         }
@@ -101,7 +115,11 @@ impl App {
         }
         let mut grants = Vec::with_capacity(input.roles.len());
         for (i, g) in input.roles.iter().enumerate() {
-            grants.push(self.check_grant(i, g).await?);
+            let grant = self.check_grant(i, g).await?;
+            if grants.contains(&grant) {
+                return Err(AppError::field(&format!("roles[{i}]"), "重复的角色 / the same role is listed twice"));
+            }
+            grants.push(grant);
         }
         let display =
             if input.display_name.trim().is_empty() { username.clone() } else { input.display_name.trim().to_string() };
@@ -133,18 +151,20 @@ impl App {
         for g in grants {
             Store::insert_grant(&mut tx, id, g).await?;
         }
-        let roles: Vec<String> = grants.iter().map(|g| format!("{}@{}", g.role.as_str(), g.region_code)).collect();
-        Store::audit(
-            &mut tx,
-            NewAudit {
-                actor: &actor.username,
-                action: "create",
-                object: &format!("user:{username}"),
-                reason: Some(&roles.join(",")),
-                region_code: grants.first().map(|g| g.region_code.as_str()),
-            },
-        )
-        .await?;
+        // One record per grant, in that grant's region, so district staff see every account created for their area.
+        for g in grants {
+            Store::audit(
+                &mut tx,
+                NewAudit {
+                    actor: &actor.username,
+                    action: "create",
+                    object: &format!("user:{username}"),
+                    reason: Some(&format!("{}@{}", g.role.as_str(), g.region_code)),
+                    region_code: Some(g.region_code.as_str()).filter(|c| !c.is_empty()),
+                },
+            )
+            .await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(id)
     }
@@ -171,6 +191,7 @@ impl App {
 
     pub async fn user(&self, actor: &Actor, username: &str) -> Result<UserView> {
         self.authorize_anywhere(actor, Permission::ManageUsers)?;
+        let username = &username.trim().to_ascii_lowercase();
         let u = self.store.user_by_name(username).await?.ok_or_else(|| AppError::not_found(username))?;
         Ok(view(u))
     }
@@ -178,6 +199,8 @@ impl App {
     /// Adds a (role, region[, department]) pair to an existing user.
     pub async fn add_grant(&self, actor: &Actor, username: &str, g: GrantInput) -> Result<UserView> {
         self.authorize_anywhere(actor, Permission::ManageUsers)?;
+        let username = username.trim().to_ascii_lowercase();
+        let username = username.as_str();
         let u = self.store.user_by_name(username).await?.ok_or_else(|| AppError::not_found(username))?;
         let grant = self.check_grant(0, &g).await?;
         let mut tx = self.store.begin().await?;

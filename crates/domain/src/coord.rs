@@ -14,7 +14,7 @@ pub enum Crs {
 impl Crs {
     /// Case-insensitive, without allocating (it runs on every located point).
     pub fn parse(s: &str) -> Option<Crs> {
-        const NAMES: [(&str, Crs); 7] = [
+        const NAMES: [(&str, Crs); 8] = [
             ("wgs84", Crs::Wgs84),
             ("wgs-84", Crs::Wgs84),
             ("epsg:4326", Crs::Wgs84),
@@ -22,6 +22,7 @@ impl Crs {
             ("gcj-02", Crs::Gcj02),
             ("bd09", Crs::Bd09),
             ("bd-09", Crs::Bd09),
+            ("bd09ll", Crs::Bd09),
         ];
         let s = s.trim();
         NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)).map(|(_, c)| *c)

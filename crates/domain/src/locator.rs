@@ -1,8 +1,8 @@
 //! Point → grid: an R-tree over grid bounding boxes narrows the candidates, an exact
 //! point-in-polygon test decides. Built once from all grids and swapped whole when grids change.
 
-use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::BoundingRect;
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo_types::{Coord, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};

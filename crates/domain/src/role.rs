@@ -1,5 +1,6 @@
 //! Roles (DESIGN.md §1) and what each may do. Codes are contracts: keep them exactly.
 
+use crate::region::RegionLevel;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -80,6 +81,22 @@ impl Role {
         }
     }
 
+    /// The region levels a grant of this role may name: a grid worker works in grids, a street centre in a
+    /// street, and so on. Admins hold everything (empty region); leaders and departments may sit at any level.
+    pub fn allowed_levels(self) -> &'static [RegionLevel] {
+        use RegionLevel::*;
+        match self {
+            Role::Admin | Role::Department | Role::Leader => &[District, Street, Community, Grid],
+            Role::District => &[District],
+            Role::Street => &[Street],
+            Role::Community => &[Community],
+            Role::GridLeader => &[Community, Grid],
+            Role::GridWorker => &[Grid],
+            Role::Mediator => &[District, Street, Community],
+            Role::Resident => &[Community, Grid],
+        }
+    }
+
     /// Whether the role needs a department code next to its region.
     pub fn needs_department(self) -> bool {
         self == Role::Department
@@ -127,6 +144,15 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn grants_sit_at_the_level_the_role_works_at() {
+        assert_eq!(Role::GridWorker.allowed_levels(), &[RegionLevel::Grid]);
+        assert!(!Role::Street.allowed_levels().contains(&RegionLevel::District));
+        for r in Role::ALL {
+            assert!(!r.allowed_levels().is_empty(), "{r:?}");
+        }
     }
 
     #[test]

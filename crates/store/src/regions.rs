@@ -186,6 +186,15 @@ impl Store {
 }
 
 impl Store {
+    /// Changes whenever a grid is added, redrawn or renamed: (number of grids, latest update time).
+    pub async fn grid_fingerprint(&self) -> Result<(i64, i64)> {
+        let (n, at): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM regions WHERE level = 'grid'")
+                .fetch_one(self.pool())
+                .await?;
+        Ok((n, at.unwrap_or(0)))
+    }
+
     pub async fn region_tree_is_empty(&self) -> Result<bool> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions").fetch_one(self.pool()).await?;
         Ok(n == 0)

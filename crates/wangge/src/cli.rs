@@ -292,6 +292,18 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     println!("wangge listening on http://{local} (ready in {:.2}s)", started.elapsed().as_secs_f64());
+    // Grids may change behind this process (another server on the same PostgreSQL, a CLI import): keep the
+    // point → grid index in step without a restart.
+    let watcher = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = watcher.refresh_locator_if_changed().await {
+                tracing::warn!(error = %e, "grid index refresh failed");
+            }
+        }
+    });
     let router = wangge_web::router(app.clone());
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -67,6 +67,12 @@ async fn users(db: TestDb) {
     assert_eq!(sorted(&one["roles"]), sorted(&expected_roles));
     assert_error(&admin.get("/api/v1/users/nobody_here").await, 404, "not_found", None);
 
+    // Usernames are case-insensitive: "Multi_Role" is the same account, for login and for a new user alike.
+    let (s, _) = srv.client().try_login("Multi_Role", "multi-pass-123").await;
+    assert_eq!(s, 200, "login ignores the case of the username");
+    let dup = json!({ "username": "MULTI_ROLE", "password": "good-pass-123", "roles": [{ "role": "grid_worker", "region_code": GRID1 }] });
+    assert_error(&admin.post("/api/v1/users", &dup).await, 409, "conflict", None);
+
     // The user sees exactly both subtrees.
     let u = srv.login("multi_role", "multi-pass-123").await;
     let (s, top) = u.get("/api/v1/regions").await;
@@ -125,6 +131,17 @@ async fn users(db: TestDb) {
             "roles[0].department_code",
         ),
         (base("no_roles", json!([])), "roles"),
+        // A grid worker works in a grid, a street centre in a street: a grant at another level is refused.
+        (base("gw_district", json!([{ "role": "grid_worker", "region_code": DISTRICT }])), "roles[0].region_code"),
+        (base("street_grid", json!([{ "role": "street", "region_code": GRID1 }])), "roles[0].region_code"),
+        (
+            base(
+                "twice",
+                json!([{ "role": "grid_worker", "region_code": GRID1 }, { "role": "grid_worker", "region_code": GRID1 }]),
+            ),
+            "roles[1]",
+        ),
+        (json!({ "username": "spaces", "password": "          ", "roles": gw }), "password"),
         (json!({ "username": "short_pw", "password": "short", "roles": gw }), "password"),
         (json!({ "username": "no_pw", "roles": gw }), "password"),
         (base("bad name", gw.clone()), "username"),

@@ -215,8 +215,11 @@ async fn login_submit(
     match app.login(get("username"), get("password"), &req_parts.0).await {
         Ok(s) => {
             let mut res = Redirect::to(safe_next(get("next"))).into_response();
+            // Behind a TLS-terminating proxy the cookie must not travel over plain HTTP again.
+            let https = parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+            let secure = if https { "; Secure" } else { "" };
             let c = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 s.token,
                 app.config.session_hours * 3600
             );

@@ -2,11 +2,13 @@
 
 use crate::auth::random_password;
 use crate::{App, AppError, Result};
+use std::collections::HashMap;
 use wangge_demo::{DemoData, Scale};
+use wangge_domain::register::{HouseUsage, PopulationType};
 use wangge_domain::role::Role;
 use wangge_domain::scope::{Actor, Grant};
 use wangge_store::audit::NewAudit;
-use wangge_store::register::{NewHouse, NewHousehold, NewPerson, Val, insert_batch, insert_register};
+use wangge_store::register::{NewBuilding, NewHouse, NewHousehold, NewPerson, Val, insert_batch, insert_register};
 use wangge_store::{Crypto, Store, StoreError, now_ms};
 
 /// Departments every district has; data, editable later, seeded once.
@@ -38,36 +40,48 @@ pub struct DemoSummary {
     pub generated_password: Option<String>,
 }
 
-fn tags_json(tags: &[&str]) -> String {
-    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+/// Demo tags are the groups' Chinese names; the register stores the kinds' codes.
+fn tag_codes(names: &[&str], by_name: &HashMap<String, String>) -> Vec<String> {
+    names.iter().filter_map(|n| by_name.get(*n).cloned()).collect()
 }
 
-fn encrypt_people(crypto: &Crypto, data: &DemoData) -> Vec<NewPerson> {
+fn population_code(label: &str) -> String {
+    PopulationType::parse("人口类型", label).map(|p| p.as_str()).unwrap_or("registered").to_string()
+}
+
+fn encrypt_people(crypto: &Crypto, data: &DemoData, by_name: &HashMap<String, String>) -> Vec<NewPerson> {
     data.people
         .iter()
         .map(|p| NewPerson {
             name: p.name.clone(),
             id_number_enc: crypto.encrypt(&p.id_number),
             id_number_hash: crypto.blind_index("id_number", &p.id_number),
-            id_number_masked: format!("{}********{}", &p.id_number[..6], &p.id_number[14..]),
+            id_number_masked: wangge_domain::idcard::mask_id_number(&p.id_number),
             gender: p.gender.as_str().to_string(),
             birth_date: p.birth_date.format("%Y-%m-%d").to_string(),
             ethnicity: p.ethnicity.to_string(),
             phone_enc: p.phone.as_ref().map(|x| crypto.encrypt(x)),
             phone_hash: p.phone.as_ref().map(|x| crypto.blind_index("phone", x)),
-            phone_masked: p.phone.as_ref().map(|x| format!("{}****{}", &x[..3], &x[x.len() - 4..])),
-            population_type: p.population_type.to_string(),
+            phone_masked: p.phone.as_deref().map(wangge_domain::phone::mask_phone),
+            population_type: population_code(p.population_type),
             household_number: p.household_number.clone(),
             relation: p.relation.to_string(),
             grid_code: p.grid_code.clone(),
-            tags_json: tags_json(&p.tags),
+            tags: tag_codes(&p.tags, by_name),
         })
         .collect()
+}
+
+/// A building is the part of a demo address up to and including its 幢; its flats share one position.
+fn building_key(address: &str, building: &str) -> Option<String> {
+    let end = address.find(building)? + building.len();
+    Some(address[..end].to_string())
 }
 
 impl App {
     /// Seeds reference data (departments) when missing. Safe to call at every start.
     pub async fn ensure_reference_data(&self) -> Result<()> {
+        self.ensure_tag_kinds().await?;
         if !self.store.departments().await?.is_empty() {
             return Ok(());
         }
@@ -94,9 +108,12 @@ impl App {
         }
         self.ensure_reference_data().await?;
         let crypto = self.crypto.clone();
+        let by_name: HashMap<String, String> =
+            self.store.tag_kinds().await?.into_iter().map(|k| (k.name, k.code)).collect();
+        let names = by_name.clone();
         let (data, people) = tokio::task::spawn_blocking(move || {
             let data = wangge_demo::generate(scale, seed);
-            let people = encrypt_people(&crypto, &data);
+            let people = encrypt_people(&crypto, &data, &names);
             (data, people)
         })
         .await
@@ -118,20 +135,48 @@ impl App {
                 ]
             })
             .collect();
+        let mut buildings: Vec<NewBuilding> = Vec::new();
+        let mut building_codes: HashMap<String, String> = HashMap::new();
+        let mut per_grid: HashMap<String, usize> = HashMap::new();
         let houses: Vec<NewHouse> = data
             .houses
             .iter()
-            .map(|h| NewHouse {
-                code: h.code.clone(),
-                grid_code: h.grid_code.clone(),
-                address: h.address.clone(),
-                building: h.building.clone(),
-                unit: h.unit.clone(),
-                room: h.room.clone(),
-                area_m2: Some(h.area_m2),
-                usage: h.usage.to_string(),
-                lon: Some(h.lon),
-                lat: Some(h.lat),
+            .map(|h| {
+                let building_code = match building_key(&h.address, &h.building) {
+                    Some(key) => building_codes
+                        .entry(key.clone())
+                        .or_insert_with(|| {
+                            let n = per_grid.entry(h.grid_code.clone()).or_default();
+                            *n += 1;
+                            let code = format!("B{}{:03}", h.grid_code, n);
+                            buildings.push(NewBuilding {
+                                code: code.clone(),
+                                grid_code: h.grid_code.clone(),
+                                name: key.rsplit('区').next().unwrap_or(&key).to_string(),
+                                address: key,
+                                floors: None,
+                                lon: Some(h.lon),
+                                lat: Some(h.lat),
+                            });
+                            code
+                        })
+                        .clone(),
+                    None => String::new(),
+                };
+                NewHouse {
+                    code: h.code.clone(),
+                    building_code,
+                    grid_code: h.grid_code.clone(),
+                    address: h.address.clone(),
+                    building: h.building.clone(),
+                    unit: h.unit.clone(),
+                    room: h.room.clone(),
+                    area_m2: Some(h.area_m2),
+                    usage: HouseUsage::parse("房屋用途", h.usage).map(|u| u.as_str()).unwrap_or("other").to_string(),
+                    owner_name: String::new(),
+                    lon: Some(h.lon),
+                    lat: Some(h.lat),
+                }
             })
             .collect();
         let households: Vec<NewHousehold> = data
@@ -142,7 +187,7 @@ impl App {
                 house_code: h.house_code.clone(),
                 grid_code: h.grid_code.clone(),
                 registered: h.registered,
-                tags_json: tags_json(&h.tags),
+                tags: tag_codes(&h.tags, &by_name),
             })
             .collect();
         let mut tx = self.store.begin().await?;
@@ -153,7 +198,7 @@ impl App {
             &region_rows,
         )
         .await?;
-        insert_register(&mut tx, &houses, &households, &people).await?;
+        insert_register(&mut tx, &buildings, &houses, &households, &people).await?;
         let district = data.regions.first().map(|r| r.code.clone()).unwrap_or_default();
         Store::audit(
             &mut tx,

@@ -11,6 +11,7 @@ pub mod locate;
 pub mod paging;
 pub mod regions;
 pub mod settings;
+pub mod tags;
 pub mod users;
 
 use std::path::PathBuf;

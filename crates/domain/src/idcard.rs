@@ -55,9 +55,19 @@ pub fn check_digit(first17: &str) -> Option<char> {
 pub struct IdCardNo(String);
 
 impl IdCardNo {
+    /// Parses an 18-digit number, or upgrades a legacy 15-digit one (pre-1999: 6-digit region, 6-digit birth
+    /// date YYMMDD, 3-digit sequence) to 18 digits by inserting the century "19" and the check digit.
     pub fn parse(field: &str, s: &str) -> Result<IdCardNo, FieldError> {
-        let s = s.trim().to_ascii_uppercase();
+        let mut s = s.trim().to_ascii_uppercase();
         let bad = |m: &str| Err(FieldError::new(field, m.to_string()));
+        if s.len() == 15 {
+            if !s.bytes().all(|b| b.is_ascii_digit()) {
+                return bad("15位公民身份号码应全为数字 / a 15-digit ID number must be all digits");
+            }
+            let first17 = format!("{}19{}", &s[..6], &s[6..]);
+            let check = check_digit(&first17).unwrap_or('0');
+            s = format!("{first17}{check}");
+        }
         if s.len() != 18 {
             return bad("公民身份号码应为18位 / the ID number must have 18 characters");
         }
@@ -179,6 +189,16 @@ mod tests {
         assert!(id.check_against(Some(Gender::Male), NaiveDate::from_ymd_opt(1980, 2, 15)).is_ok());
         assert_eq!(id.check_against(Some(Gender::Female), None).unwrap_err().field, "性别");
         assert_eq!(id.check_against(None, NaiveDate::from_ymd_opt(1980, 2, 16)).unwrap_err().field, "出生日期");
+    }
+
+    #[test]
+    fn legacy_15_digit_numbers_are_upgraded() {
+        // 110105491231002 is the 15-digit form of the GB 11643 example 11010519491231002X.
+        let id = IdCardNo::parse("id", "110105491231002").unwrap();
+        assert_eq!(id.as_str(), "11010519491231002X");
+        assert_eq!(id.gender(), Gender::Female);
+        assert!(IdCardNo::parse("id", "11010549123100X").is_err());
+        assert!(IdCardNo::parse("id", "110105491331002").is_err(), "month 13");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod idcard;
 pub mod locator;
 pub mod phone;
 pub mod region;
+pub mod register;
 pub mod role;
 pub mod scope;
 

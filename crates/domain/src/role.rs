@@ -118,6 +118,16 @@ pub enum Permission {
     ManageApiKeys,
     /// Change system settings such as the map tile source.
     ManageSettings,
+    /// See individual people, households and houses of the register (not just counts).
+    ReadRegister,
+    /// Register, change and move people, households and houses; import resident lists.
+    ManageRegister,
+    /// See a full 身份证号 or phone number (always with a reason, always audited).
+    RevealPersonalData,
+    /// See sensitive special-group tags (社区矫正, 刑满释放, 严重精神障碍, 吸毒, 重点青少年).
+    ReadSensitiveTags,
+    /// Edit the kinds of special-group tags.
+    ManageTagKinds,
 }
 
 impl Permission {
@@ -130,6 +140,13 @@ impl Permission {
             Permission::ReadAudit => matches!(role, Admin | District),
             Permission::ManageApiKeys => role == Admin,
             Permission::ManageSettings => role == Admin,
+            Permission::ReadRegister => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Mediator)
+            }
+            Permission::ManageRegister | Permission::RevealPersonalData | Permission::ReadSensitiveTags => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
+            }
+            Permission::ManageTagKinds => role == Admin,
         }
     }
 }
@@ -163,6 +180,12 @@ mod tests {
             assert!(!p.granted_to(Role::GridWorker));
         }
         assert!(Permission::ReadRegions.granted_to(Role::Leader));
+        // Leaders read dashboards, not individual people; departments see what is dispatched to them.
+        assert!(!Permission::ReadRegister.granted_to(Role::Leader));
+        assert!(!Permission::ReadRegister.granted_to(Role::Department));
+        assert!(Permission::ReadRegister.granted_to(Role::Mediator));
+        assert!(!Permission::ReadSensitiveTags.granted_to(Role::Mediator));
+        assert!(Permission::RevealPersonalData.granted_to(Role::GridWorker));
         assert!(!Permission::ReadRegions.granted_to(Role::Resident));
     }
 }

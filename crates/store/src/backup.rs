@@ -7,6 +7,13 @@ use crate::{Backend, Result, Store, StoreError};
 use serde_json::Value;
 use sqlx::{Column, Executor, Row};
 
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    Real,
+    Text,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableDump {
     pub table: String,
@@ -70,22 +77,38 @@ impl Store {
             if d.rows.is_empty() {
                 continue;
             }
+            // A NULL must be bound with its column's type on PostgreSQL: take the type from the column's other
+            // values, and leave out columns that are NULL in every row (they default to NULL).
+            let kinds: Vec<Option<Kind>> = (0..d.columns.len())
+                .map(|c| {
+                    d.rows.iter().filter_map(|r| r.get(c)).fold(None, |k, v| match v {
+                        Value::Null => k,
+                        Value::Number(n) if n.is_i64() => k.or(Some(Kind::Int)),
+                        Value::Number(_) => Some(Kind::Real),
+                        _ => Some(Kind::Text),
+                    })
+                })
+                .collect();
+            let keep: Vec<usize> = (0..d.columns.len()).filter(|c| kinds[*c].is_some()).collect();
             let rows: Vec<Vec<Val>> = d
                 .rows
                 .iter()
                 .map(|r| {
-                    r.iter()
-                        .map(|v| match v {
-                            Value::Null => Val::Text(None),
-                            Value::Number(n) if n.is_i64() => Val::Int(n.as_i64().unwrap_or_default()),
-                            Value::Number(n) => Val::Real(n.as_f64()),
-                            Value::String(s) => Val::Text(Some(s.clone())),
-                            other => Val::Text(Some(other.to_string())),
+                    keep.iter()
+                        .map(|&c| match (r.get(c).unwrap_or(&Value::Null), kinds[c]) {
+                            (Value::Null, Some(Kind::Int)) => Val::IntOpt(None),
+                            (Value::Null, Some(Kind::Real)) => Val::Real(None),
+                            (Value::Null, _) => Val::Text(None),
+                            (Value::Number(n), Some(Kind::Real)) => Val::Real(n.as_f64()),
+                            (Value::Number(n), _) if n.is_i64() => Val::Int(n.as_i64().unwrap_or_default()),
+                            (Value::Number(n), _) => Val::Real(n.as_f64()),
+                            (Value::String(s), _) => Val::Text(Some(s.clone())),
+                            (other, _) => Val::Text(Some(other.to_string())),
                         })
                         .collect()
                 })
                 .collect();
-            let cols: Vec<&str> = d.columns.iter().map(String::as_str).collect();
+            let cols: Vec<&str> = keep.iter().map(|&c| d.columns[c].as_str()).collect();
             insert_batch(&mut tx, table, &cols, &rows).await?;
             if self.backend() == Backend::Postgres && d.columns.iter().any(|c| c == "id") {
                 // Explicit ids bypass the identity sequence; move it past the restored rows.

@@ -10,12 +10,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "register",
+        sqlite: include_str!("../migrations/sqlite/0002_register.sql"),
+        postgres: include_str!("../migrations/postgres/0002_register.sql"),
+    },
+];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
     let pool = store.pool();
@@ -65,7 +73,12 @@ pub const TABLES: &[&str] = &[
     "api_keys",
     "audit_log",
     "settings",
+    "buildings",
     "houses",
     "households",
     "people",
+    "person_history",
+    "tag_kinds",
+    "person_tags",
+    "household_tags",
 ];

@@ -3,11 +3,14 @@
 
 use crate::{Result, StoreError, now_ms};
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
 
 /// A value in a batched insert, restricted to the types both backends share.
 #[derive(Debug, Clone)]
 pub enum Val {
     Int(i64),
+    /// A nullable integer: PostgreSQL refuses a NULL typed as text in a BIGINT column.
+    IntOpt(Option<i64>),
     Real(Option<f64>),
     Text(Option<String>),
 }
@@ -81,6 +84,7 @@ pub async fn insert_batch(
             for v in row {
                 q = match v {
                     Val::Int(i) => q.bind(*i),
+                    Val::IntOpt(i) => q.bind(*i),
                     Val::Real(f) => q.bind(*f),
                     Val::Text(t) => q.bind(t.clone()),
                 };
@@ -91,15 +95,29 @@ pub async fn insert_batch(
     Ok(())
 }
 
+pub struct NewBuilding {
+    pub code: String,
+    pub grid_code: String,
+    pub name: String,
+    pub address: String,
+    pub floors: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
 pub struct NewHouse {
     pub code: String,
+    /// Code of a building in the same batch or already stored; empty for a house outside any building.
+    pub building_code: String,
     pub grid_code: String,
     pub address: String,
     pub building: String,
     pub unit: String,
     pub room: String,
     pub area_m2: Option<f64>,
+    /// A `HouseUsage` code.
     pub usage: String,
+    pub owner_name: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
@@ -109,7 +127,8 @@ pub struct NewHousehold {
     pub house_code: String,
     pub grid_code: String,
     pub registered: bool,
-    pub tags_json: String,
+    /// Household-level tag codes (低保 …).
+    pub tags: Vec<String>,
 }
 
 pub struct NewPerson {
@@ -123,52 +142,118 @@ pub struct NewPerson {
     pub phone_enc: Option<String>,
     pub phone_hash: Option<String>,
     pub phone_masked: Option<String>,
+    /// A `PopulationType` code.
     pub population_type: String,
     pub household_number: String,
     pub relation: String,
     pub grid_code: String,
-    pub tags_json: String,
+    /// Person-level tag codes.
+    pub tags: Vec<String>,
 }
 
-async fn ids_by_code(tx: &mut Transaction<'static, Any>, sql: &str) -> Result<std::collections::HashMap<String, i64>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(sql).fetch_all(&mut **tx).await?;
-    Ok(rows.into_iter().map(|(id, c)| (c, id)).collect())
+async fn ids_by(tx: &mut Transaction<'static, Any>, sql: &str, keys: &[&str]) -> Result<HashMap<String, i64>> {
+    // Only the keys this batch needs: the tables may hold a million rows.
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let text = format!("{sql} IN ({})", placeholders.join(", "));
+        let mut q = sqlx::query_as::<_, (i64, String)>(&text);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for (id, k) in q.fetch_all(&mut **tx).await? {
+            out.insert(k, id);
+        }
+    }
+    Ok(out)
 }
 
-/// Writes houses, then households pointing at them, then people pointing at households, in one transaction.
+/// Writes buildings, houses, households, people and their tags, parents first, in the caller's transaction
+/// (all or nothing). Houses may name buildings, households houses, people households that already exist.
 pub async fn insert_register(
     tx: &mut Transaction<'static, Any>,
+    buildings: &[NewBuilding],
     houses: &[NewHouse],
     households: &[NewHousehold],
     people: &[NewPerson],
 ) -> Result<()> {
     let now = now_ms();
-    let rows: Vec<Vec<Val>> = houses
+    let rows: Vec<Vec<Val>> = buildings
         .iter()
-        .map(|h| {
+        .map(|b| {
             vec![
-                h.code.as_str().into(),
-                h.grid_code.as_str().into(),
-                h.address.as_str().into(),
-                h.building.as_str().into(),
-                h.unit.as_str().into(),
-                h.room.as_str().into(),
-                Val::Real(h.area_m2),
-                h.usage.as_str().into(),
-                Val::Real(h.lon),
-                Val::Real(h.lat),
+                b.code.as_str().into(),
+                b.grid_code.as_str().into(),
+                b.name.as_str().into(),
+                b.address.as_str().into(),
+                Val::IntOpt(b.floors),
+                Val::Real(b.lon),
+                Val::Real(b.lat),
+                now.into(),
                 now.into(),
             ]
         })
         .collect();
     insert_batch(
         tx,
-        "houses",
-        &["code", "grid_code", "address", "building", "unit", "room", "area_m2", "usage", "lon", "lat", "created_at"],
+        "buildings",
+        &["code", "grid_code", "name", "address", "floors", "lon", "lat", "created_at", "updated_at"],
         &rows,
     )
     .await?;
-    let house_ids = ids_by_code(tx, "SELECT id, code FROM houses").await?;
+
+    let codes: Vec<&str> = houses.iter().map(|h| h.building_code.as_str()).filter(|c| !c.is_empty()).collect();
+    let building_ids = ids_by(tx, "SELECT id, code FROM buildings WHERE code", &codes).await?;
+    let mut rows = Vec::with_capacity(houses.len());
+    for h in houses {
+        let building = match h.building_code.as_str() {
+            "" => Val::IntOpt(None),
+            c => Val::Int(
+                *building_ids.get(c).ok_or_else(|| StoreError::Conflict(format!("building {c} does not exist")))?,
+            ),
+        };
+        rows.push(vec![
+            h.code.as_str().into(),
+            building,
+            h.grid_code.as_str().into(),
+            h.address.as_str().into(),
+            h.building.as_str().into(),
+            h.unit.as_str().into(),
+            h.room.as_str().into(),
+            Val::Real(h.area_m2),
+            h.usage.as_str().into(),
+            h.owner_name.as_str().into(),
+            Val::Real(h.lon),
+            Val::Real(h.lat),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    insert_batch(
+        tx,
+        "houses",
+        &[
+            "code",
+            "building_id",
+            "grid_code",
+            "address",
+            "building",
+            "unit",
+            "room",
+            "area_m2",
+            "usage",
+            "owner_name",
+            "lon",
+            "lat",
+            "created_at",
+            "updated_at",
+        ],
+        &rows,
+    )
+    .await?;
+
+    let codes: Vec<&str> = households.iter().map(|h| h.house_code.as_str()).collect();
+    let house_ids = ids_by(tx, "SELECT id, code FROM houses WHERE code", &codes).await?;
     let mut rows = Vec::with_capacity(households.len());
     for h in households {
         let house_id = *house_ids
@@ -179,13 +264,32 @@ pub async fn insert_register(
             house_id.into(),
             h.grid_code.as_str().into(),
             i64::from(h.registered).into(),
-            h.tags_json.as_str().into(),
+            now.into(),
             now.into(),
         ]);
     }
-    insert_batch(tx, "households", &["number", "house_id", "grid_code", "registered", "tags", "created_at"], &rows)
-        .await?;
-    let hh_ids = ids_by_code(tx, "SELECT id, number FROM households").await?;
+    insert_batch(
+        tx,
+        "households",
+        &["number", "house_id", "grid_code", "registered", "created_at", "updated_at"],
+        &rows,
+    )
+    .await?;
+
+    let mut numbers: Vec<&str> = households.iter().map(|h| h.number.as_str()).collect();
+    numbers.extend(people.iter().map(|p| p.household_number.as_str()));
+    numbers.sort_unstable();
+    numbers.dedup();
+    let hh_ids = ids_by(tx, "SELECT id, number FROM households WHERE number", &numbers).await?;
+    let tag_rows: Vec<Vec<Val>> = households
+        .iter()
+        .flat_map(|h| {
+            let id = hh_ids.get(&h.number).copied().unwrap_or_default();
+            h.tags.iter().map(move |t| vec![Val::Int(id), t.as_str().into()])
+        })
+        .collect();
+    insert_batch(tx, "household_tags", &["household_id", "tag"], &tag_rows).await?;
+
     let mut rows = Vec::with_capacity(people.len());
     for p in people {
         let hh = *hh_ids
@@ -206,7 +310,6 @@ pub async fn insert_register(
             hh.into(),
             p.relation.as_str().into(),
             p.grid_code.as_str().into(),
-            p.tags_json.as_str().into(),
             now.into(),
             now.into(),
         ]);
@@ -229,12 +332,79 @@ pub async fn insert_register(
             "household_id",
             "relation",
             "grid_code",
-            "tags",
             "created_at",
             "updated_at",
         ],
         &rows,
     )
     .await?;
+    let hashes: Vec<&str> = people.iter().filter(|p| !p.tags.is_empty()).map(|p| p.id_number_hash.as_str()).collect();
+    let person_ids = ids_by(tx, "SELECT id, id_number_hash FROM people WHERE id_number_hash", &hashes).await?;
+    let tag_rows: Vec<Vec<Val>> = people
+        .iter()
+        .filter_map(|p| Some((person_ids.get(&p.id_number_hash).copied()?, &p.tags)))
+        .flat_map(|(id, tags)| tags.iter().map(move |t| vec![Val::Int(id), t.as_str().into()]))
+        .collect();
+    insert_batch(tx, "person_tags", &["person_id", "tag"], &tag_rows).await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagKindRow {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub level: String,
+    pub sensitive: bool,
+    pub derived: bool,
+    pub fields: String,
+    pub visit_days: Option<i64>,
+    pub sort: i64,
+}
+
+impl crate::Store {
+    pub async fn tag_kinds(&self) -> Result<Vec<TagKindRow>> {
+        type R = (String, String, String, String, i64, i64, String, Option<i64>, i64);
+        let rows: Vec<R> = sqlx::query_as(
+            "SELECT code, name, name_en, level, sensitive, derived, fields, visit_days, sort FROM tag_kinds ORDER BY sort, code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, name, name_en, level, sensitive, derived, fields, visit_days, sort)| TagKindRow {
+                code,
+                name,
+                name_en,
+                level,
+                sensitive: sensitive != 0,
+                derived: derived != 0,
+                fields,
+                visit_days,
+                sort,
+            })
+            .collect())
+    }
+
+    pub async fn upsert_tag_kind(tx: &mut Transaction<'static, Any>, k: &TagKindRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tag_kinds (code, name, name_en, level, sensitive, derived, fields, visit_days, sort) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             name_en = excluded.name_en, level = excluded.level, sensitive = excluded.sensitive, derived = excluded.derived, \
+             fields = excluded.fields, visit_days = excluded.visit_days, sort = excluded.sort",
+        )
+        .bind(&k.code)
+        .bind(&k.name)
+        .bind(&k.name_en)
+        .bind(&k.level)
+        .bind(i64::from(k.sensitive))
+        .bind(i64::from(k.derived))
+        .bind(&k.fields)
+        .bind(k.visit_days)
+        .bind(k.sort)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| StoreError::from_db(e, &format!("tag kind {}", k.code)))?;
+        Ok(())
+    }
 }

@@ -39,11 +39,11 @@ fn person(crypto: &Crypto, name: &str, id: &str, household: &str, grid: &str) ->
         phone_enc: Some(crypto.encrypt("13912345678")),
         phone_hash: Some(crypto.blind_index("phone", "13912345678")),
         phone_masked: Some("139****5678".into()),
-        population_type: "户籍人口".into(),
+        population_type: "registered".into(),
         household_number: household.into(),
         relation: "户主".into(),
         grid_code: grid.into(),
-        tags_json: "[\"老年人\"]".into(),
+        tags: vec![],
     }
 }
 
@@ -51,13 +51,15 @@ async fn seed_register(store: &Store, crypto: &Crypto) {
     let mut tx = store.begin().await.unwrap();
     let houses = vec![NewHouse {
         code: "F330199001001010001".into(),
+        building_code: String::new(),
+        owner_name: "王秀英".into(),
         grid_code: "33019900100101".into(),
         address: "翠苑一区3幢2单元402室".into(),
         building: "3".into(),
         unit: "2".into(),
         room: "402".into(),
         area_m2: Some(86.5),
-        usage: "自住".into(),
+        usage: "self_occupied".into(),
         lon: Some(120.1),
         lat: Some(30.2),
     }];
@@ -66,13 +68,13 @@ async fn seed_register(store: &Store, crypto: &Crypto) {
         house_code: "F330199001001010001".into(),
         grid_code: "33019900100101".into(),
         registered: true,
-        tags_json: "[]".into(),
+        tags: vec![],
     }];
     let people = vec![
         person(crypto, "王秀英", "11010519491231002X", "330199001001010001", "33019900100101"),
         person(crypto, "李建国", "110105194912310038", "330199001001010001", "33019900100101"),
     ];
-    insert_register(&mut tx, &houses, &households, &people).await.unwrap();
+    insert_register(&mut tx, &[], &houses, &households, &people).await.unwrap();
     tx.commit().await.unwrap();
 }
 

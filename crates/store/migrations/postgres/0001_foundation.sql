@@ -95,7 +95,6 @@ CREATE TABLE households (
     house_id BIGINT NOT NULL REFERENCES houses(id),
     grid_code TEXT COLLATE "C" NOT NULL REFERENCES regions(code),
     registered BIGINT NOT NULL DEFAULT 1,
-    tags TEXT NOT NULL DEFAULT '[]',
     created_at BIGINT NOT NULL
 );
 CREATE INDEX households_grid ON households(grid_code);
@@ -116,7 +115,6 @@ CREATE TABLE people (
     household_id BIGINT REFERENCES households(id),
     relation TEXT NOT NULL DEFAULT '',
     grid_code TEXT COLLATE "C" NOT NULL REFERENCES regions(code),
-    tags TEXT NOT NULL DEFAULT '[]',
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

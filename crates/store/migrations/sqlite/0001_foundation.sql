@@ -93,7 +93,6 @@ CREATE TABLE households (
     house_id INTEGER NOT NULL REFERENCES houses(id),
     grid_code TEXT NOT NULL REFERENCES regions(code),
     registered INTEGER NOT NULL DEFAULT 1,
-    tags TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL
 );
 CREATE INDEX households_grid ON households(grid_code);
@@ -114,7 +113,6 @@ CREATE TABLE people (
     household_id INTEGER REFERENCES households(id),
     relation TEXT NOT NULL DEFAULT '',
     grid_code TEXT NOT NULL REFERENCES regions(code),
-    tags TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );

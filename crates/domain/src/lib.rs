@@ -11,5 +11,6 @@ pub mod region;
 pub mod register;
 pub mod role;
 pub mod scope;
+pub mod staffing;
 
 pub use error::FieldError;

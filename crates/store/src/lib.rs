@@ -9,6 +9,7 @@ pub mod backup;
 pub mod crypto;
 mod migrate;
 pub mod regions;
+pub mod people;
 pub mod register;
 pub mod settings;
 pub mod users;

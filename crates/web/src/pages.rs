@@ -73,6 +73,38 @@ impl FromRequestParts<AppState> for PageActor {
     }
 }
 
+/// A signed-in form post whose CSRF token matched: every state-changing page handler takes this, so none can
+/// forget the check. A wrong or missing token answers 403 with the "page expired" message.
+pub struct CsrfForm {
+    pub pa: PageActor,
+    pub fields: HashMap<String, String>,
+}
+
+impl CsrfForm {
+    /// A field's value, empty when absent.
+    pub fn get(&self, key: &str) -> String {
+        self.fields.get(key).cloned().unwrap_or_default()
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for CsrfForm {
+    type Rejection = Response;
+    async fn from_request(req: axum::extract::Request, app: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let lang = detect_lang(&parts);
+        let pa = PageActor::from_request_parts(&mut parts, app).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let Form(fields) = Form::<HashMap<String, String>>::from_request(req, app)
+            .await
+            .map_err(|e| message(lang, 400, "Error", &e.body_text()))?;
+        let sent = fields.get("csrf").map(String::as_str).unwrap_or("");
+        if !constant_time_eq(sent, &pa.csrf) {
+            return Err(message(lang, 403, lang.t("forbidden"), lang.t("session_expired")));
+        }
+        Ok(CsrfForm { pa, fields })
+    }
+}
+
 fn detect_lang(parts: &Parts) -> Lang {
     crate::i18n::detect(parts)
 }
@@ -248,16 +280,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-async fn logout(
-    State(app): State<AppState>,
-    lang: Lang,
-    pa: PageActor,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !constant_time_eq(f.get("csrf").map(String::as_str).unwrap_or(""), &pa.csrf) {
-        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
-    }
-    if let Err(e) = app.logout(&pa.token).await {
+async fn logout(State(app): State<AppState>, lang: Lang, form: CsrfForm) -> Response {
+    if let Err(e) = app.logout(&form.pa.token).await {
         return error_page(lang, None, &e);
     }
     let mut res = Redirect::to("/login").into_response();
@@ -457,68 +481,52 @@ async fn users_page(
     users_view(&app, lang, &pa, StatusCode::OK, form, None, done).await
 }
 
-async fn users_submit(
-    State(app): State<AppState>,
-    lang: Lang,
-    pa: PageActor,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if !constant_time_eq(&get("csrf"), &pa.csrf) {
-        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
-    }
+async fn users_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
     let form = UserForm {
-        username: get("username"),
-        display_name: get("display_name"),
-        role: get("role"),
-        region_code: get("region_code"),
-        department_code: get("department_code"),
+        username: f.get("username"),
+        display_name: f.get("display_name"),
+        role: f.get("role"),
+        region_code: f.get("region_code"),
+        department_code: f.get("department_code"),
     };
     let input = NewUser {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
-        password: get("password"),
+        password: f.get("password"),
         roles: vec![GrantInput {
             role: form.role.clone(),
             region_code: form.region_code.clone(),
             department_code: Some(form.department_code.clone()),
         }],
     };
-    match app.create_user(&pa.actor, input).await {
+    match app.create_user(&f.pa.actor, input).await {
         Ok(u) => Redirect::to(&format!("/admin/users?created={}", urlencode(&u.username))).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => error_page(lang, pa.bar(), &e),
-        Err(e) => {
-            // The form names fields as roles[0].x; users see the form's own field names.
-            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            users_view(&app, lang, &pa, status, form, Some(form_error(lang, &e)), None).await
-        }
+        Err(e) => users_failure(&app, lang, &f.pa, form, e).await,
     }
 }
 
-/// Adds a (role, region[, department]) pair to an existing user from the users page.
-async fn grant_submit(
-    State(app): State<AppState>,
-    lang: Lang,
-    pa: PageActor,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if !constant_time_eq(&get("csrf"), &pa.csrf) {
-        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
+/// A rejected users-page form: the page again with what was typed and the error, or the error page when the
+/// caller may not manage users at all.
+async fn users_failure(app: &AppState, lang: Lang, pa: &PageActor, form: UserForm, e: AppError) -> Response {
+    if e.kind == ErrorKind::Forbidden {
+        return error_page(lang, pa.bar(), &e);
     }
-    let username = get("username");
+    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    users_view(app, lang, pa, status, form, Some(form_error(lang, &e)), None).await
+}
+
+/// Adds a (role, region[, department]) pair to an existing user from the users page.
+async fn grant_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
     let g = GrantInput {
-        role: get("role"),
-        region_code: get("region_code"),
-        department_code: Some(get("department_code")),
+        role: f.get("role"),
+        region_code: f.get("region_code"),
+        department_code: Some(f.get("department_code")),
     };
-    match app.add_grant(&pa.actor, &username, g).await {
+    match app.add_grant(&f.pa.actor, &f.get("username"), g).await {
         Ok(u) => Redirect::to(&format!("/admin/users?granted={}", urlencode(&u.username))).into_response(),
-        Err(e) if e.kind == ErrorKind::Forbidden => error_page(lang, pa.bar(), &e),
         Err(e) => {
-            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let form = UserForm { role: "grid_worker".into(), ..Default::default() };
-            users_view(&app, lang, &pa, status, form, Some(form_error(lang, &e)), None).await
+            users_failure(&app, lang, &f.pa, form, e).await
         }
     }
 }
@@ -561,32 +569,22 @@ async fn settings_page(
     }
 }
 
-async fn settings_submit(
-    State(app): State<AppState>,
-    lang: Lang,
-    pa: PageActor,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if !constant_time_eq(&get("csrf"), &pa.csrf) {
-        return message(lang, 403, lang.t("forbidden"), lang.t("session_expired"));
-    }
-    match app.set_map_settings(&pa.actor, &get("tile_url"), &get("tile_attribution")).await {
+async fn settings_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
+    match app.set_map_settings(&f.pa.actor, &f.get("tile_url"), &f.get("tile_attribution")).await {
         Ok(_) => Redirect::to("/admin/settings?saved=1").into_response(),
         Err(e) if e.kind == ErrorKind::InvalidInput => {
-            let status = StatusCode::BAD_REQUEST;
             let page = SettingsPage {
                 lang,
-                user: pa.bar(),
-                csrf: pa.csrf.clone(),
-                tile_url: get("tile_url"),
-                tile_attribution: get("tile_attribution"),
+                user: f.pa.bar(),
+                csrf: f.pa.csrf.clone(),
+                tile_url: f.get("tile_url"),
+                tile_attribution: f.get("tile_attribution"),
                 error: Some(form_error(lang, &e)),
                 saved: false,
             };
-            render(status, &page)
+            render(StatusCode::BAD_REQUEST, &page)
         }
-        Err(e) => error_page(lang, pa.bar(), &e),
+        Err(e) => error_page(lang, f.pa.bar(), &e),
     }
 }
 

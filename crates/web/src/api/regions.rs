@@ -47,10 +47,7 @@ pub async fn grids(
     ApiActor(a): ApiActor,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
-    let fc = app.grids_geojson(&a, &code).await?;
-    let mut res = axum::Json(fc).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
-    Ok(res)
+    Ok(geojson(app.grids_geojson(&a, &code).await?))
 }
 
 /// Creates a region under a parent the caller manages (admins may create districts). The code must extend the parent's.
@@ -73,8 +70,12 @@ pub async fn children(
     ApiActor(a): ApiActor,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
-    let fc = app.children_geojson(&a, &code).await?;
+    Ok(geojson(app.children_geojson(&a, &code).await?))
+}
+
+/// A FeatureCollection with the GeoJSON media type (RFC 7946), so map clients recognise it.
+fn geojson(fc: serde_json::Value) -> Response {
     let mut res = axum::Json(fc).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
-    Ok(res)
+    res
 }

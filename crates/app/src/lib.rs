@@ -7,9 +7,12 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod import_residents;
 pub mod locate;
 pub mod paging;
+pub mod people;
 pub mod regions;
+pub mod search;
 pub mod settings;
 pub mod tags;
 pub mod users;
@@ -37,6 +40,14 @@ pub struct Config {
     /// Failed logins per username or client address within the window before 429.
     pub login_max_failures: usize,
     pub login_window_secs: u64,
+    /// A grid should hold between these many households (seed documents: 300–500).
+    pub grid_households_min: i64,
+    pub grid_households_max: i64,
+    /// Community staffing: `staff_base` staff up to `staff_base_households` households, plus one per
+    /// `staff_per_extra` further households (seed documents: 4 up to 1,000, plus 1 per 250).
+    pub staff_base: i64,
+    pub staff_base_households: i64,
+    pub staff_per_extra: i64,
 }
 
 impl Config {
@@ -49,6 +60,11 @@ impl Config {
             session_hours: 12,
             login_max_failures: 10,
             login_window_secs: 15 * 60,
+            grid_households_min: 300,
+            grid_households_max: 500,
+            staff_base: 4,
+            staff_base_households: 1000,
+            staff_per_extra: 250,
         }
     }
 }
@@ -61,6 +77,8 @@ pub struct App {
     /// What the grids looked like when the locator was built (see `refresh_locator_if_changed`).
     locator_fingerprint: std::sync::Mutex<Option<(i64, i64)>>,
     throttle: auth::Throttle,
+    /// People search index (names, pinyin, addresses), refreshed before each search; see `search`.
+    search: search::SearchHolder,
 }
 
 impl App {
@@ -75,6 +93,7 @@ impl App {
             locator: RwLock::new(Arc::new(GridLocator::new(Vec::new()))),
             locator_fingerprint: std::sync::Mutex::new(None),
             throttle: auth::Throttle::default(),
+            search: search::SearchHolder::default(),
         });
         app.rebuild_locator().await?;
         Ok(app)

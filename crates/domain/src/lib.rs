@@ -7,6 +7,7 @@ pub mod geometry;
 pub mod idcard;
 pub mod locator;
 pub mod phone;
+pub mod pinyin;
 pub mod region;
 pub mod register;
 pub mod role;

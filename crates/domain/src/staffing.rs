@@ -51,7 +51,8 @@ mod tests {
     #[test]
     fn staffing_follows_the_seed_rule() {
         let r = StaffRule::default();
-        for (hh, staff) in [(0, 4), (1, 4), (999, 4), (1000, 4), (1001, 5), (1250, 5), (1251, 6), (1500, 6), (2000, 8)] {
+        for (hh, staff) in [(0, 4), (1, 4), (999, 4), (1000, 4), (1001, 5), (1250, 5), (1251, 6), (1500, 6), (2000, 8)]
+        {
             assert_eq!(r.staff_required(hh), staff, "{hh} households");
         }
         let custom = StaffRule { base: 3, base_households: 500, per_extra: 100 };

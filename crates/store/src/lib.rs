@@ -6,11 +6,13 @@
 
 pub mod audit;
 pub mod backup;
+pub mod bulk;
 pub mod crypto;
 mod migrate;
-pub mod regions;
 pub mod people;
+pub mod regions;
 pub mod register;
+pub mod search;
 pub mod settings;
 pub mod users;
 

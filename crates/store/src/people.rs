@@ -329,7 +329,15 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, person_id, at, kind, note, actor, data)| HistoryRow { id, person_id, at, kind, note, actor, data })
+            .map(|(id, person_id, at, kind, note, actor, data)| HistoryRow {
+                id,
+                person_id,
+                at,
+                kind,
+                note,
+                actor,
+                data,
+            })
             .collect())
     }
 
@@ -349,8 +357,10 @@ impl Store {
     }
 
     pub async fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM households WHERE number = $1").bind(number).fetch_optional(self.pool()).await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM households WHERE number = $1")
+            .bind(number)
+            .fetch_optional(self.pool())
+            .await?;
         match row {
             Some((id,)) => self.household(id).await,
             None => Ok(None),
@@ -608,15 +618,17 @@ impl Store {
         actor: &str,
         data: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO person_history (person_id, at, kind, note, actor, data) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(person_id)
-            .bind(now_ms())
-            .bind(kind)
-            .bind(note)
-            .bind(actor)
-            .bind(data)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO person_history (person_id, at, kind, note, actor, data) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(person_id)
+        .bind(now_ms())
+        .bind(kind)
+        .bind(note)
+        .bind(actor)
+        .bind(data)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -676,12 +688,60 @@ impl Store {
         .bind(duplicate)
         .execute(&mut **tx)
         .await?;
-        sqlx::query("UPDATE people SET merged_into = $1, residence_status = 'moved_out', updated_at = $2 WHERE id = $3")
-            .bind(keep)
-            .bind(now_ms())
-            .bind(duplicate)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE people SET merged_into = $1, residence_status = 'moved_out', updated_at = $2 WHERE id = $3",
+        )
+        .bind(keep)
+        .bind(now_ms())
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// A plain-SQL search (name or address contains `q`) within the roots, newest-registered last, with the
+    /// total: the fallback when no search index answers.
+    pub async fn search_people_like(
+        &self,
+        roots: &[String],
+        q: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<i64>, i64)> {
+        let escaped: String = q
+            .chars()
+            .flat_map(|c| match c {
+                '\\' | '%' | '_' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let build = |sql: &mut Sql| {
+            let r = roots_clause(sql, "p.grid_code", Some(roots));
+            let a = sql.arg(Bind::Text(pattern.clone()));
+            format!("{r} AND (p.name LIKE {a} ESCAPE '\\' OR ho.address LIKE {a} ESCAPE '\\')")
+        };
+        let mut count = Sql::default();
+        let wh = build(&mut count);
+        count.text = format!("SELECT COUNT(*) FROM {PERSON_FROM} WHERE {wh}");
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get(0)?;
+        let mut sql = Sql::default();
+        let wh = build(&mut sql);
+        let exact = sql.arg(Bind::Text(q.to_string()));
+        let lim = sql.arg(Bind::Int(limit));
+        let off = sql.arg(Bind::Int(offset));
+        sql.text = format!(
+            "SELECT p.id FROM {PERSON_FROM} WHERE {wh} ORDER BY CASE WHEN p.name = {exact} THEN 0 ELSE 1 END, p.id LIMIT {lim} OFFSET {off}"
+        );
+        let ids = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok((ids, total))
     }
 }

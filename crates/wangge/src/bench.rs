@@ -16,6 +16,8 @@ use wangge_app::{App, Config, system_actor};
 use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
+mod search;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Scenario {
     pub name: String,
@@ -197,6 +199,7 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
     all.extend(grid_lookup(quick).await?);
     all.extend(http_api(quick).await?);
+    all.extend(search::scenarios(quick).await?);
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {
         println!("{:<22} {:>16.1} {:<10} {:>16.1} {:>7.3}", s.name, s.value, s.unit, s.baseline, s.ratio);

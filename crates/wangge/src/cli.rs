@@ -221,8 +221,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let n = match kind.as_str() {
                 "regions" => app.export_regions(&actor, &file).await?,
                 "grids" => app.export_grids(&actor, &file).await?,
+                "residents" => app.export_residents(&actor, &file).await?,
+                "houses" => app.export_houses(&actor, &file).await?,
                 other => bail!(
-                    "exporting {other} arrives with its feature (register: houses/residents, events); supported now: regions, grids"
+                    "exporting {other} arrives with its feature (events); supported now: regions, grids, residents, houses"
                 ),
             };
             println!("exported {n} rows to {}", file.display());
@@ -232,9 +234,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             match kind.as_str() {
                 // Grid boundaries travel as GeoJSON or in the regions file's 边界 column.
                 "regions" | "grids" => wangge_app::export::write_region_template(&file)?,
-                other => {
-                    bail!("the {other} template arrives with the population register; supported now: regions, grids")
-                }
+                "residents" => wangge_app::export::write_residents_template(&file)?,
+                "houses" => wangge_app::export::write_houses_template(&file)?,
+                other => bail!("no template for {other}; supported: regions, grids, residents, houses"),
             }
             println!("template written to {}", file.display());
             Ok(0)
@@ -333,11 +335,57 @@ async fn import(g: &Global, kind: &str, file: &Path) -> Result<u8> {
     let report = match kind {
         "regions" => app.import_regions(&actor, file).await?,
         "grids" => app.import_grids(&actor, file).await?,
-        other => {
-            bail!("importing {other} arrives with the population register (issue #4); supported now: regions, grids")
+        "residents" | "houses" => {
+            use wangge_app::import_residents::Source;
+            let bar = progress_bar();
+            let progress = |done: usize, total: usize| {
+                if let Some(b) = &bar {
+                    b.set_length(total as u64);
+                    b.set_position(done as u64);
+                }
+            };
+            let report = if kind == "residents" {
+                app.import_residents(&actor, Source::Path(file), &progress).await
+            } else {
+                app.import_houses(&actor, Source::Path(file), &progress).await
+            };
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            let report = report?;
+            let errors = wangge_app::import_residents::write_errors_file(file, &report)?;
+            return Ok(summarize(&report, errors.as_deref()));
         }
+        other => bail!("cannot import {other}; supported: regions, grids, residents, houses"),
     };
     let errors = wangge_app::import::write_errors(file, &report)?;
+    Ok(summarize(&report, errors.as_deref()))
+}
+
+/// An indicatif bar on stderr when it is a terminal; nothing otherwise (pipes, logs, tests).
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 行 ({per_sec}, 剩余 {eta})") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// Prints the rejected rows and the summary line; the exit code (0, or 3 with rejected rows).
+fn summarize(report: &wangge_app::import::ImportReport, errors: Option<&Path>) -> u8 {
+    if let Some(p) = errors {
+        for r in report.rejected.iter().take(50) {
+            eprintln!("row {}: {}", r.row, r.reason);
+        }
+        if report.rejected.len() > 50 {
+            eprintln!("… and {} more", report.rejected.len() - 50);
+        }
+        eprintln!("rejected rows written to {}", p.display());
+    }
     if let Some(p) = &errors {
         for r in &report.rejected {
             eprintln!("row {}: {}", r.row, r.reason);
@@ -345,5 +393,5 @@ async fn import(g: &Global, kind: &str, file: &Path) -> Result<u8> {
         eprintln!("rejected rows written to {}", p.display());
     }
     println!("imported {}, rejected {}", report.imported, report.rejected.len());
-    Ok(if report.rejected.is_empty() { 0 } else { 3 })
+    if report.rejected.is_empty() { 0 } else { 3 }
 }

@@ -81,3 +81,46 @@
       el.dataset.error = String(e);
     });
 })();
+
+// Uploads: show the upload's progress, then "importing…" while the server checks every row, then the result
+// page. Without JavaScript the forms still post normally.
+(function () {
+  "use strict";
+  var forms = document.querySelectorAll("form.upload-form");
+  Array.prototype.forEach.call(forms, function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      ev.preventDefault();
+      var bar = form.querySelector(".upload-progress");
+      var status = form.querySelector(".upload-status");
+      var button = form.querySelector("button[type=submit]");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      bar.hidden = false;
+      button.disabled = true;
+      status.textContent = status.dataset.uploading || "";
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      };
+      xhr.upload.onload = function () {
+        bar.removeAttribute("value");
+        status.textContent = status.dataset.processing || "";
+      };
+      xhr.onload = function () {
+        if (xhr.responseURL && xhr.responseURL.indexOf("/import/results/") !== -1) {
+          window.location.href = xhr.responseURL;
+          return;
+        }
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      };
+      xhr.onerror = function () {
+        button.disabled = false;
+        status.textContent = "";
+        bar.hidden = true;
+      };
+      xhr.send(new FormData(form));
+    });
+  });
+})();

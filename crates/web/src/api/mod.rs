@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod locate;
 pub mod meta;
+pub mod people;
 pub mod regions;
 pub mod session;
 pub mod settings;
@@ -25,6 +26,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         audit::list,
         meta::departments,
         settings::get_map, settings::put_map,
+        people::list, people::create, people::get_one, people::update, people::reveal, people::event,
+        people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
+        people::rules, people::tag_kinds,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -32,10 +36,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::users::GrantInput, wangge_app::audit::AuditView, session::Credentials, session::SessionOut,
         locate::Located, meta::Department, ErrorBody, ErrorDetail,
         wangge_app::settings::MapSettings, settings::MapSettingsInput,
+        wangge_app::people::PersonView, wangge_app::people::PersonDetail, wangge_app::people::MemberView,
+        wangge_app::people::HouseholdBrief, wangge_app::people::HouseBrief, wangge_app::people::BuildingBrief,
+        wangge_app::people::HistoryView, wangge_app::people::TagDetail, wangge_app::people::Revealed,
+        wangge_app::people::HouseholdView, wangge_app::people::HouseView, wangge_app::people::BuildingView,
+        wangge_app::people::BuildingHouse, wangge_app::people::RulesView, wangge_app::people::GridRuleView,
+        wangge_app::people::CommunityRuleView, wangge_app::people::RevealInput, wangge_app::people::NewPersonInput,
+        wangge_app::people::PersonUpdate, wangge_app::people::PersonEventInput, wangge_app::people::TagInput,
+        wangge_app::people::MergeInput, wangge_app::tags::TagKind,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register")),
 )]
 pub struct ApiDoc;
 
@@ -85,5 +97,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/departments", get(meta::departments))
         .route("/api/v1/settings/map", get(settings::get_map).put(settings::put_map))
+        .route("/api/v1/people", get(people::list).post(people::create))
+        .route("/api/v1/people/{id}", get(people::get_one).patch(people::update))
+        .route("/api/v1/people/{id}/reveal", post(people::reveal))
+        .route("/api/v1/people/{id}/events", post(people::event))
+        .route("/api/v1/people/{id}/tags/{code}", axum::routing::put(people::put_tag).delete(people::delete_tag))
+        .route("/api/v1/people/{id}/merge", post(people::merge))
+        .route("/api/v1/households/{id}", get(people::household))
+        .route("/api/v1/houses/{id}", get(people::house))
+        .route("/api/v1/buildings/{id}", get(people::building))
+        .route("/api/v1/regions/{code}/rules", get(people::rules))
+        .route("/api/v1/tag-kinds", get(people::tag_kinds))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

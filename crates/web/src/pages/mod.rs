@@ -1,5 +1,8 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
+mod imports;
+mod people;
+
 use crate::AppState;
 use crate::extract::{SESSION_COOKIE, client_addr, constant_time_eq};
 use crate::i18n::{Lang, cookie, group_digits};
@@ -29,12 +32,29 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/roles", post(grant_submit))
         .route("/admin/settings", get(settings_page).post(settings_submit))
+        .route("/people", get(people::list))
+        .route("/people/{id}", get(people::person))
+        .route("/people/{id}/reveal", post(people::reveal))
+        .route("/households/{id}", get(people::household))
+        .route("/houses/{id}", get(people::house))
+        .route("/buildings/{id}", get(people::building))
+        .route("/import", get(imports::page))
+        .route(
+            "/import/{kind}",
+            post(imports::upload).layer(axum::extract::DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/import/results/{id}", get(imports::result))
+        .route("/import/templates/{file}", get(imports::template))
+        .route("/import/results/{id}/errors", get(imports::errors_download))
 }
 
 /// The signed-in user as the page header shows them.
 pub struct UserBar {
     pub display_name: String,
     pub is_admin: bool,
+    /// Shows the register's menu entries (people, import).
+    pub reads_register: bool,
+    pub manages_register: bool,
     pub csrf: String,
 }
 
@@ -46,10 +66,13 @@ pub struct PageActor {
 }
 
 impl PageActor {
-    fn bar(&self) -> Option<UserBar> {
+    pub(crate) fn bar(&self) -> Option<UserBar> {
+        use wangge_domain::role::Permission;
         Some(UserBar {
             display_name: self.actor.display_name.clone(),
             is_admin: self.actor.is_admin(),
+            reads_register: self.actor.may_somewhere(Permission::ReadRegister),
+            manages_register: self.actor.may_somewhere(Permission::ManageRegister),
             csrf: self.csrf.clone(),
         })
     }
@@ -105,11 +128,11 @@ impl axum::extract::FromRequest<AppState> for CsrfForm {
     }
 }
 
-fn detect_lang(parts: &Parts) -> Lang {
+pub(crate) fn detect_lang(parts: &Parts) -> Lang {
     crate::i18n::detect(parts)
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -120,7 +143,7 @@ fn safe_next(next: &str) -> &str {
     if printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -139,12 +162,12 @@ struct MessagePage<'a> {
     text: &'a str,
 }
 
-fn message(lang: Lang, status: u16, title: &str, text: &str) -> Response {
+pub(crate) fn message(lang: Lang, status: u16, title: &str, text: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     render(status, &MessagePage { lang, user: None, title, text })
 }
 
-fn error_page(lang: Lang, user: Option<UserBar>, e: &AppError) -> Response {
+pub(crate) fn error_page(lang: Lang, user: Option<UserBar>, e: &AppError) -> Response {
     let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let title = match e.kind {
         ErrorKind::NotFound => lang.t("not_found"),
@@ -156,7 +179,7 @@ fn error_page(lang: Lang, user: Option<UserBar>, e: &AppError) -> Response {
 
 /// An error as a form shows it: the field's label in the page's language instead of its API name, and only
 /// the page's half of a bilingual "中文 / English" message.
-fn form_error(lang: Lang, e: &AppError) -> String {
+pub(crate) fn form_error(lang: Lang, e: &AppError) -> String {
     let mut text = e.message.as_str();
     let mut label = None;
     if let Some(field) = e.field_name() {
@@ -173,7 +196,7 @@ fn form_error(lang: Lang, e: &AppError) -> String {
 }
 
 /// The page's half of a bilingual "中文 / English" message.
-fn localize(lang: Lang, text: &str) -> &str {
+pub(crate) fn localize(lang: Lang, text: &str) -> &str {
     match text.split_once(" / ") {
         Some((zh, en)) => match lang {
             Lang::Zh => zh,
@@ -419,7 +442,7 @@ fn tree_html(items: &[wangge_app::regions::RegionSummary]) -> String {
     out.replace("<ul></ul>", "")
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

@@ -1,0 +1,1339 @@
+//! Resident and house lists (DESIGN.md §5): the Excel/CSV files community staff already keep, imported row by
+//! row. Every row is checked on its own (domain parsers, duplicates, grid, house); accepted rows are written in
+//! batches, each batch in one transaction with its houses, households, tags, history and audit record, so a
+//! row is never half-written; rejected rows come back with their reason for the 错误原因 column.
+//!
+//! The file is streamed (CSV) or held once (XLSX) and processed in batches, so a million-row import stays
+//! within a few hundred MB. Usable from the CLI (a path) and from a web upload (bytes + file name), with a
+//! progress callback `(done, total)`.
+
+use crate::import::{ImportReport, REASON_HEADER, RejectedRow, errors_path};
+use crate::{App, AppError, Result};
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use wangge_domain::FieldError;
+use wangge_domain::idcard::{Gender, IdCardNo};
+use wangge_domain::phone::Phone;
+use wangge_domain::register::{HouseUsage, PopulationType, parse_ethnicity, parse_name, parse_relation};
+use wangge_domain::role::Permission;
+use wangge_domain::scope::Actor;
+use wangge_store::audit::NewAudit;
+use wangge_store::register::{NewHouse, NewHousehold, NewPerson, insert_register};
+use wangge_store::{Store, StoreError};
+
+/// Columns of the residents file, in template and export order.
+pub const RESIDENT_HEADERS: [&str; 13] = [
+    "姓名",
+    "公民身份号码",
+    "性别",
+    "出生日期",
+    "民族",
+    "联系电话",
+    "人口类型",
+    "户号",
+    "与户主关系",
+    "房屋地址",
+    "房屋编码",
+    "网格编码",
+    "人群标签",
+];
+
+/// Columns of the houses file, in template and export order.
+pub const HOUSE_HEADERS: [&str; 9] =
+    ["房屋编码", "网格编码", "房屋地址", "楼栋", "单元", "房号", "面积", "房屋用途", "产权人"];
+
+/// Rows written per transaction.
+pub const BATCH_ROWS: usize = 10_000;
+
+/// Where the rows come from: a file on disk (CLI) or an upload held in memory (web), named for its extension.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Path(&'a Path),
+    Bytes { name: &'a str, data: &'a [u8] },
+}
+
+impl Source<'_> {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            Source::Bytes { name, .. } => name.to_string(),
+        }
+    }
+
+    fn ext(&self) -> String {
+        Path::new(&self.name()).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+    }
+}
+
+/// Progress of an import: `(rows done, rows in the file)`; the total is an estimate for CSV (its line count).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+
+/// For callers that do not show progress.
+pub fn no_progress(_: usize, _: usize) {}
+
+fn unreadable(name: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::field("FILE", format!("无法读取 / cannot read {name}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading rows
+
+/// One data row: its number as the user sees it (header = 1) and its cells as text.
+type Row = (usize, Vec<String>);
+type RowIter<'a> = Box<dyn Iterator<Item = Result<Row>> + Send + 'a>;
+
+struct Rows<'a> {
+    headers: Vec<String>,
+    rows: RowIter<'a>,
+    /// Data rows in the file (estimated from line breaks for CSV).
+    total: usize,
+}
+
+/// Whether a stream is valid UTF-8, and how many line breaks it has; reads in chunks, holds none of it.
+fn scan_utf8(mut r: impl Read) -> std::io::Result<(bool, usize)> {
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut carry, mut lines, mut ok) = (0usize, 0usize, true);
+    loop {
+        let n = r.read(&mut buf[carry..])?;
+        if n == 0 {
+            return Ok((ok && carry == 0, lines));
+        }
+        let end = carry + n;
+        lines += buf[carry..end].iter().filter(|&&b| b == b'\n').count();
+        carry = 0;
+        if ok {
+            if let Err(e) = std::str::from_utf8(&buf[..end]) {
+                if e.error_len().is_some() {
+                    ok = false;
+                } else {
+                    // A character cut at the chunk's end: keep its first bytes for the next chunk.
+                    let valid = e.valid_up_to();
+                    buf.copy_within(valid..end, 0);
+                    carry = end - valid;
+                }
+            }
+        }
+    }
+}
+
+fn strip_bom<'a>(mut r: Box<dyn Read + Send + 'a>) -> std::io::Result<Box<dyn Read + Send + 'a>> {
+    let mut head = [0u8; 3];
+    let mut n = 0;
+    while n < 3 {
+        let m = r.read(&mut head[n..])?;
+        if m == 0 {
+            break;
+        }
+        n += m;
+    }
+    if head[..n] == *b"\xEF\xBB\xBF" { Ok(r) } else { Ok(Box::new(Cursor::new(head[..n].to_vec()).chain(r))) }
+}
+
+fn cell_text(c: &calamine::Data) -> String {
+    use calamine::Data;
+    match c {
+        // Codes typed into Excel become numbers; keep them as the digits the user saw.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
+        Data::Int(i) => i.to_string(),
+        Data::Empty => String::new(),
+        Data::DateTime(d) if !d.is_duration() => {
+            let base = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+            (base + chrono::Duration::days(d.as_f64().floor() as i64)).format("%Y-%m-%d").to_string()
+        }
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+/// Skips blank rows and `#` comment rows (the watermark line of a CSV export).
+fn keep(cells: &[String]) -> bool {
+    cells.iter().any(|c| !c.is_empty()) && !cells.first().is_some_and(|c| c.starts_with('#'))
+}
+
+fn open_rows<'a>(src: Source<'a>) -> Result<Rows<'a>> {
+    let name = src.name();
+    match src.ext().as_str() {
+        "csv" => {
+            let (utf8, lines) = match src {
+                Source::Path(p) => {
+                    let f = std::fs::File::open(p).map_err(|e| unreadable(&name, e))?;
+                    scan_utf8(std::io::BufReader::with_capacity(1 << 16, f)).map_err(|e| unreadable(&name, e))?
+                }
+                Source::Bytes { data, .. } => {
+                    (std::str::from_utf8(data).is_ok(), data.iter().filter(|&&b| b == b'\n').count())
+                }
+            };
+            let reader: Box<dyn Read + Send + 'a> = if utf8 {
+                match src {
+                    Source::Path(p) => {
+                        let f = std::fs::File::open(p).map_err(|e| unreadable(&name, e))?;
+                        Box::new(std::io::BufReader::with_capacity(1 << 16, f))
+                    }
+                    Source::Bytes { data, .. } => Box::new(Cursor::new(data)),
+                }
+            } else {
+                // Excel on Chinese Windows saves CSV as GBK (a subset of GB18030). Such files are hand-made
+                // and small; decode them whole.
+                let bytes = match src {
+                    Source::Path(p) => std::fs::read(p).map_err(|e| unreadable(&name, e))?,
+                    Source::Bytes { data, .. } => data.to_vec(),
+                };
+                let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
+                if bad {
+                    return Err(unreadable(
+                        &name,
+                        "文件编码应为 UTF-8 或 GB18030 / the file is neither UTF-8 nor GB18030",
+                    ));
+                }
+                Box::new(Cursor::new(text.into_owned().into_bytes()))
+            };
+            let reader = strip_bom(reader).map_err(|e| unreadable(&name, e))?;
+            let mut records = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(1 << 16)
+                .from_reader(reader)
+                .into_records();
+            let headers = loop {
+                match records.next() {
+                    None => return Err(unreadable(&name, "文件为空 / the file is empty")),
+                    Some(Err(e)) => return Err(unreadable(&name, e)),
+                    Some(Ok(r)) => {
+                        let cells: Vec<String> = r.iter().map(|s| s.trim().to_string()).collect();
+                        if keep(&cells) {
+                            break cells;
+                        }
+                    }
+                }
+            };
+            let n = name.clone();
+            let rows = records.filter_map(move |rec| match rec {
+                Err(e) => Some(Err(unreadable(&n, e))),
+                Ok(r) => {
+                    let line = r.position().map(|p| p.line() as usize).unwrap_or(0);
+                    let cells: Vec<String> = r.iter().map(|s| s.trim().to_string()).collect();
+                    keep(&cells).then_some(Ok((line, cells)))
+                }
+            });
+            Ok(Rows { headers, rows: Box::new(rows), total: lines.saturating_sub(1) })
+        }
+        "xlsx" | "xls" | "ods" => {
+            use calamine::Reader;
+            let range = match src {
+                Source::Path(p) => {
+                    let mut wb = calamine::open_workbook_auto(p).map_err(|e| unreadable(&name, e))?;
+                    let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(&name, "no sheet"))?;
+                    wb.worksheet_range(&sheet).map_err(|e| unreadable(&name, e))?
+                }
+                Source::Bytes { data, .. } => {
+                    let mut wb =
+                        calamine::open_workbook_auto_from_rs(Cursor::new(data)).map_err(|e| unreadable(&name, e))?;
+                    let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(&name, "no sheet"))?;
+                    wb.worksheet_range(&sheet).map_err(|e| unreadable(&name, e))?
+                }
+            };
+            let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+            let (height, width) = (range.height(), range.width());
+            let row_at = move |range: &calamine::Range<calamine::Data>, i: usize| -> Vec<String> {
+                (0..width).map(|c| range.get((i, c)).map(cell_text).unwrap_or_default()).collect()
+            };
+            let mut i = 0;
+            let headers = loop {
+                if i >= height {
+                    return Err(unreadable(&name, "文件为空 / the file is empty"));
+                }
+                let cells = row_at(&range, i);
+                i += 1;
+                if keep(&cells) {
+                    break cells;
+                }
+            };
+            let total = height - i;
+            let rows = std::iter::from_fn(move || {
+                while i < height {
+                    let cells = row_at(&range, i);
+                    i += 1;
+                    if keep(&cells) {
+                        return Some(Ok((first_row + i, cells)));
+                    }
+                }
+                None
+            });
+            Ok(Rows { headers, rows: Box::new(rows), total })
+        }
+        _ => Err(unreadable(&name, "应为 .csv 或 .xlsx / expected .csv or .xlsx")),
+    }
+}
+
+/// Finds a column by any of its accepted names.
+fn column(headers: &[String], names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| names.iter().any(|n| h.trim().trim_start_matches('*').eq_ignore_ascii_case(n)))
+}
+
+fn required_column(headers: &[String], name: &str, alt: &[&str]) -> Result<usize> {
+    let mut names = vec![name];
+    names.extend_from_slice(alt);
+    column(headers, &names).ok_or_else(|| AppError::field(name, format!("缺少“{name}”列 / missing column {name}")))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checking one row (pure)
+
+/// Tag kinds by Chinese name and by code.
+#[derive(Debug, Clone, Default)]
+pub struct TagIndex {
+    /// name or code → (code, household level, derived)
+    by_key: HashMap<String, (String, bool, bool)>,
+    names: HashMap<String, String>,
+}
+
+impl TagIndex {
+    pub fn new(kinds: &[wangge_store::register::TagKindRow]) -> TagIndex {
+        let mut t = TagIndex::default();
+        for k in kinds {
+            let v = (k.code.clone(), k.level == "household", k.derived);
+            t.by_key.insert(k.name.clone(), v.clone());
+            t.by_key.insert(k.code.clone(), v);
+            t.names.insert(k.code.clone(), k.name.clone());
+        }
+        t
+    }
+
+    pub fn name(&self, code: &str) -> String {
+        self.names.get(code).cloned().unwrap_or_else(|| code.to_string())
+    }
+}
+
+/// A resident row that passed every check that needs no database.
+#[derive(Debug, Clone)]
+pub struct ResidentRow {
+    pub name: String,
+    pub id: IdCardNo,
+    pub gender: Gender,
+    pub birth: NaiveDate,
+    pub ethnicity: String,
+    pub phone: Option<Phone>,
+    pub population_type: PopulationType,
+    pub household: String,
+    pub relation: String,
+    pub address: String,
+    pub house_code: String,
+    pub grid: String,
+    pub person_tags: Vec<String>,
+    pub household_tags: Vec<String>,
+}
+
+/// Column positions of a residents file.
+#[derive(Debug, Clone)]
+pub struct ResidentColumns {
+    name: usize,
+    id: usize,
+    gender: Option<usize>,
+    birth: Option<usize>,
+    ethnicity: Option<usize>,
+    phone: Option<usize>,
+    population_type: usize,
+    household: usize,
+    relation: Option<usize>,
+    address: Option<usize>,
+    house_code: Option<usize>,
+    grid: usize,
+    tags: Option<usize>,
+}
+
+impl ResidentColumns {
+    pub fn find(headers: &[String]) -> Result<ResidentColumns> {
+        let c = ResidentColumns {
+            name: required_column(headers, "姓名", &["name"])?,
+            id: required_column(headers, "公民身份号码", &["身份证号", "身份证号码", "id_number"])?,
+            gender: column(headers, &["性别", "gender"]),
+            birth: column(headers, &["出生日期", "birth_date"]),
+            ethnicity: column(headers, &["民族", "ethnicity"]),
+            phone: column(headers, &["联系电话", "电话", "手机号码", "phone"]),
+            population_type: required_column(headers, "人口类型", &["population_type"])?,
+            household: required_column(headers, "户号", &["household_number"])?,
+            relation: column(headers, &["与户主关系", "relation"]),
+            address: column(headers, &["房屋地址", "地址", "address"]),
+            house_code: column(headers, &["房屋编码", "house_code"]),
+            grid: required_column(headers, "网格编码", &["grid_code"])?,
+            tags: column(headers, &["人群标签", "标签", "tags"]),
+        };
+        if c.address.is_none() && c.house_code.is_none() {
+            return Err(AppError::field(
+                "房屋地址",
+                "缺少“房屋地址”或“房屋编码”列 / missing column 房屋地址 or 房屋编码",
+            ));
+        }
+        Ok(c)
+    }
+}
+
+fn required(field: &str) -> FieldError {
+    FieldError::new(field, "必填 / required")
+}
+
+/// `1980-02-15`, `1980/2/15`, `1980.2.15`, `19800215`, `1980年2月15日`.
+pub fn parse_date(field: &str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
+    let t = s.trim().replace(['年', '月', '/', '.'], "-").replace('日', "");
+    let t = t.split_whitespace().next().unwrap_or("");
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
+        .map_err(|_| FieldError::new(field, format!("日期格式应为 YYYY-MM-DD / expected a date like 1980-02-15: {s}")))
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Checks one row of a residents file against everything that needs no database.
+pub fn parse_resident(
+    cols: &ResidentColumns,
+    row: &[String],
+    tags: &TagIndex,
+) -> std::result::Result<ResidentRow, FieldError> {
+    let get = |c: usize| row.get(c).map(|s| s.trim()).unwrap_or("");
+    let opt = |c: Option<usize>| c.map(get).unwrap_or("");
+    let name = parse_name("姓名", get(cols.name))?;
+    let id_text = get(cols.id);
+    if id_text.is_empty() {
+        return Err(required("公民身份号码"));
+    }
+    if id_text.contains('*') {
+        return Err(FieldError::new(
+            "公民身份号码",
+            "号码已脱敏（导出文件不含完整号码），请填写完整号码 / the number is masked (exports never carry full numbers)",
+        ));
+    }
+    let id = IdCardNo::parse("公民身份号码", id_text)?;
+    let gender = match opt(cols.gender) {
+        "" => None,
+        g => Some(Gender::parse("性别", g)?),
+    };
+    let birth = match opt(cols.birth) {
+        "" => None,
+        b => Some(parse_date("出生日期", b)?),
+    };
+    id.check_against(gender, birth)?;
+    let ethnicity = match opt(cols.ethnicity) {
+        "" => String::new(),
+        e => parse_ethnicity("民族", e)?.to_string(),
+    };
+    let phone = match opt(cols.phone) {
+        "" => None,
+        p if p.contains('*') => {
+            return Err(FieldError::new("联系电话", "号码已脱敏，请填写完整号码 / the phone number is masked"));
+        }
+        p => Some(Phone::parse("联系电话", p)?),
+    };
+    let population_type = match get(cols.population_type) {
+        "" => return Err(required("人口类型")),
+        p => PopulationType::parse("人口类型", p)?,
+    };
+    let household = get(cols.household).to_string();
+    if household.is_empty() {
+        return Err(required("户号"));
+    }
+    if !is_code(&household) {
+        return Err(FieldError::new(
+            "户号",
+            format!("户号只能含字母、数字和 - / invalid household number: {household}"),
+        ));
+    }
+    let relation = match opt(cols.relation) {
+        "" => String::new(),
+        r => parse_relation("与户主关系", r)?.to_string(),
+    };
+    let address = opt(cols.address).to_string();
+    let house_code = opt(cols.house_code).to_string();
+    if address.is_empty() && house_code.is_empty() {
+        return Err(FieldError::new("房屋地址", "房屋地址和房屋编码至少填一项 / 房屋地址 or 房屋编码 is required"));
+    }
+    if address.chars().count() > 200 {
+        return Err(FieldError::new("房屋地址", "房屋地址不能超过200字 / the address is longer than 200 characters"));
+    }
+    if !house_code.is_empty() && !is_code(&house_code) {
+        return Err(FieldError::new("房屋编码", format!("房屋编码无效 / invalid house code: {house_code}")));
+    }
+    let grid = get(cols.grid).to_string();
+    if grid.is_empty() {
+        return Err(required("网格编码"));
+    }
+    if !grid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::new("网格编码", format!("网格编码应为数字 / the grid code must be digits: {grid}")));
+    }
+    let (mut person_tags, mut household_tags) = (Vec::new(), Vec::new());
+    for t in opt(cols.tags).split([';', '；', '、']).map(str::trim).filter(|t| !t.is_empty()) {
+        let Some((code, household_level, derived)) = tags.by_key.get(t) else {
+            return Err(FieldError::new("人群标签", format!("未知的人群标签 / unknown tag: {t}")));
+        };
+        // Derived tags (老年人) are computed from the record, never stored from a file.
+        if *derived {
+            continue;
+        }
+        let list = if *household_level { &mut household_tags } else { &mut person_tags };
+        if !list.contains(code) {
+            list.push(code.clone());
+        }
+    }
+    Ok(ResidentRow {
+        name,
+        gender: id.gender(),
+        birth: id.birth_date(),
+        id,
+        ethnicity,
+        phone,
+        population_type,
+        household,
+        relation,
+        address,
+        house_code,
+        grid,
+        person_tags,
+        household_tags,
+    })
+}
+
+/// The reason written to the 错误原因 column (without the row number).
+fn reason(e: &FieldError) -> String {
+    format!("{}：{}", e.field, e.message)
+}
+
+/// The first 17 digits of an 18-digit number as an integer: a compact in-memory key for "seen in this file".
+fn id_key(id: &IdCardNo) -> u64 {
+    id.as_str()[..17].parse().unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checks that need the database, remembered across batches
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum GridState {
+    Ok,
+    Missing,
+    NotGrid,
+    Forbidden,
+}
+
+#[derive(Default)]
+struct Known {
+    grids: HashMap<String, GridState>,
+    /// house code → grid code (None: no such house).
+    house_codes: HashMap<String, Option<String>>,
+    /// (grid, address) → house code, for addresses already looked up.
+    addresses: HashMap<(String, String), String>,
+    addresses_checked: HashSet<String>,
+    /// 户号 → exists.
+    households: HashMap<String, bool>,
+    /// grid → last house number used for generated codes.
+    house_seq: HashMap<String, u32>,
+}
+
+impl Known {
+    async fn load_grids(&mut self, app: &App, actor: &Actor, grids: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = unique(grids.iter().copied().filter(|g| !self.grids.contains_key(*g)));
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let levels = app.store.region_levels(&missing).await?;
+        for g in missing {
+            let state = match levels.get(g).map(String::as_str) {
+                None => GridState::Missing,
+                Some("grid") if actor.may(Permission::ManageRegister, g) => GridState::Ok,
+                Some("grid") => GridState::Forbidden,
+                Some(_) => GridState::NotGrid,
+            };
+            self.grids.insert(g.to_string(), state);
+        }
+        Ok(())
+    }
+
+    fn grid_check(&self, grid: &str) -> std::result::Result<(), FieldError> {
+        match self.grids.get(grid).copied().unwrap_or(GridState::Missing) {
+            GridState::Ok => Ok(()),
+            GridState::Missing => Err(FieldError::new("网格编码", format!("网格不存在 / no such grid: {grid}"))),
+            GridState::NotGrid => Err(FieldError::new("网格编码", format!("不是网格编码 / not a grid code: {grid}"))),
+            // Outside the caller's scope it is "not found", as everywhere (nobody learns what exists elsewhere).
+            GridState::Forbidden => Err(FieldError::new("网格编码", format!("无权管理该网格 / not your grid: {grid}"))),
+        }
+    }
+
+    async fn load_house_codes(&mut self, app: &App, codes: &[&str]) -> Result<()> {
+        let missing: Vec<&str> =
+            unique(codes.iter().copied().filter(|c| !c.is_empty() && !self.house_codes.contains_key(*c)));
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = app.store.house_grids(&missing).await?;
+        for c in missing {
+            self.house_codes.insert(c.to_string(), found.get(c).cloned());
+        }
+        Ok(())
+    }
+
+    async fn load_addresses(&mut self, app: &App, addresses: &[&str]) -> Result<()> {
+        let missing: Vec<&str> =
+            unique(addresses.iter().copied().filter(|a| !a.is_empty() && !self.addresses_checked.contains(*a)));
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.addresses.extend(app.store.houses_at(&missing).await?);
+        self.addresses_checked.extend(missing.iter().map(|a| a.to_string()));
+        Ok(())
+    }
+
+    async fn load_households(&mut self, app: &App, numbers: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = unique(numbers.iter().copied().filter(|n| !self.households.contains_key(*n)));
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = app.store.existing_households(&missing).await?;
+        for n in missing {
+            self.households.insert(n.to_string(), found.contains(n));
+        }
+        Ok(())
+    }
+
+    /// The next generated house code in `grid`: `F` + grid code + 4 digits.
+    async fn next_house_code(&mut self, app: &App, grid: &str) -> Result<String> {
+        let prefix = format!("F{grid}");
+        if !self.house_seq.contains_key(grid) {
+            let n = app.store.max_house_seq(&prefix, 4).await?;
+            self.house_seq.insert(grid.to_string(), n);
+        }
+        loop {
+            let seq = self.house_seq.entry(grid.to_string()).or_default();
+            *seq += 1;
+            let code = format!("{prefix}{:04}", *seq);
+            if !self.house_codes.get(&code).is_some_and(Option::is_some) {
+                return Ok(code);
+            }
+        }
+    }
+}
+
+fn unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    it.filter(|s| seen.insert(*s)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors file
+
+/// The rejected rows as a file next to the input's name: `(file name, bytes)`, or None when nothing was
+/// rejected. `.xlsx` in → `.xlsx` out, anything else → CSV (UTF-8 with BOM, which Excel reads).
+pub fn errors_file(input_name: &str, report: &ImportReport) -> Result<Option<(String, Vec<u8>)>> {
+    if report.rejected.is_empty() {
+        return Ok(None);
+    }
+    let name =
+        errors_path(Path::new(input_name)).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut headers = report.headers.clone();
+    headers.push(REASON_HEADER.to_string());
+    let rows: Vec<Vec<String>> = report
+        .rejected
+        .iter()
+        .map(|r| {
+            let mut v = r.values.clone();
+            v.resize(report.headers.len(), String::new());
+            v.push(format!("第{}行 {}", r.row, r.reason));
+            v
+        })
+        .collect();
+    let fail = |e: String| AppError::internal(format!("writing {name}: {e}"));
+    let bytes = if name.ends_with(".xlsx") {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let text = rust_xlsxwriter::Format::new().set_num_format("@");
+        for c in 0..headers.len() {
+            ws.set_column_format(c as u16, &text).map_err(|e| fail(e.to_string()))?;
+            ws.set_column_width(c as u16, if c + 1 == headers.len() { 60 } else { 16 })
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        for (r, row) in std::iter::once(&headers).chain(rows.iter()).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, v).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        wb.save_to_buffer().map_err(|e| fail(e.to_string()))?
+    } else {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut bytes);
+            w.write_record(&headers).map_err(|e| fail(e.to_string()))?;
+            for r in &rows {
+                w.write_record(r).map_err(|e| fail(e.to_string()))?;
+            }
+            w.flush().map_err(|e| fail(e.to_string()))?;
+        }
+        bytes
+    };
+    Ok(Some((name, bytes)))
+}
+
+/// Writes the rejected rows next to the input file (`residents.csv` → `residents.errors.csv`).
+pub fn write_errors_file(input: &Path, report: &ImportReport) -> Result<Option<PathBuf>> {
+    let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match errors_file(&name, report)? {
+        None => Ok(None),
+        Some((out_name, bytes)) => {
+            let path = input.with_file_name(out_name);
+            std::fs::write(&path, bytes).map_err(|e| AppError::internal(format!("writing {}: {e}", path.display())))?;
+            Ok(Some(path))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Residents
+
+struct Pending {
+    row: usize,
+    values: Vec<String>,
+    r: ResidentRow,
+    hash: String,
+}
+
+/// What one batch writes.
+#[derive(Default)]
+struct Batch {
+    houses: Vec<NewHouse>,
+    households: Vec<NewHousehold>,
+    people: Vec<NewPerson>,
+    household_tags: Vec<(String, String)>,
+}
+
+impl App {
+    /// `wangge import residents FILE`: see the module docs. Accepted rows are committed batch by batch;
+    /// an unreadable file (or one missing a required column) is an error before anything is written.
+    pub async fn import_residents(
+        &self,
+        actor: &Actor,
+        src: Source<'_>,
+        progress: Progress<'_>,
+    ) -> Result<ImportReport> {
+        self.authorize_anywhere(actor, Permission::ManageRegister)?;
+        let Rows { headers, mut rows, total } = open_rows(src)?;
+        let cols = ResidentColumns::find(&headers)?;
+        let tags = TagIndex::new(&self.store.tag_kinds().await?);
+        let note = format!("导入 {}", src.name());
+        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new() };
+        let mut known = Known::default();
+        // First 17 digits of every number accepted so far → its row.
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        let mut done = 0usize;
+        progress(0, total);
+        loop {
+            let mut chunk = Vec::with_capacity(BATCH_ROWS.min(total.max(16)));
+            for r in rows.by_ref() {
+                chunk.push(r?);
+                if chunk.len() == BATCH_ROWS {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            done += chunk.len();
+            let n = self.resident_batch(actor, &cols, &tags, &note, chunk, &mut known, &mut seen, &mut report).await?;
+            report.imported += n;
+            progress(done, total.max(done));
+        }
+        progress(done, done);
+        report.rejected.sort_by_key(|r| r.row);
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn resident_batch(
+        &self,
+        actor: &Actor,
+        cols: &ResidentColumns,
+        tags: &TagIndex,
+        note: &str,
+        chunk: Vec<Row>,
+        known: &mut Known,
+        seen: &mut HashMap<u64, usize>,
+        report: &mut ImportReport,
+    ) -> Result<usize> {
+        // 1. Each row on its own (parsing, check digits, blind index) on the blocking pool: pure CPU work.
+        let crypto = self.crypto.clone();
+        let cols2 = cols.clone();
+        let tags2 = tags.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            chunk
+                .into_iter()
+                .map(|(row, values)| match parse_resident(&cols2, &values, &tags2) {
+                    Ok(r) => {
+                        let hash = crypto.blind_index("id_number", r.id.as_str());
+                        Ok(Pending { row, values, r, hash })
+                    }
+                    Err(e) => Err(RejectedRow { row, values, reason: reason(&e) }),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        let mut pending = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            match p {
+                Ok(p) => pending.push(p),
+                Err(r) => report.rejected.push(r),
+            }
+        }
+
+        // 2. What the database knows about this batch's keys.
+        let hashes: Vec<&str> = pending.iter().map(|p| p.hash.as_str()).collect();
+        let registered = self.store.existing_id_hashes(&hashes).await?;
+        let grids: Vec<&str> = pending.iter().map(|p| p.r.grid.as_str()).collect();
+        known.load_grids(self, actor, &grids).await?;
+        let codes: Vec<&str> = pending.iter().map(|p| p.r.house_code.as_str()).collect();
+        known.load_house_codes(self, &codes).await?;
+        let addresses: Vec<&str> =
+            pending.iter().filter(|p| p.r.house_code.is_empty()).map(|p| p.r.address.as_str()).collect();
+        known.load_addresses(self, &addresses).await?;
+        let numbers: Vec<&str> = pending.iter().map(|p| p.r.household.as_str()).collect();
+        known.load_households(self, &numbers).await?;
+
+        // 3. Row by row, in file order: duplicates, grid, house, household.
+        let mut batch = Batch::default();
+        let mut accepted: Vec<Pending> = Vec::with_capacity(pending.len());
+        for p in pending {
+            let checked = self.resident_links(&p, &registered, seen, known, &mut batch).await?;
+            match checked {
+                Ok(()) => {
+                    seen.insert(id_key(&p.r.id), p.row);
+                    accepted.push(p);
+                }
+                Err(e) => report.rejected.push(RejectedRow { row: p.row, values: p.values, reason: reason(&e) }),
+            }
+        }
+        if accepted.is_empty() {
+            return Ok(0);
+        }
+
+        // 4. Encrypt (pure CPU) and write the batch in one transaction.
+        let crypto = self.crypto.clone();
+        let (people, accepted) = tokio::task::spawn_blocking(move || {
+            let people: Vec<NewPerson> = accepted.iter().map(|p| new_person(&crypto, p)).collect();
+            (people, accepted)
+        })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        batch.people = people;
+        let n = batch.people.len();
+        let mut tx = self.store.begin().await?;
+        insert_register(&mut tx, &[], &batch.houses, &batch.households, &batch.people).await?;
+        Store::add_household_tags(&mut tx, &batch.household_tags).await?;
+        let hashes: Vec<&str> = accepted.iter().map(|p| p.hash.as_str()).collect();
+        Store::add_person_history(&mut tx, &hashes, "registered", note, &actor.username).await?;
+        let region = common_prefix(accepted.iter().map(|p| p.r.grid.as_str()));
+        Store::audit(
+            &mut tx,
+            NewAudit {
+                actor: &actor.username,
+                action: "import",
+                object: &format!("residents:{n} rows"),
+                reason: Some(note),
+                region_code: region.as_deref(),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(n)
+    }
+
+    /// Links one checked row to its grid, house and household, planning what must be created.
+    async fn resident_links(
+        &self,
+        p: &Pending,
+        registered: &HashSet<String>,
+        seen: &HashMap<u64, usize>,
+        known: &mut Known,
+        batch: &mut Batch,
+    ) -> Result<std::result::Result<(), FieldError>> {
+        let r = &p.r;
+        if let Some(first) = seen.get(&id_key(&r.id)) {
+            return Ok(Err(FieldError::new("公民身份号码", format!("与第{first}行重复 / duplicates row {first}"))));
+        }
+        if registered.contains(&p.hash) {
+            return Ok(Err(FieldError::new("公民身份号码", "该人员已登记 / this person is already registered")));
+        }
+        if let Err(e) = known.grid_check(&r.grid) {
+            return Ok(Err(e));
+        }
+        let house_code = if !r.house_code.is_empty() {
+            match known.house_codes.get(&r.house_code).cloned().flatten() {
+                None => {
+                    return Ok(Err(FieldError::new(
+                        "房屋编码",
+                        format!("房屋不存在 / no such house: {}", r.house_code),
+                    )));
+                }
+                Some(g) if g != r.grid => {
+                    return Ok(Err(FieldError::new(
+                        "房屋编码",
+                        format!("房屋 {} 不在网格 {} / the house is in grid {g}", r.house_code, r.grid),
+                    )));
+                }
+                Some(_) => r.house_code.clone(),
+            }
+        } else {
+            let key = (r.grid.clone(), r.address.clone());
+            match known.addresses.get(&key) {
+                Some(code) => code.clone(),
+                None => {
+                    let code = known.next_house_code(self, &r.grid).await?;
+                    batch.houses.push(NewHouse {
+                        code: code.clone(),
+                        building_code: String::new(),
+                        grid_code: r.grid.clone(),
+                        address: r.address.clone(),
+                        building: String::new(),
+                        unit: String::new(),
+                        room: String::new(),
+                        area_m2: None,
+                        usage: HouseUsage::SelfOccupied.as_str().to_string(),
+                        owner_name: String::new(),
+                        lon: None,
+                        lat: None,
+                    });
+                    known.house_codes.insert(code.clone(), Some(r.grid.clone()));
+                    known.addresses.insert(key, code.clone());
+                    code
+                }
+            }
+        };
+        if !known.households.get(&r.household).copied().unwrap_or(false) {
+            batch.households.push(NewHousehold {
+                number: r.household.clone(),
+                house_code,
+                grid_code: r.grid.clone(),
+                registered: r.population_type == PopulationType::Registered,
+                tags: Vec::new(),
+            });
+            known.households.insert(r.household.clone(), true);
+        }
+        for t in &r.household_tags {
+            batch.household_tags.push((r.household.clone(), t.clone()));
+        }
+        Ok(Ok(()))
+    }
+}
+
+fn new_person(crypto: &wangge_store::Crypto, p: &Pending) -> NewPerson {
+    let r = &p.r;
+    NewPerson {
+        name: r.name.clone(),
+        id_number_enc: crypto.encrypt(r.id.as_str()),
+        id_number_hash: p.hash.clone(),
+        id_number_masked: r.id.masked(),
+        gender: r.gender.as_str().to_string(),
+        birth_date: r.birth.format("%Y-%m-%d").to_string(),
+        ethnicity: r.ethnicity.clone(),
+        phone_enc: r.phone.as_ref().map(|x| crypto.encrypt(x.as_str())),
+        phone_hash: r.phone.as_ref().map(|x| crypto.blind_index("phone", x.as_str())),
+        phone_masked: r.phone.as_ref().map(Phone::masked),
+        population_type: r.population_type.as_str().to_string(),
+        household_number: r.household.clone(),
+        relation: r.relation.clone(),
+        grid_code: r.grid.clone(),
+        tags: r.person_tags.clone(),
+    }
+}
+
+/// The deepest region code every grid of a batch lies in (for the audit record's region).
+fn common_prefix<'a>(mut codes: impl Iterator<Item = &'a str>) -> Option<String> {
+    let first = codes.next()?.to_string();
+    let mut len = first.len();
+    for c in codes {
+        len = first.bytes().zip(c.bytes()).take(len).take_while(|(a, b)| a == b).count();
+    }
+    // Region codes have 6, 9, 12 or more digits; cut to the nearest level boundary.
+    let len = match len {
+        l if l >= first.len() => l,
+        l if l >= 12 => 12,
+        l if l >= 9 => 9,
+        l if l >= 6 => 6,
+        _ => return None,
+    };
+    Some(first[..len].to_string())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Houses
+
+#[derive(Debug, Clone)]
+struct HouseColumns {
+    code: Option<usize>,
+    grid: usize,
+    address: usize,
+    building: Option<usize>,
+    unit: Option<usize>,
+    room: Option<usize>,
+    area: Option<usize>,
+    usage: Option<usize>,
+    owner: Option<usize>,
+}
+
+impl HouseColumns {
+    fn find(headers: &[String]) -> Result<HouseColumns> {
+        Ok(HouseColumns {
+            code: column(headers, &["房屋编码", "house_code", "code"]),
+            grid: required_column(headers, "网格编码", &["grid_code"])?,
+            address: required_column(headers, "房屋地址", &["地址", "address"])?,
+            building: column(headers, &["楼栋", "building"]),
+            unit: column(headers, &["单元", "unit"]),
+            room: column(headers, &["房号", "室", "room"]),
+            area: column(headers, &["面积", "建筑面积", "area"]),
+            usage: column(headers, &["房屋用途", "用途", "usage"]),
+            owner: column(headers, &["产权人", "owner"]),
+        })
+    }
+}
+
+/// A house row that passed every check that needs no database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseRow {
+    pub code: String,
+    pub grid: String,
+    pub address: String,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    pub area_m2: Option<f64>,
+    pub usage: HouseUsage,
+    pub owner: String,
+}
+
+fn parse_house(cols: &HouseColumns, row: &[String]) -> std::result::Result<HouseRow, FieldError> {
+    let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim()).unwrap_or("");
+    let code = get(cols.code).to_string();
+    if !code.is_empty() && !is_code(&code) {
+        return Err(FieldError::new("房屋编码", format!("房屋编码无效 / invalid house code: {code}")));
+    }
+    let grid = get(Some(cols.grid)).to_string();
+    if grid.is_empty() {
+        return Err(required("网格编码"));
+    }
+    if !grid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError::new("网格编码", format!("网格编码应为数字 / the grid code must be digits: {grid}")));
+    }
+    let address = get(Some(cols.address)).to_string();
+    if address.is_empty() {
+        return Err(required("房屋地址"));
+    }
+    if address.chars().count() > 200 {
+        return Err(FieldError::new("房屋地址", "房屋地址不能超过200字 / the address is longer than 200 characters"));
+    }
+    let short = |field: &str, s: &str| -> std::result::Result<String, FieldError> {
+        if s.chars().count() > 50 {
+            return Err(FieldError::new(field, "不能超过50字 / longer than 50 characters"));
+        }
+        Ok(s.to_string())
+    };
+    let area_m2 = match get(cols.area).trim_end_matches("㎡").trim_end_matches("平方米").trim() {
+        "" => None,
+        a => match a.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 && v < 1_000_000.0 => Some(v),
+            _ => {
+                return Err(FieldError::new(
+                    "面积",
+                    format!("面积应为正数（平方米） / the area must be a positive number: {a}"),
+                ));
+            }
+        },
+    };
+    let usage = match get(cols.usage) {
+        "" => HouseUsage::SelfOccupied,
+        u => HouseUsage::parse("房屋用途", u)?,
+    };
+    Ok(HouseRow {
+        code,
+        grid,
+        address,
+        building: short("楼栋", get(cols.building))?,
+        unit: short("单元", get(cols.unit))?,
+        room: short("房号", get(cols.room))?,
+        area_m2,
+        usage,
+        owner: short("产权人", get(cols.owner))?,
+    })
+}
+
+impl App {
+    /// `wangge import houses FILE`: 房屋编码 (optional; generated as `F` + grid + 4 digits), 网格编码, 房屋地址,
+    /// 楼栋, 单元, 房号, 面积, 房屋用途, 产权人. An existing code, or an address already registered in that grid,
+    /// is a duplicate; importing the same file twice adds nothing.
+    pub async fn import_houses(&self, actor: &Actor, src: Source<'_>, progress: Progress<'_>) -> Result<ImportReport> {
+        self.authorize_anywhere(actor, Permission::ManageRegister)?;
+        let Rows { headers, mut rows, total } = open_rows(src)?;
+        let cols = HouseColumns::find(&headers)?;
+        let note = format!("导入 {}", src.name());
+        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new() };
+        let mut known = Known::default();
+        let mut done = 0usize;
+        progress(0, total);
+        loop {
+            let mut chunk = Vec::with_capacity(BATCH_ROWS.min(total.max(16)));
+            for r in rows.by_ref() {
+                chunk.push(r?);
+                if chunk.len() == BATCH_ROWS {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            done += chunk.len();
+            let mut pending = Vec::new();
+            for (row, values) in chunk {
+                match parse_house(&cols, &values) {
+                    Ok(h) => pending.push((row, values, h)),
+                    Err(e) => report.rejected.push(RejectedRow { row, values, reason: reason(&e) }),
+                }
+            }
+            let grids: Vec<&str> = pending.iter().map(|p| p.2.grid.as_str()).collect();
+            known.load_grids(self, actor, &grids).await?;
+            let codes: Vec<&str> = pending.iter().map(|p| p.2.code.as_str()).collect();
+            known.load_house_codes(self, &codes).await?;
+            let addresses: Vec<&str> = pending.iter().map(|p| p.2.address.as_str()).collect();
+            known.load_addresses(self, &addresses).await?;
+            let mut houses = Vec::new();
+            for (row, values, h) in pending {
+                let check = (|| {
+                    known.grid_check(&h.grid)?;
+                    if !h.code.is_empty() && known.house_codes.get(&h.code).is_some_and(Option::is_some) {
+                        return Err(FieldError::new(
+                            "房屋编码",
+                            format!("房屋编码已存在 / the house code exists: {}", h.code),
+                        ));
+                    }
+                    if let Some(c) = known.addresses.get(&(h.grid.clone(), h.address.clone())) {
+                        return Err(FieldError::new(
+                            "房屋地址",
+                            format!(
+                                "该网格已登记此地址（房屋编码 {c}） / this address is registered in the grid as {c}"
+                            ),
+                        ));
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = check {
+                    report.rejected.push(RejectedRow { row, values, reason: reason(&e) });
+                    continue;
+                }
+                let code = if h.code.is_empty() { known.next_house_code(self, &h.grid).await? } else { h.code.clone() };
+                known.house_codes.insert(code.clone(), Some(h.grid.clone()));
+                known.addresses.insert((h.grid.clone(), h.address.clone()), code.clone());
+                houses.push(NewHouse {
+                    code,
+                    building_code: String::new(),
+                    grid_code: h.grid,
+                    address: h.address,
+                    building: h.building,
+                    unit: h.unit,
+                    room: h.room,
+                    area_m2: h.area_m2,
+                    usage: h.usage.as_str().to_string(),
+                    owner_name: h.owner,
+                    lon: None,
+                    lat: None,
+                });
+            }
+            if !houses.is_empty() {
+                let mut tx = self.store.begin().await?;
+                Store::insert_houses(&mut tx, &houses).await?;
+                let region = common_prefix(houses.iter().map(|h| h.grid_code.as_str()));
+                Store::audit(
+                    &mut tx,
+                    NewAudit {
+                        actor: &actor.username,
+                        action: "import",
+                        object: &format!("houses:{} rows", houses.len()),
+                        reason: Some(&note),
+                        region_code: region.as_deref(),
+                    },
+                )
+                .await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                report.imported += houses.len();
+            }
+            progress(done, total.max(done));
+        }
+        progress(done, done);
+        report.rejected.sort_by_key(|r| r.row);
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make_id(first17: &str) -> String {
+        format!("{first17}{}", wangge_domain::idcard::check_digit(first17).unwrap())
+    }
+
+    fn tags() -> TagIndex {
+        let kinds: Vec<wangge_store::register::TagKindRow> = crate::tags::DEFAULT_TAG_KINDS
+            .iter()
+            .map(|(code, name, en, level, sensitive, derived, visit, fields)| wangge_store::register::TagKindRow {
+                code: code.to_string(),
+                name: name.to_string(),
+                name_en: en.to_string(),
+                level: level.to_string(),
+                sensitive: *sensitive,
+                derived: *derived,
+                fields: fields.to_string(),
+                visit_days: *visit,
+                sort: 0,
+            })
+            .collect();
+        TagIndex::new(&kinds)
+    }
+
+    fn headers() -> Vec<String> {
+        RESIDENT_HEADERS.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn row(id: &str, gender: &str, birth: &str, phone: &str, tags: &str) -> Vec<String> {
+        [
+            "张三",
+            id,
+            gender,
+            birth,
+            "汉",
+            phone,
+            "户籍人口",
+            "H001",
+            "户主",
+            "翠苑一区1幢1单元101室",
+            "",
+            "33019900100101",
+            tags,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    fn check(r: Vec<String>) -> std::result::Result<ResidentRow, FieldError> {
+        parse_resident(&ResidentColumns::find(&headers()).unwrap(), &r, &tags())
+    }
+
+    #[test]
+    fn a_good_row_parses_with_tags_split_by_level() {
+        let id = make_id("33010619800215001");
+        let r = check(row(&id, "男", "1980年2月15日", "138 0013 8000", "残疾人、低保;党员")).unwrap();
+        assert_eq!(r.gender, Gender::Male);
+        assert_eq!(r.birth, NaiveDate::from_ymd_opt(1980, 2, 15).unwrap());
+        assert_eq!(r.ethnicity, "汉族");
+        assert_eq!(r.phone.unwrap().as_str(), "13800138000");
+        assert_eq!(r.person_tags, vec!["disabled", "party_member"]);
+        assert_eq!(r.household_tags, vec!["dibao"]);
+        assert_eq!(r.relation, "户主");
+        // Tags by code, derived tags dropped, gender and birth optional.
+        let r = check(row(&id, "", "", "", "veteran;老年人")).unwrap();
+        assert_eq!(r.person_tags, vec!["veteran"]);
+    }
+
+    #[test]
+    fn legacy_numbers_are_upgraded() {
+        let r = check(row("110105491231002", "女", "1949-12-31", "", "")).unwrap();
+        assert_eq!(r.id.as_str(), "11010519491231002X");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let id = make_id("33010619800215001");
+        let bad = |mut r: Vec<String>, col: usize, v: &str| {
+            r[col] = v.to_string();
+            check(r).unwrap_err().field
+        };
+        let good = row(&id, "男", "1980-02-15", "", "");
+        assert_eq!(bad(good.clone(), 0, ""), "姓名");
+        assert_eq!(bad(good.clone(), 1, ""), "公民身份号码");
+        let mut wrong = id.clone().into_bytes();
+        wrong[17] = if wrong[17] == b'0' { b'1' } else { b'0' };
+        let e = check(row(std::str::from_utf8(&wrong).unwrap(), "", "", "", "")).unwrap_err();
+        assert_eq!(e.field, "公民身份号码");
+        assert!(e.message.contains("校验位"), "{e}");
+        assert_eq!(bad(good.clone(), 1, "330106********0011"), "公民身份号码");
+        assert_eq!(bad(good.clone(), 2, "女"), "性别");
+        assert_eq!(bad(good.clone(), 3, "1980-02-16"), "出生日期");
+        assert_eq!(bad(good.clone(), 3, "not a date"), "出生日期");
+        assert_eq!(bad(good.clone(), 4, "火星族"), "民族");
+        assert_eq!(bad(good.clone(), 5, "12345"), "联系电话");
+        assert_eq!(bad(good.clone(), 6, "常住"), "人口类型");
+        assert_eq!(bad(good.clone(), 6, ""), "人口类型");
+        assert_eq!(bad(good.clone(), 7, ""), "户号");
+        assert_eq!(bad(good.clone(), 8, "邻居"), "与户主关系");
+        assert_eq!(bad(good.clone(), 9, ""), "房屋地址");
+        assert_eq!(bad(good.clone(), 11, ""), "网格编码");
+        assert_eq!(bad(good.clone(), 12, "会员"), "人群标签");
+        let e = check({
+            let mut r = good.clone();
+            r[12] = "低保、外星人".into();
+            r
+        })
+        .unwrap_err();
+        assert!(e.message.contains("外星人"), "{e}");
+    }
+
+    #[test]
+    fn missing_columns_are_file_errors() {
+        let mut h = headers();
+        h.retain(|c| c != "姓名");
+        assert!(ResidentColumns::find(&h).is_err());
+        let mut h = headers();
+        h.retain(|c| c != "房屋地址" && c != "房屋编码");
+        assert!(ResidentColumns::find(&h).is_err());
+        let mut h = headers();
+        h.retain(|c| c != "房屋地址");
+        assert!(ResidentColumns::find(&h).is_ok(), "房屋编码 alone is enough");
+    }
+
+    #[test]
+    fn houses_rows() {
+        let h: Vec<String> = HOUSE_HEADERS.iter().map(|s| s.to_string()).collect();
+        let cols = HouseColumns::find(&h).unwrap();
+        let r = |v: [&str; 9]| parse_house(&cols, &v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let ok = r(["", "33019900100101", "翠苑一区2幢", "2幢", "1", "101", "89.5㎡", "出租", "李四"]).unwrap();
+        assert_eq!(ok.usage, HouseUsage::Rented);
+        assert_eq!(ok.area_m2, Some(89.5));
+        assert_eq!(r(["", "33019900100101", "a", "", "", "", "", "", ""]).unwrap().usage, HouseUsage::SelfOccupied);
+        assert_eq!(r(["", "", "a", "", "", "", "", "", ""]).unwrap_err().field, "网格编码");
+        assert_eq!(r(["", "3301x", "a", "", "", "", "", "", ""]).unwrap_err().field, "网格编码");
+        assert_eq!(r(["", "1", "", "", "", "", "", "", ""]).unwrap_err().field, "房屋地址");
+        assert_eq!(r(["", "1", "a", "", "", "", "-3", "", ""]).unwrap_err().field, "面积");
+        assert_eq!(r(["", "1", "a", "", "", "", "", "仓库", ""]).unwrap_err().field, "房屋用途");
+        assert_eq!(r(["F 1", "1", "a", "", "", "", "", "", ""]).unwrap_err().field, "房屋编码");
+    }
+
+    #[test]
+    fn encodings_and_comments() {
+        let text = "姓名,户号\n张三,H1\n#导出人 admin\n\n";
+        let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+        for data in [text.as_bytes().to_vec(), [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(), gbk.into_owned()]
+        {
+            let rows = open_rows(Source::Bytes { name: "x.csv", data: &data }).unwrap();
+            assert_eq!(rows.headers, vec!["姓名", "户号"]);
+            let all: Vec<Row> = rows.rows.map(|r| r.unwrap()).collect();
+            assert_eq!(all, vec![(2, vec!["张三".to_string(), "H1".to_string()])]);
+        }
+        assert!(scan_utf8(Cursor::new("张三\n李四\n".as_bytes())).unwrap() == (true, 2));
+        assert!(!scan_utf8(Cursor::new(b"\xD5\xC5\xC8\xFD\n".as_slice())).unwrap().0);
+        assert!(open_rows(Source::Bytes { name: "x.csv", data: b"" }).is_err());
+        assert!(open_rows(Source::Bytes { name: "x.txt", data: b"a,b" }).is_err());
+        assert!(open_rows(Source::Bytes { name: "x.xlsx", data: b"not a zip" }).is_err());
+    }
+
+    #[test]
+    fn region_of_a_batch() {
+        assert_eq!(common_prefix(["33019900100101", "33019900100102"].into_iter()).as_deref(), Some("330199001001"));
+        assert_eq!(common_prefix(["33019900100101", "33019900200102"].into_iter()).as_deref(), Some("330199"));
+        assert_eq!(common_prefix(["33019900100101"].into_iter()).as_deref(), Some("33019900100101"));
+        assert_eq!(common_prefix(["33019900100101", "44019900100101"].into_iter()), None);
+    }
+}

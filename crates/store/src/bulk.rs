@@ -1,0 +1,275 @@
+//! Bulk lookups and writes for register imports and exports (resident and house lists): "which of these
+//! keys exist", in chunks, so an import of a million rows asks the database a few thousand small questions
+//! instead of a million; and the list queries exports read.
+
+use crate::{Result, Store, now_ms, prefix_range};
+use sqlx::{Any, Transaction};
+use std::collections::{HashMap, HashSet};
+
+/// Keys per `IN (...)` list: well under every backend's bind-parameter limit.
+const CHUNK: usize = 500;
+
+fn in_list(n: usize, first: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    /// Rows of `SELECT a, b FROM … WHERE col IN (keys)` as pairs; `sql` ends just before `IN`.
+    async fn pairs_in(&self, sql: &str, keys: &[&str]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let text = format!("{sql} IN ({})", in_list(chunk.len(), 1));
+            let mut q = sqlx::query_as::<_, (String, String)>(&text);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            out.extend(q.fetch_all(self.pool()).await?);
+        }
+        Ok(out)
+    }
+
+    /// Which of these blind indexes (`id_number_hash`) belong to people already registered.
+    pub async fn existing_id_hashes(&self, hashes: &[&str]) -> Result<HashSet<String>> {
+        let rows =
+            self.pairs_in("SELECT id_number_hash, id_number_hash FROM people WHERE id_number_hash", hashes).await?;
+        Ok(rows.into_iter().map(|(h, _)| h).collect())
+    }
+
+    /// code → level of the regions among `codes`.
+    pub async fn region_levels(&self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        Ok(self.pairs_in("SELECT code, level FROM regions WHERE code", codes).await?.into_iter().collect())
+    }
+
+    /// house code → grid code of the houses among `codes`.
+    pub async fn house_grids(&self, codes: &[&str]) -> Result<HashMap<String, String>> {
+        Ok(self.pairs_in("SELECT code, grid_code FROM houses WHERE code", codes).await?.into_iter().collect())
+    }
+
+    /// (grid code, address) → house code of the houses at any of `addresses`.
+    pub async fn houses_at(&self, addresses: &[&str]) -> Result<HashMap<(String, String), String>> {
+        let mut out = HashMap::new();
+        for chunk in addresses.chunks(CHUNK) {
+            let text =
+                format!("SELECT grid_code, address, code FROM houses WHERE address IN ({})", in_list(chunk.len(), 1));
+            let mut q = sqlx::query_as::<_, (String, String, String)>(&text);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            for (g, a, c) in q.fetch_all(self.pool()).await? {
+                out.insert((g, a), c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which of these 户号 are registered.
+    pub async fn existing_households(&self, numbers: &[&str]) -> Result<HashSet<String>> {
+        let rows = self.pairs_in("SELECT number, number FROM households WHERE number", numbers).await?;
+        Ok(rows.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// The highest N among house codes `prefix` + N (exactly `digits` digits), 0 when there is none.
+    pub async fn max_house_seq(&self, prefix: &str, digits: usize) -> Result<u32> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT MAX(code) FROM houses WHERE code >= $1 AND code < $2 AND LENGTH(code) = $3")
+                .bind(prefix)
+                .bind(format!("{prefix}:"))
+                .bind((prefix.chars().count() + digits) as i64)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.and_then(|(c,)| c).and_then(|c| c.get(prefix.len()..).and_then(|s| s.parse().ok())).unwrap_or(0))
+    }
+
+    /// Household tags, skipping pairs already present (a household listed on several rows, or imported twice).
+    pub async fn add_household_tags(tx: &mut Transaction<'static, Any>, pairs: &[(String, String)]) -> Result<()> {
+        for chunk in pairs.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO household_tags (household_id, tag) SELECT id, t.tag FROM households h JOIN (",
+            );
+            for (i, _) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(" UNION ALL ");
+                }
+                sql.push_str(&format!("SELECT ${} AS number, ${} AS tag", 2 * i + 1, 2 * i + 2));
+            }
+            // SQLite needs a WHERE before ON CONFLICT to tell the upsert from a join constraint.
+            sql.push_str(") t ON t.number = h.number WHERE true ON CONFLICT DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for (n, t) in chunk {
+                q = q.bind(n.as_str()).bind(t.as_str());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// One `person_history` row of `kind` for each person with one of these blind indexes.
+    pub async fn add_person_history(
+        tx: &mut Transaction<'static, Any>,
+        hashes: &[&str],
+        kind: &str,
+        note: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        for chunk in hashes.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO person_history (person_id, at, kind, note, actor) SELECT id, $1, $2, $3, $4 FROM people \
+                 WHERE id_number_hash IN ({})",
+                in_list(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(&sql).bind(now).bind(kind).bind(note).bind(actor);
+            for h in chunk {
+                q = q.bind(*h);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Houses for an import of a house list: plain rows, parents (grids) checked by the caller.
+    pub async fn insert_houses(tx: &mut Transaction<'static, Any>, houses: &[crate::register::NewHouse]) -> Result<()> {
+        crate::register::insert_register(tx, &[], houses, &[], &[]).await
+    }
+
+    /// People of the register in the subtree of `root` as export rows (numbers masked as stored).
+    pub async fn export_people(&self, root: &str) -> Result<Vec<ExportPerson>> {
+        let (lo, hi) = prefix_range(root);
+        type R = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<i64>,
+        );
+        let rows: Vec<R> = sqlx::query_as(
+            "SELECT p.id, p.name, p.id_number_masked, p.gender, p.birth_date, p.ethnicity, p.phone_masked, \
+             p.population_type, hh.number, p.relation, h.address, h.code, p.grid_code, p.household_id \
+             FROM people p LEFT JOIN households hh ON hh.id = p.household_id LEFT JOIN houses h ON h.id = hh.house_id \
+             WHERE p.grid_code >= $1 AND p.grid_code < $2 AND p.merged_into IS NULL ORDER BY p.grid_code, p.id",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(self.pool())
+        .await?;
+        let person_tags: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT t.person_id, t.tag FROM person_tags t JOIN people p ON p.id = t.person_id \
+             WHERE p.grid_code >= $1 AND p.grid_code < $2",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(self.pool())
+        .await?;
+        let household_tags: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT t.household_id, t.tag FROM household_tags t JOIN households h ON h.id = t.household_id \
+             WHERE h.grid_code >= $1 AND h.grid_code < $2",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, t) in person_tags {
+            by_person.entry(id).or_default().push(t);
+        }
+        let mut by_household: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, t) in household_tags {
+            by_household.entry(id).or_default().push(t);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut tags = by_person.remove(&r.0).unwrap_or_default();
+                if let Some(h) = r.13.and_then(|h| by_household.get(&h)) {
+                    tags.extend(h.iter().cloned());
+                }
+                ExportPerson {
+                    name: r.1,
+                    id_number_masked: r.2,
+                    gender: r.3,
+                    birth_date: r.4,
+                    ethnicity: r.5,
+                    phone_masked: r.6.unwrap_or_default(),
+                    population_type: r.7,
+                    household_number: r.8.unwrap_or_default(),
+                    relation: r.9,
+                    house_address: r.10.unwrap_or_default(),
+                    house_code: r.11.unwrap_or_default(),
+                    grid_code: r.12,
+                    tags,
+                }
+            })
+            .collect())
+    }
+
+    /// Houses in the subtree of `root` as export rows.
+    pub async fn export_houses(&self, root: &str) -> Result<Vec<ExportHouse>> {
+        let (lo, hi) = prefix_range(root);
+        type R = (String, String, String, String, String, String, Option<f64>, String, String);
+        let rows: Vec<R> = sqlx::query_as(
+            "SELECT code, grid_code, address, building, unit, room, area_m2, usage, owner_name FROM houses \
+             WHERE grid_code >= $1 AND grid_code < $2 ORDER BY grid_code, code",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ExportHouse {
+                code: r.0,
+                grid_code: r.1,
+                address: r.2,
+                building: r.3,
+                unit: r.4,
+                room: r.5,
+                area_m2: r.6,
+                usage: r.7,
+                owner_name: r.8,
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPerson {
+    pub name: String,
+    pub id_number_masked: String,
+    /// `male` / `female`.
+    pub gender: String,
+    pub birth_date: String,
+    pub ethnicity: String,
+    pub phone_masked: String,
+    /// A `PopulationType` code.
+    pub population_type: String,
+    pub household_number: String,
+    pub relation: String,
+    pub house_address: String,
+    pub house_code: String,
+    pub grid_code: String,
+    /// Person and household tag codes.
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportHouse {
+    pub code: String,
+    pub grid_code: String,
+    pub address: String,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    pub area_m2: Option<f64>,
+    /// A `HouseUsage` code.
+    pub usage: String,
+    pub owner_name: String,
+}

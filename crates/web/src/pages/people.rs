@@ -1,0 +1,272 @@
+//! The register in the browser: find a person (name, 拼音, initials, address, or a full 身份证号/phone), open
+//! them, their household, house and building one click each. Personal numbers stay masked until the user
+//! asks to see one with a reason, which is audited.
+
+use super::{CsrfForm, PageActor, UserBar, error_page, form_error, render, urlencode};
+use crate::AppState;
+use crate::i18n::{Lang, group_digits};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use std::collections::HashMap;
+use wangge_app::people::{
+    BuildingView, HouseView, HouseholdView, PeopleQuery, PersonDetail, PersonView, RevealInput, Revealed,
+};
+use wangge_app::tags::TagKind;
+use wangge_domain::register::{HouseUsage, PersonEventKind, PopulationType, ResidenceStatus};
+
+/// Labels in the page's language for the register's codes.
+pub struct Labels {
+    lang: Lang,
+    tags: HashMap<String, (String, String, bool)>,
+}
+
+impl Labels {
+    async fn load(app: &AppState, pa: &PageActor, lang: Lang) -> Labels {
+        let kinds: Vec<TagKind> = app.tag_kinds(&pa.actor).await.unwrap_or_default();
+        Labels { lang, tags: kinds.into_iter().map(|k| (k.code, (k.name, k.name_en, k.sensitive))).collect() }
+    }
+
+    fn pick(&self, zh: &'static str, en: &'static str) -> &'static str {
+        if self.lang == Lang::Zh { zh } else { en }
+    }
+
+    pub fn gender(&self, code: &str) -> &'static str {
+        match code {
+            "male" => self.pick("男", "Male"),
+            "female" => self.pick("女", "Female"),
+            _ => "",
+        }
+    }
+
+    pub fn population(&self, code: &str) -> &'static str {
+        PopulationType::parse("", code).map(|p| self.pick(p.label_zh(), p.label_en())).unwrap_or("")
+    }
+
+    pub fn status(&self, code: &str) -> &'static str {
+        ResidenceStatus::parse("", code).map(|p| self.pick(p.label_zh(), p.label_en())).unwrap_or("")
+    }
+
+    pub fn usage(&self, code: &str) -> &'static str {
+        HouseUsage::parse("", code).map(|p| self.pick(p.label_zh(), p.label_en())).unwrap_or("")
+    }
+
+    pub fn event(&self, code: &str) -> String {
+        match PersonEventKind::parse("", code) {
+            Ok(k) => self.pick(k.label_zh(), k.label_en()).to_string(),
+            Err(_) => code.to_string(),
+        }
+    }
+
+    pub fn tag(&self, code: &str) -> String {
+        match self.tags.get(code) {
+            Some((zh, en, _)) => {
+                if self.lang == Lang::Zh {
+                    zh.clone()
+                } else {
+                    en.clone()
+                }
+            }
+            None => code.to_string(),
+        }
+    }
+
+    /// Sensitive groups are marked so nobody reads them aloud at a front desk by mistake.
+    pub fn tag_class(&self, code: &str) -> &'static str {
+        match self.tags.get(code) {
+            Some((_, _, true)) => "tag sensitive",
+            _ => "tag",
+        }
+    }
+
+    pub fn tag_options(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.tags.keys().map(|c| (c.clone(), self.tag(c))).collect();
+        v.sort();
+        v
+    }
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: Labels,
+    q: String,
+    tag: String,
+    region: String,
+    people: Vec<PersonView>,
+    total: String,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(p): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    let (q, tag, region, cursor) = (get("q"), get("tag"), get("region"), get("cursor"));
+    let l = Labels::load(&app, &pa, lang).await;
+    let query = PeopleQuery {
+        region: Some(region.as_str()).filter(|s| !s.is_empty()),
+        q: Some(q.as_str()).filter(|s| !s.trim().is_empty()),
+        tag: Some(tag.as_str()).filter(|s| !s.is_empty()),
+        status: None,
+        limit: Some(50),
+        cursor: Some(cursor.as_str()).filter(|s| !s.is_empty()),
+    };
+    let (people, total, next, error, status) = match app.list_people(&pa.actor, query).await {
+        Ok(page) => {
+            let next = page.next_cursor.map(|c| {
+                format!(
+                    "/people?q={}&tag={}&region={}&cursor={}",
+                    urlencode(&q),
+                    urlencode(&tag),
+                    urlencode(&region),
+                    urlencode(&c)
+                )
+            });
+            (page.items, group_digits(page.total), next, None, StatusCode::OK)
+        }
+        Err(e) if e.kind == wangge_app::ErrorKind::InvalidInput => {
+            (vec![], "0".into(), None, Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)
+        }
+        Err(e) => return error_page(lang, pa.bar(), &e),
+    };
+    render(status, &PeoplePage { lang, user: pa.bar(), l, q, tag, region, people, total, next, error })
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    l: Labels,
+    p: PersonDetail,
+    revealed: Option<Revealed>,
+    error: Option<String>,
+    may_reveal: bool,
+}
+
+async fn person_page(
+    app: &AppState,
+    lang: Lang,
+    pa: &PageActor,
+    id: i64,
+    revealed: Option<Revealed>,
+    error: Option<String>,
+) -> Response {
+    match app.person_detail(&pa.actor, id).await {
+        Ok(p) => {
+            let may_reveal = pa.actor.may(wangge_domain::role::Permission::RevealPersonalData, &p.person.grid_code);
+            let l = Labels::load(app, pa, lang).await;
+            let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            render(
+                status,
+                &PersonPage { lang, user: pa.bar(), csrf: pa.csrf.clone(), l, p, revealed, error, may_reveal },
+            )
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+/// Ids in paths are numbers; anything else is a page that does not exist (not a 400 from the router).
+fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Response> {
+    id.parse::<i64>().map_err(|_| error_page(lang, pa.bar(), &wangge_app::AppError::not_found(id)))
+}
+
+pub async fn person(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
+    match parse_id(lang, &pa, &id) {
+        Ok(id) => person_page(&app, lang, &pa, id, None, None).await,
+        Err(r) => r,
+    }
+}
+
+/// Shows the full numbers once, on this response only; the reason goes to the audit log.
+pub async fn reveal(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
+    let id = match parse_id(lang, &f.pa, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match app.reveal_person(&f.pa.actor, id, RevealInput { reason: f.get("reason") }).await {
+        Ok(r) => person_page(&app, lang, &f.pa, id, Some(r), None).await,
+        Err(e) if e.kind == wangge_app::ErrorKind::InvalidInput => {
+            person_page(&app, lang, &f.pa, id, None, Some(form_error(lang, &e))).await
+        }
+        Err(e) => error_page(lang, f.pa.bar(), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: Labels,
+    h: HouseholdView,
+}
+
+pub async fn household(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
+    let id = match parse_id(lang, &pa, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match app.household_view(&pa.actor, id).await {
+        Ok(h) => {
+            let l = Labels::load(&app, &pa, lang).await;
+            render(StatusCode::OK, &HouseholdPage { lang, user: pa.bar(), l, h })
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "house.html")]
+struct HousePage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: Labels,
+    h: HouseView,
+}
+
+pub async fn house(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
+    let id = match parse_id(lang, &pa, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match app.house_view(&pa.actor, id).await {
+        Ok(h) => {
+            let l = Labels::load(&app, &pa, lang).await;
+            render(StatusCode::OK, &HousePage { lang, user: pa.bar(), l, h })
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "building.html")]
+struct BuildingPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: Labels,
+    b: BuildingView,
+}
+
+pub async fn building(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
+    let id = match parse_id(lang, &pa, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match app.building_view(&pa.actor, id).await {
+        Ok(b) => {
+            let l = Labels::load(&app, &pa, lang).await;
+            render(StatusCode::OK, &BuildingPage { lang, user: pa.bar(), l, b })
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}

@@ -269,6 +269,11 @@ impl SearchIndex {
         self.extra.get(&id).map(|&s| s as usize)
     }
 
+    /// How many people the index holds with `lo < updated_at <= hi` (merged ones included, as in the database).
+    pub fn count_stamped(&self, lo: i64, hi: i64) -> usize {
+        self.stamps.iter().filter(|&&s| s > lo && s <= hi).count()
+    }
+
     /// The `updated_at` the index holds for a person, if it knows them.
     pub fn stamp(&self, id: i64) -> Option<i64> {
         self.slot(id).map(|s| self.stamps[s])
@@ -531,6 +536,8 @@ struct SyncState {
     people: PeopleMark,
     houses: (i64, i64),
     houses_checked: Option<Instant>,
+    /// Zero when the house check is cheap (indexed), else [`HOUSE_CHECK`].
+    house_check_every: Duration,
 }
 
 impl Default for SearchHolder {
@@ -579,25 +586,29 @@ impl App {
     }
 
     /// Brings the search index up to date: builds it on first use (or when patches left too much behind),
-    /// otherwise loads only what changed since the last call. Cheap when nothing changed (one indexed query).
-    /// `serve` may call it at start-up so that the first search does not pay for the build.
+    /// otherwise loads only what changed since the last call. Cheap when nothing changed (one or two indexed
+    /// queries). `serve` may call it at start-up so that the first search does not pay for the build.
     pub async fn refresh_search_index(&self) -> Result<SearchStats> {
         let mut st = self.search.sync.lock().await;
         if !st.built || read(&self.search.index).wants_rebuild() {
             return self.rebuild_search_locked(&mut st).await;
         }
-        let mut ids: Vec<i64> = Vec::new();
+        let now = wangge_store::now_ms();
         let mark = self.store.search_people_mark().await?;
-        if mark != st.people {
-            let since = st.people.updated_at.saturating_sub(SLACK_MS);
-            let stamps = self.store.search_people_stamps(since, st.people.max_id).await?;
-            let index = read(&self.search.index);
-            ids.extend(stamps.into_iter().filter(|&(id, at)| index.stamp(id) != Some(at)).map(|(id, _)| id));
-        }
+        let w = st.people.updated_at;
+        let mut ids: Vec<i64> = Vec::new();
         let mut houses: Vec<i64> = Vec::new();
+        if mark != st.people {
+            let fresh = self.store.search_people_stamps(w, st.people.max_id).await?;
+            let index = read(&self.search.index);
+            ids.extend(fresh.into_iter().filter(|&(id, at)| index.stamp(id) != Some(at)).map(|(id, _)| id));
+        }
         let mut house_mark = None;
-        if st.houses_checked.is_none_or(|t| t.elapsed() >= HOUSE_CHECK) {
+        if st.houses_checked.is_none_or(|t| t.elapsed() >= st.house_check_every) {
+            let t = Instant::now();
             let m = self.store.search_house_mark().await?;
+            // Without an index on houses/households.updated_at the check reads both tables: then only now and then.
+            st.house_check_every = if t.elapsed() < Duration::from_millis(2) { Duration::ZERO } else { HOUSE_CHECK };
             if m != st.houses {
                 let (changed, people) = self
                     .store
@@ -607,6 +618,39 @@ impl App {
                 ids.extend(people);
             }
             house_mark = Some(m);
+        }
+        let mut loaded = self.patch_search_index(ids, houses).await?;
+
+        // Late commits: a transaction stamps `updated_at` before it commits, so rows stamped at or below the
+        // watermark may have become visible since. Within the last SLACK_MS, compare how many rows the
+        // database and the index have per stamp range; list the range only when they differ.
+        let lo = now - SLACK_MS;
+        if lo < w {
+            let db = self.store.search_people_count_stamped(lo, w).await?;
+            let held = read(&self.search.index).count_stamped(lo, w);
+            if db != held as i64 {
+                let window = self.store.search_people_stamped(lo, w).await?;
+                let ids: Vec<i64> = {
+                    let index = read(&self.search.index);
+                    window.into_iter().filter(|&(id, at)| index.stamp(id) != Some(at)).map(|(id, _)| id).collect()
+                };
+                loaded += self.patch_search_index(ids, Vec::new()).await?;
+            }
+        }
+        st.people = mark;
+        if let Some(m) = house_mark {
+            st.houses = m;
+            st.houses_checked = Some(Instant::now());
+        }
+        let index = read(&self.search.index);
+        Ok(SearchStats { people: index.len(), heap_bytes: index.heap_bytes(), loaded, rebuilt: false })
+    }
+
+    /// Loads these people and houses (plus any house the people live in that the index lacks) and patches them
+    /// in; how many rows were read.
+    async fn patch_search_index(&self, mut ids: Vec<i64>, mut houses: Vec<i64>) -> Result<usize> {
+        if ids.is_empty() && houses.is_empty() {
+            return Ok(0);
         }
         ids.sort_unstable();
         ids.dedup();
@@ -618,7 +662,6 @@ impl App {
         houses.sort_unstable();
         houses.dedup();
         let addresses = self.store.search_houses_by_ids(&houses).await?;
-        let loaded = people.len() + addresses.len();
         let mut index = write(&self.search.index);
         for (id, address) in &addresses {
             index.upsert_house(*id, address);
@@ -626,12 +669,7 @@ impl App {
         for p in &people {
             index.upsert(p);
         }
-        st.people = mark;
-        if let Some(m) = house_mark {
-            st.houses = m;
-            st.houses_checked = Some(Instant::now());
-        }
-        Ok(SearchStats { people: index.len(), heap_bytes: index.heap_bytes(), loaded, rebuilt: false })
+        Ok(people.len() + addresses.len())
     }
 
     /// Rebuilds the search index from the database and swaps it in (searches meanwhile wait for it).
@@ -678,7 +716,13 @@ impl App {
         index.shrink();
         let stats = SearchStats { people: index.len(), heap_bytes: index.heap_bytes(), loaded, rebuilt: true };
         *write(&self.search.index) = index;
-        *st = SyncState { built: true, people: mark, houses: house_mark, houses_checked: Some(Instant::now()) };
+        *st = SyncState {
+            built: true,
+            people: mark,
+            houses: house_mark,
+            houses_checked: Some(Instant::now()),
+            house_check_every: st.house_check_every,
+        };
         tracing::info!(
             people = stats.people,
             heap_mib = stats.heap_bytes as f64 / 1048576.0,

@@ -136,6 +136,47 @@ async fn scenario(db: TestDb) {
     assert_eq!(search(&app, &[], "shangaiming").await.0, vec![id]);
     assert!(!search(&app, &[], &name).await.0.contains(&id));
 
+    // A late commit: a row stamped before the index's watermark but written after it was read is still found.
+    sqlx::query("UPDATE people SET updated_at = $1 WHERE id = $2")
+        .bind(wangge_store::now_ms() + 3)
+        .bind(id)
+        .execute(app.store.pool())
+        .await
+        .expect("touch");
+    search(&app, &[], "单改名").await;
+    let (late, _): (i64, String) = sqlx::query_as("SELECT id, name FROM people WHERE id <> $1 ORDER BY id LIMIT 1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("another person");
+    sqlx::query("UPDATE people SET name = $1, updated_at = $2 WHERE id = $3")
+        .bind("晚提交")
+        .bind(wangge_store::now_ms() - 2_000)
+        .bind(late)
+        .execute(app.store.pool())
+        .await
+        .expect("late write");
+    assert_eq!(search(&app, &[], "晚提交").await.0, vec![late], "{}: late commit missed", db.backend);
+
+    // A house's new address reaches its residents (house changes are checked every few seconds at most).
+    sqlx::query("UPDATE houses SET address = $1, updated_at = $2 WHERE id = $3")
+        .bind("清河区翠苑街道文新社区新地址苑9幢")
+        .bind(wangge_store::now_ms())
+        .bind(house)
+        .execute(app.store.pool())
+        .await
+        .expect("readdress");
+    let deadline = std::time::Instant::now() + wangge_app::search::HOUSE_CHECK + std::time::Duration::from_secs(2);
+    loop {
+        let (ids, _) = search(&app, &[], "新地址苑9幢").await;
+        if ids.contains(&id) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}: new address not searchable", db.backend);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(!search(&app, &[], &fragment).await.0.contains(&id));
+
     // A fresh App over the same database (another server process) sees the same.
     let other = App::open(Config::new(db.data_dir()), &db.url).await.expect("reopen");
     assert_eq!(search(&other, &[], "单改名").await.0, vec![id]);

@@ -127,6 +127,25 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many people have `lo < updated_at <= hi` (an index range count).
+    pub async fn search_people_count_stamped(&self, lo: i64, hi: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE updated_at > $1 AND updated_at <= $2")
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// `(id, updated_at)` of people with `lo < updated_at <= hi`.
+    pub async fn search_people_stamped(&self, lo: i64, hi: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as("SELECT id, updated_at FROM people WHERE updated_at > $1 AND updated_at <= $2")
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// Houses whose row changed after `since_houses`, and people whose household changed after
     /// `since_households` (it may have moved to another house).
     pub async fn search_house_changes(&self, since_houses: i64, since_households: i64) -> Result<(Vec<i64>, Vec<i64>)> {

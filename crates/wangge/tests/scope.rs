@@ -31,6 +31,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/departments"),
     ("GET", "/api/v1/settings/map"),
     ("PUT", "/api/v1/settings/map"),
+    ("GET", "/api/v1/people"),
+    ("POST", "/api/v1/people"),
+    ("GET", "/api/v1/people/{id}"),
+    ("PATCH", "/api/v1/people/{id}"),
+    ("POST", "/api/v1/people/{id}/reveal"),
+    ("POST", "/api/v1/people/{id}/events"),
+    ("PUT", "/api/v1/people/{id}/tags/{code}"),
+    ("DELETE", "/api/v1/people/{id}/tags/{code}"),
+    ("POST", "/api/v1/people/{id}/merge"),
+    ("GET", "/api/v1/households/{id}"),
+    ("GET", "/api/v1/houses/{id}"),
+    ("GET", "/api/v1/buildings/{id}"),
+    ("GET", "/api/v1/regions/{code}/rules"),
+    ("GET", "/api/v1/tag-kinds"),
 ];
 
 /// Routes that answer without login.
@@ -164,6 +178,259 @@ fn expect_status(who: &str, what: &str, r: &Resp, allowed: &[u16]) {
     }
 }
 
+/// A person of the register with where they live, as the admin sees them.
+struct Known {
+    grid: String,
+    id: i64,
+    name: String,
+    household: i64,
+    house: i64,
+    building: Option<i64>,
+}
+
+/// People in three demo grids and one in the other district, for the register part of the matrix.
+struct Register {
+    people: Vec<Known>,
+}
+
+/// A valid 身份证号 for the matrix's registrations.
+fn matrix_id_number(n: u32) -> String {
+    let first17 = format!("33019919880601{:03}", n % 1000);
+    let check = wangge_domain::idcard::check_digit(&first17).unwrap();
+    format!("{first17}{check}")
+}
+
+impl Register {
+    async fn new(admin: &Client) -> Register {
+        let (s, b) = admin
+            .post(
+                "/api/v1/people",
+                &json!({ "name": "远山居民", "id_number": matrix_id_number(900), "ethnicity": "汉族",
+                    "population_type": "户籍人口", "relation": "户主", "address": "远山路1号", "grid_code": OTHER_GRID }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let mut people = Vec::new();
+        for grid in [GRID1, GRID2, "33019900200101", OTHER_GRID] {
+            let (s, page) = admin.get(&format!("/api/v1/people?region={grid}&limit=1")).await;
+            assert_eq!(s, 200, "{page}");
+            let p = &page["items"][0];
+            let (_, house) = admin.get(&format!("/api/v1/houses/{}", p["house_id"])).await;
+            people.push(Known {
+                grid: grid.to_string(),
+                id: p["id"].as_i64().unwrap(),
+                name: p["name"].as_str().unwrap().to_string(),
+                household: p["household_id"].as_i64().unwrap(),
+                house: p["house_id"].as_i64().unwrap(),
+                building: house["building"]["id"].as_i64(),
+            });
+        }
+        Register { people }
+    }
+
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case, names: &HashMap<String, String>) {
+        let who = case.user;
+        let reads = matches!(
+            who,
+            "admin"
+                | "demo_district"
+                | "demo_street"
+                | "demo_community"
+                | "demo_grid_leader"
+                | "demo_grid_worker"
+                | "demo_mediator"
+        );
+        let manages = reads && who != "demo_mediator";
+        let sees = |grid: &str| case.admin || case.inside.iter().any(|i| grid.starts_with(i));
+        // Names of regions outside the scope must not show — except ancestors, which postal addresses name
+        // (清河区翠苑街道…) — nor names of people outside it.
+        let visible: Vec<&String> = case.inside.iter().filter_map(|c| names.get(*c)).collect();
+        let mut leak: Vec<String> = case
+            .outside
+            .iter()
+            .filter(|o| !case.inside.iter().any(|i| i.starts_with(**o)))
+            .filter_map(|c| names.get(*c))
+            .filter(|n| !visible.iter().any(|v| v.contains(n.as_str())))
+            .cloned()
+            .collect();
+        // Demo names repeat across grids, so only the other district's resident is listed; the 404s below check
+        // that the demo people outside are not named.
+        leak.extend(self.people.iter().filter(|p| !sees(&p.grid) && p.grid == OTHER_GRID).map(|p| p.name.clone()));
+
+        // Lists stay inside the scope.
+        let r = m.call(c, "GET", "/api/v1/people", "/api/v1/people?limit=500", None).await;
+        if reads {
+            expect_status(who, "GET /people", &r, &[200]);
+            for p in r.1["items"].as_array().unwrap() {
+                assert!(sees(p["grid_code"].as_str().unwrap()), "{who}: lists {p}");
+            }
+            no_leak(who, "GET /people", &r, &leak);
+        } else {
+            expect_status(who, "GET /people", &r, &[403, 404]);
+        }
+        if !case.admin {
+            let r = m.call(c, "GET", "/api/v1/people", &format!("/api/v1/people?region={OTHER_GRID}"), None).await;
+            expect_status(who, "GET /people outside", &r, &[403, 404]);
+            no_leak(who, "GET /people outside", &r, &leak);
+        }
+        let r = m.call(c, "GET", "/api/v1/tag-kinds", "/api/v1/tag-kinds", None).await;
+        expect_status(who, "GET /tag-kinds", &r, if who == "demo_resident" { &[403] } else { &[200] });
+
+        // Records: 200 inside for readers, 403 inside for the rest, 404 outside.
+        for p in &self.people {
+            let inside = sees(&p.grid);
+            let expect: &[u16] = match (inside, reads) {
+                (true, true) => &[200],
+                (true, false) => &[403],
+                (false, _) => &[404],
+            };
+            let mut routes = vec![
+                ("/api/v1/people/{id}", format!("/api/v1/people/{}", p.id)),
+                ("/api/v1/households/{id}", format!("/api/v1/households/{}", p.household)),
+                ("/api/v1/houses/{id}", format!("/api/v1/houses/{}", p.house)),
+            ];
+            if let Some(b) = p.building {
+                routes.push(("/api/v1/buildings/{id}", format!("/api/v1/buildings/{b}")));
+            }
+            for (route, path) in routes {
+                let r = m.call(c, "GET", route, &path, None).await;
+                expect_status(who, &path, &r, expect);
+                no_leak(who, &path, &r, &leak);
+                if !inside {
+                    assert!(!r.1.to_string().contains(&p.name), "{who}: {path} names {}", p.name);
+                }
+            }
+            // Reveal: only roles that may reveal, inside.
+            let path = format!("/api/v1/people/{}/reveal", p.id);
+            let r =
+                m.call(c, "POST", "/api/v1/people/{id}/reveal", &path, Some(&json!({ "reason": "矩阵测试" }))).await;
+            let expect: &[u16] = match (inside, manages) {
+                (true, true) => &[200],
+                (true, false) => &[403],
+                (false, _) => &[404],
+            };
+            expect_status(who, &path, &r, expect);
+            // Writes on someone else's record: refused before anything changes when not allowed.
+            if !(inside && manages) {
+                let path = format!("/api/v1/people/{}", p.id);
+                let r = m.call(c, "PATCH", "/api/v1/people/{id}", &path, Some(&json!({ "health": "越权" }))).await;
+                expect_status(who, &format!("PATCH {path}"), &r, &[403, 404]);
+                for (method, route, path, body) in [
+                    (
+                        "POST",
+                        "/api/v1/people/{id}/events",
+                        format!("/api/v1/people/{}/events", p.id),
+                        Some(json!({ "kind": "away" })),
+                    ),
+                    (
+                        "PUT",
+                        "/api/v1/people/{id}/tags/{code}",
+                        format!("/api/v1/people/{}/tags/veteran", p.id),
+                        Some(json!({})),
+                    ),
+                    (
+                        "DELETE",
+                        "/api/v1/people/{id}/tags/{code}",
+                        format!("/api/v1/people/{}/tags/veteran", p.id),
+                        None,
+                    ),
+                    (
+                        "POST",
+                        "/api/v1/people/{id}/merge",
+                        format!("/api/v1/people/{}/merge", p.id),
+                        Some(json!({ "duplicate_id": p.id + 1 })),
+                    ),
+                ] {
+                    let r = m.call(c, method, route, &path, body.as_ref()).await;
+                    expect_status(who, &format!("{method} {path}"), &r, &[403, 404]);
+                    no_leak(who, &path, &r, &leak);
+                }
+            }
+        }
+
+        // Rules: the region's grids and communities, inside only.
+        for code in case.inside.iter().take(2) {
+            let path = format!("/api/v1/regions/{code}/rules");
+            let r = m.call(c, "GET", "/api/v1/regions/{code}/rules", &path, None).await;
+            expect_status(who, &path, &r, &[200]);
+            for g in r.1["grids"].as_array().unwrap() {
+                assert!(g["code"].as_str().unwrap().starts_with(code), "{who}: {path} lists {g}");
+            }
+            no_leak(who, &path, &r, &leak);
+        }
+        for code in case.outside.iter().take(2) {
+            let path = format!("/api/v1/regions/{code}/rules");
+            let r = m.call(c, "GET", "/api/v1/regions/{code}/rules", &path, None).await;
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, &path, &r, &leak);
+        }
+
+        // Registering: in GRID1 for those who manage it, never outside the scope.
+        let serial = matrix_serial(who);
+        let body = |n: u32, grid: &str| {
+            json!({ "name": "矩阵测试", "id_number": matrix_id_number(n), "ethnicity": "汉族", "population_type": "流动人口",
+                "relation": "户主", "address": format!("矩阵路{n}号"), "grid_code": grid })
+        };
+        if !case.admin {
+            let r = m.call(c, "POST", "/api/v1/people", "/api/v1/people", Some(&body(serial + 500, OTHER_GRID))).await;
+            expect_status(who, "POST /people outside", &r, &[403, 404]);
+            no_leak(who, "POST /people outside", &r, &leak);
+        }
+        let r = m.call(c, "POST", "/api/v1/people", "/api/v1/people", Some(&body(serial, GRID1))).await;
+        if !(manages && sees(GRID1)) {
+            expect_status(who, "POST /people", &r, &[403, 404]);
+            return;
+        }
+        expect_status(who, "POST /people", &r, &[201]);
+        let id = r.1["id"].as_i64().unwrap();
+        let r = m.call(c, "POST", "/api/v1/people", "/api/v1/people", Some(&body(serial + 200, GRID1))).await;
+        expect_status(who, "POST /people (duplicate)", &r, &[201]);
+        let dup = r.1["id"].as_i64().unwrap();
+        let path = format!("/api/v1/people/{id}");
+        let r = m.call(c, "PATCH", "/api/v1/people/{id}", &path, Some(&json!({ "health": "良好" }))).await;
+        expect_status(who, &format!("PATCH {path}"), &r, &[200]);
+        let r = m
+            .call(c, "POST", "/api/v1/people/{id}/events", &format!("{path}/events"), Some(&json!({ "kind": "away" })))
+            .await;
+        expect_status(who, "POST events", &r, &[200]);
+        let r = m
+            .call(c, "PUT", "/api/v1/people/{id}/tags/{code}", &format!("{path}/tags/veteran"), Some(&json!({})))
+            .await;
+        expect_status(who, "PUT tag", &r, &[200]);
+        let r = m.call(c, "DELETE", "/api/v1/people/{id}/tags/{code}", &format!("{path}/tags/veteran"), None).await;
+        expect_status(who, "DELETE tag", &r, &[200]);
+        let other = self.people.iter().find(|p| !sees(&p.grid));
+        if let Some(o) = other {
+            let r = m
+                .call(
+                    c,
+                    "POST",
+                    "/api/v1/people/{id}/merge",
+                    &format!("{path}/merge"),
+                    Some(&json!({ "duplicate_id": o.id })),
+                )
+                .await;
+            assert_error(&r, 404, "not_found", None);
+            no_leak(who, "merge outside", &r, &leak);
+        }
+        let r = m
+            .call(
+                c,
+                "POST",
+                "/api/v1/people/{id}/merge",
+                &format!("{path}/merge"),
+                Some(&json!({ "duplicate_id": dup })),
+            )
+            .await;
+        expect_status(who, "POST merge", &r, &[200]);
+    }
+}
+
+fn matrix_serial(who: &str) -> u32 {
+    let users = ["admin", "demo_district", "demo_street", "demo_community", "demo_grid_leader", "demo_grid_worker"];
+    users.iter().position(|u| *u == who).map(|i| i as u32 * 2 + 1).unwrap_or(99)
+}
+
 async fn matrix(db: TestDb) {
     let srv = Server::demo(db);
     let admin = srv.admin().await;
@@ -210,7 +477,7 @@ async fn matrix(db: TestDb) {
     // Without login, everything but the public routes is 401.
     let anon = srv.client();
     for &(method, route) in ROUTES {
-        let path = route.replace("{code}", DISTRICT).replace("{username}", "demo_street");
+        let path = route.replace("{code}", DISTRICT).replace("{username}", "demo_street").replace("{id}", "1");
         let path = if route == "/api/v1/locate" { locate_path(120.13, 30.26, None) } else { path };
         let body = json!({});
         let r = m.call(&anon, method, route, &path, (method != "GET" && method != "DELETE").then_some(&body)).await;
@@ -223,6 +490,7 @@ async fn matrix(db: TestDb) {
     assert_eq!(anon.get("/api/v1/openapi.json").await.0, 200);
 
     let mut serial = 0;
+    let register = Register::new(&admin).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -381,6 +649,9 @@ async fn matrix(db: TestDb) {
             expect_status(who, "POST /regions (resident)", &r, &[403, 404]);
             assert_eq!(admin.get("/api/v1/regions/33019900100170").await.0, 404);
         }
+
+        // The register: people, households, houses, buildings, tags, rules.
+        register.check(&mut m, &c, &case, &names).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");

@@ -39,6 +39,9 @@ struct ImportResult {
     imported: usize,
     rejected: usize,
     errors_file: Option<String>,
+    /// The first rejected rows with their reasons, shown on the page so most fixes need no download.
+    #[serde(default)]
+    first_errors: Vec<(usize, String)>,
 }
 
 #[derive(Template)]
@@ -142,6 +145,7 @@ fn store_result(
         imported: report.imported,
         rejected: report.rejected.len(),
         errors_file: errors.map(|(n, _)| n),
+        first_errors: report.rejected.iter().take(50).map(|r| (r.row, r.reason.clone())).collect(),
     };
     let json = serde_json::to_vec(&r).map_err(|e| AppError::internal(e.to_string()))?;
     std::fs::write(dir.join(format!("{id}.json")), json).map_err(io)?;

@@ -337,6 +337,12 @@ struct RegionPage {
     tile_url: String,
     tile_attribution: String,
     grids_of: String,
+    /// Community staff the households call for (4 up to 1,000 households, +1 per 250).
+    staff_required: Option<i64>,
+    /// The households a grid should hold, e.g. "300–500".
+    rule_range: Option<String>,
+    /// Grids outside that range: (code, name, households).
+    off_grids: Vec<(String, String, String)>,
 }
 
 fn level_key(l: RegionLevel) -> &'static str {
@@ -373,7 +379,29 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
                 }
                 _ => r.code.clone(),
             };
+            // The seed documents' staffing rules, shown where they can be acted on.
+            let rules = match r.level {
+                RegionLevel::Grid => None,
+                _ => app.region_rules(&pa.actor, &r.code).await.ok(),
+            };
+            let staff_required = match (&rules, r.level) {
+                (Some(rv), RegionLevel::Community) => rv.communities.first().map(|c| c.staff_required),
+                _ => None,
+            };
+            let rule_range = rules.as_ref().map(|rv| format!("{}–{}", rv.grid_households_min, rv.grid_households_max));
+            let off_grids: Vec<(String, String, String)> = rules
+                .map(|rv| {
+                    rv.grids
+                        .into_iter()
+                        .filter(|g| !g.within_range)
+                        .map(|g| (g.code, g.name, group_digits(g.households)))
+                        .collect()
+                })
+                .unwrap_or_default();
             let page = RegionPage {
+                staff_required,
+                rule_range,
+                off_grids,
                 grids_of,
                 lang,
                 user: pa.bar(),

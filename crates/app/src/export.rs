@@ -243,7 +243,7 @@ pub fn write_export(path: &Path, headers: &[&str], rows: &[Vec<String>], waterma
                     ws.write_string((r + 1) as u32, c as u16, v).map_err(|e| fail(path, e))?;
                 }
             }
-            ws.set_header(&format!("&L{}", watermark.replace('&', "&&")));
+            ws.set_header(format!("&L{}", watermark.replace('&', "&&")));
             let info = wb.add_worksheet();
             info.set_name("导出信息").map_err(|e| fail(path, e))?;
             info.set_column_width(0, 80).map_err(|e| fail(path, e))?;

@@ -103,16 +103,14 @@ fn scan_utf8(mut r: impl Read) -> std::io::Result<(bool, usize)> {
         let end = carry + n;
         lines += buf[carry..end].iter().filter(|&&b| b == b'\n').count();
         carry = 0;
-        if ok {
-            if let Err(e) = std::str::from_utf8(&buf[..end]) {
-                if e.error_len().is_some() {
-                    ok = false;
-                } else {
-                    // A character cut at the chunk's end: keep its first bytes for the next chunk.
-                    let valid = e.valid_up_to();
-                    buf.copy_within(valid..end, 0);
-                    carry = end - valid;
-                }
+        if ok && let Err(e) = std::str::from_utf8(&buf[..end]) {
+            if e.error_len().is_some() {
+                ok = false;
+            } else {
+                // A character cut at the chunk's end: keep its first bytes for the next chunk.
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..end, 0);
+                carry = end - valid;
             }
         }
     }
@@ -761,16 +759,13 @@ impl App {
         let cols2 = cols.clone();
         let tags2 = tags.clone();
         let parsed = tokio::task::spawn_blocking(move || {
-            chunk
-                .into_iter()
-                .map(|(row, values)| match parse_resident(&cols2, &values, &tags2) {
-                    Ok(r) => {
-                        let hash = crypto.blind_index("id_number", r.id.as_str());
-                        Ok(Pending { row, values, r, hash })
-                    }
-                    Err(e) => Err(RejectedRow { row, values, reason: reason(&e) }),
-                })
-                .collect::<Vec<_>>()
+            par_map(chunk, |(row, values)| match parse_resident(&cols2, &values, &tags2) {
+                Ok(r) => {
+                    let hash = crypto.blind_index("id_number", r.id.as_str());
+                    Ok(Pending { row, values, r, hash })
+                }
+                Err(e) => Err(RejectedRow { row, values, reason: reason(&e) }),
+            })
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
@@ -815,8 +810,8 @@ impl App {
         // 4. Encrypt (pure CPU) and write the batch in one transaction.
         let crypto = self.crypto.clone();
         let (people, accepted) = tokio::task::spawn_blocking(move || {
-            let people: Vec<NewPerson> = accepted.iter().map(|p| new_person(&crypto, p)).collect();
-            (people, accepted)
+            let people = par_map(accepted, |p| (new_person(&crypto, &p), p));
+            people.into_iter().unzip::<NewPerson, Pending, Vec<NewPerson>, Vec<Pending>>()
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
@@ -919,6 +914,29 @@ impl App {
         }
         Ok(Ok(()))
     }
+}
+
+/// `items.into_iter().map(f).collect()`, spread over the machine's cores (order kept). Parsing, hashing and
+/// encrypting a row are pure CPU work of a few microseconds each.
+fn par_map<T: Send, U: Send>(mut items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads < 2 || items.len() < 256 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while items.len() > per {
+        let tail = items.split_off(items.len() - per);
+        parts.push(tail);
+    }
+    parts.push(items);
+    parts.reverse();
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            parts.into_iter().map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
 }
 
 fn new_person(crypto: &wangge_store::Crypto, p: &Pending) -> NewPerson {
@@ -1327,6 +1345,23 @@ mod tests {
         assert!(open_rows(Source::Bytes { name: "x.csv", data: b"" }).is_err());
         assert!(open_rows(Source::Bytes { name: "x.txt", data: b"a,b" }).is_err());
         assert!(open_rows(Source::Bytes { name: "x.xlsx", data: b"not a zip" }).is_err());
+    }
+
+    /// Web handlers run these on a multi-threaded runtime: the futures must be Send (checked at compile time).
+    #[allow(dead_code)]
+    fn imports_are_send(app: &App, actor: &Actor) {
+        fn is_send<T: Send>(_: &T) {}
+        let src = Source::Bytes { name: "a.csv", data: b"" };
+        is_send(&app.import_residents(actor, src, &no_progress));
+        is_send(&app.import_houses(actor, src, &no_progress));
+        is_send(&app.export_residents(actor, Path::new("x.csv")));
+    }
+
+    #[test]
+    fn par_map_keeps_order() {
+        let v: Vec<usize> = (0..10_001).collect();
+        assert_eq!(par_map(v.clone(), |x| x * 2), v.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(par_map(vec![1, 2, 3], |x| x + 1), vec![2, 3, 4]);
     }
 
     #[test]

@@ -331,6 +331,10 @@ pub struct MergeInput {
 
 // ---------------------------------------------------------------- helpers
 
+/// The derived tag of people aged 60 and over (老年人).
+const ELDERLY: &str = "elderly";
+const ELDERLY_AGE: i64 = 60;
+
 fn today() -> NaiveDate {
     let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     chrono::Utc::now().with_timezone(&cst).date_naive()
@@ -360,6 +364,12 @@ fn text_field(field: &str, s: &str, max: usize) -> Result<String> {
         return Err(AppError::field(field, "含有控制字符 / holds control characters"));
     }
     Ok(s.to_string())
+}
+
+/// A suffix for generated house codes and household numbers: the time, and three random digits so that two
+/// registrations in the same millisecond do not collide.
+fn unique_suffix() -> String {
+    format!("{}{:03}", now_ms(), rand::random::<u16>() % 1000)
 }
 
 fn person_not_found(id: i64) -> AppError {
@@ -434,6 +444,13 @@ impl App {
                     .into_iter()
                     .filter(|c| kinds.visible(c, sensitive_ok))
                     .collect();
+                // 老年人 is derived from age, whatever was stored.
+                if let Some(k) = kinds.0.get(ELDERLY).filter(|k| k.derived) {
+                    t.retain(|c| c != ELDERLY);
+                    if age_on(&p.birth_date, on) >= ELDERLY_AGE && kinds.visible(&k.code, sensitive_ok) {
+                        t.push(k.code.clone());
+                    }
+                }
                 t.sort_by_key(|c| kinds.0.get(c).map(|k| k.sort).unwrap_or(i64::MAX));
                 t.dedup();
                 view(p, t, on)
@@ -571,10 +588,22 @@ impl App {
                         return Err(unknown());
                     }
                 }
-                Some((k.code.clone(), k.level == "household"))
+                Some((k.code.clone(), k.level == "household", k.derived))
             }
         };
-        let filter = PeopleFilter { roots: roots.clone(), tag, all_statuses };
+        // A derived age group filters by birth date; any other tag by what is stored.
+        let (tag, born_on_or_before) = match tag {
+            Some((code, _, true)) if code == ELDERLY => {
+                let t = today();
+                let cutoff = NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day())
+                    .or_else(|| NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day() - 1))
+                    .unwrap_or(t);
+                (None, Some(cutoff.format("%Y-%m-%d").to_string()))
+            }
+            Some((code, household, _)) => (Some((code, household)), None),
+            None => (None, None),
+        };
+        let filter = PeopleFilter { roots: roots.clone(), tag, all_statuses, born_on_or_before };
         let text = q.q.map(str::trim).filter(|s| !s.is_empty());
 
         let (rows, total, next_cursor) = match text {
@@ -728,14 +757,14 @@ impl App {
         let brief = self.household_brief(id).await?.ok_or_else(|| AppError::not_found(&what))?;
         let kinds = self.kinds().await?;
         let sensitive_ok = actor.may(Permission::ReadSensitiveTags, &h.grid_code);
-        let mut tags: Vec<String> = Vec::new();
-        if let Some(first) = self.store.household_members(id).await?.first() {
-            for (_, code, _) in self.store.tags_of_people(&[first.id]).await? {
-                if kinds.0.get(&code).is_some_and(|k| k.level == "household") && kinds.visible(&code, sensitive_ok) {
-                    tags.push(code);
-                }
-            }
-        }
+        let tags: Vec<String> = self
+            .store
+            .household_tags(id)
+            .await?
+            .into_iter()
+            .map(|(code, _)| code)
+            .filter(|code| kinds.visible(code, sensitive_ok))
+            .collect();
         Ok(HouseholdView {
             id: h.id,
             number: h.number,
@@ -937,7 +966,7 @@ impl App {
         }
 
         let mut tx = self.store.begin().await?;
-        let ms = now_ms();
+        let ms = unique_suffix();
         let (household_id, grid) = match place {
             Place::Household(h, g) => (h, g),
             Place::NewHousehold { house, address, grid } => {
@@ -1149,7 +1178,7 @@ impl App {
                     None => {
                         Store::insert_household_tx(
                             &mut tx,
-                            &format!("{}{}", h.grid_code, now_ms()),
+                            &format!("{}{}", h.grid_code, unique_suffix()),
                             h.id,
                             &h.grid_code,
                             true,

@@ -195,6 +195,11 @@ pub struct SearchIndex {
     house_entry: Vec<u32>,
     addresses: Arena,
     address_owner: Vec<u32>,
+    /// The addresses that contain a Latin letter (`A座`), again: a query with a letter only scans these.
+    latin: Arena,
+    latin_owner: Vec<u32>,
+    /// Per house slot, its current entry in `latin`, or NONE.
+    latin_entry: Vec<u32>,
 
     grids: Vec<String>,
     grid_ids: HashMap<String, u32>,
@@ -235,6 +240,9 @@ impl SearchIndex {
             + self.house_entry.capacity() * 4
             + self.addresses.heap_bytes()
             + self.address_owner.capacity() * 4
+            + self.latin.heap_bytes()
+            + self.latin_owner.capacity() * 4
+            + self.latin_entry.capacity() * 4
             + self.grids.iter().map(|g| g.capacity() + 24).sum::<usize>()
             + map(self.grid_ids.capacity(), 28)
     }
@@ -252,10 +260,12 @@ impl SearchIndex {
             &mut self.entry_starts,
             &mut self.house_entry,
             &mut self.address_owner,
+            &mut self.latin_owner,
+            &mut self.latin_entry,
         ] {
             v.shrink_to_fit();
         }
-        for a in [&mut self.names, &mut self.pinyin, &mut self.initials, &mut self.addresses] {
+        for a in [&mut self.names, &mut self.pinyin, &mut self.initials, &mut self.addresses, &mut self.latin] {
             a.shrink();
         }
         self.extra.shrink_to_fit();
@@ -269,9 +279,10 @@ impl SearchIndex {
         self.extra.get(&id).map(|&s| s as usize)
     }
 
-    /// How many people the index holds with `lo < updated_at <= hi` (merged ones included, as in the database).
-    pub fn count_stamped(&self, lo: i64, hi: i64) -> usize {
-        self.stamps.iter().filter(|&&s| s > lo && s <= hi).count()
+    /// `(count, sum of updated_at - lo)` of the people the index holds with `lo < updated_at <= hi` (merged ones
+    /// included, as in the database): compared with `Store::search_people_window`.
+    pub fn window(&self, lo: i64, hi: i64) -> (i64, i64) {
+        self.stamps.iter().filter(|&&s| s > lo && s <= hi).fold((0, 0), |(n, sum), &s| (n + 1, sum + (s - lo)))
     }
 
     /// The `updated_at` the index holds for a person, if it knows them.
@@ -302,23 +313,35 @@ impl SearchIndex {
     /// Adds or replaces a house's address.
     pub fn upsert_house(&mut self, id: i64, address: &str) {
         let folded = fold(address);
-        match self.house_slots.get(&id) {
+        let h = match self.house_slots.get(&id) {
             Some(&h) => {
-                if self.addresses.get(self.house_entry[h as usize]) != folded.as_bytes() {
-                    let k = self.addresses.push(&folded);
-                    self.address_owner.push(h);
-                    self.house_entry[h as usize] = k;
-                    self.stale += 1;
+                if self.addresses.get(self.house_entry[h as usize]) == folded.as_bytes() {
+                    return;
                 }
+                self.stale += 1;
+                h
             }
             None => {
                 let h = self.house_entry.len() as u32;
-                let k = self.addresses.push(&folded);
-                self.address_owner.push(h);
-                self.house_entry.push(k);
                 self.house_slots.insert(id, h);
+                self.house_entry.push(NONE);
+                self.latin_entry.push(NONE);
+                h
             }
-        }
+        };
+        self.house_entry[h as usize] = self.addresses.push(&folded);
+        self.address_owner.push(h);
+        self.latin_entry[h as usize] = if folded.bytes().any(|b| b.is_ascii_alphabetic()) {
+            self.latin_owner.push(h);
+            self.latin.push(&folded)
+        } else {
+            NONE
+        };
+    }
+
+    /// Houses known to the index.
+    pub fn houses(&self) -> usize {
+        self.house_entry.len()
     }
 
     pub fn has_house(&self, id: i64) -> bool {
@@ -329,10 +352,13 @@ impl SearchIndex {
     /// an unknown house counts as no address.
     pub fn upsert(&mut self, p: &SearchPerson) {
         let house = p.house_id.and_then(|h| self.house_slots.get(&h).copied()).unwrap_or(NONE);
+        // A house the index does not know yet (written during a build): remember no stamp, so that the next
+        // refresh sees this person as changed and loads them with their house.
+        let stamp = if p.house_id.is_some() && house == NONE { i64::MIN } else { p.updated_at };
         let folded = fold(p.name.trim());
         match self.slot(p.id) {
             Some(s) => {
-                self.stamps[s] = p.updated_at;
+                self.stamps[s] = stamp;
                 self.house[s] = house;
                 if p.merged {
                     if self.grid[s] != NONE {
@@ -359,7 +385,7 @@ impl SearchIndex {
                     self.extra.insert(p.id, s as u32);
                 }
                 self.ids.push(p.id);
-                self.stamps.push(p.updated_at);
+                self.stamps.push(stamp);
                 self.house.push(house);
                 let entry = self.push_name(s as u32, &folded, &p.name);
                 self.entry.push(entry);
@@ -491,11 +517,17 @@ impl SearchIndex {
             });
         }
 
+        // A word with a Latin letter can only be in an address with one: scan just those.
+        let (arena, owner, current) = if t.iter().any(u8::is_ascii_alphabetic) {
+            (&self.latin, &self.latin_owner, &self.latin_entry)
+        } else {
+            (&self.addresses, &self.address_owner, &self.house_entry)
+        };
         let mut houses = vec![false; self.house_entry.len()];
         let mut any = false;
-        self.addresses.find(t, |k, _, _| {
-            let h = self.address_owner[k] as usize;
-            if self.house_entry[h] as usize == k {
+        arena.find(t, |k, _, _| {
+            let h = owner[k] as usize;
+            if current[h] as usize == k {
                 houses[h] = true;
                 any = true;
             }
@@ -607,8 +639,11 @@ impl App {
         if st.houses_checked.is_none_or(|t| t.elapsed() >= st.house_check_every) {
             let t = Instant::now();
             let m = self.store.search_house_mark().await?;
-            // Without an index on houses/households.updated_at the check reads both tables: then only now and then.
-            st.house_check_every = if t.elapsed() < Duration::from_millis(2) { Duration::ZERO } else { HOUSE_CHECK };
+            // Without an index on houses/households.updated_at the check reads both tables: when that is not
+            // cheap (many houses, slow answer), check only every HOUSE_CHECK.
+            let small = read(&self.search.index).houses() < 20_000;
+            st.house_check_every =
+                if small || t.elapsed() < Duration::from_millis(2) { Duration::ZERO } else { HOUSE_CHECK };
             if m != st.houses {
                 let (changed, people) = self
                     .store
@@ -622,13 +657,13 @@ impl App {
         let mut loaded = self.patch_search_index(ids, houses).await?;
 
         // Late commits: a transaction stamps `updated_at` before it commits, so rows stamped at or below the
-        // watermark may have become visible since. Within the last SLACK_MS, compare how many rows the
-        // database and the index have per stamp range; list the range only when they differ.
+        // watermark may have become visible since. Within the last SLACK_MS, compare a fingerprint (count and
+        // sum of stamps) of the rows the database and the index hold there; list them only when they differ.
         let lo = now - SLACK_MS;
         if lo < w {
-            let db = self.store.search_people_count_stamped(lo, w).await?;
-            let held = read(&self.search.index).count_stamped(lo, w);
-            if db != held as i64 {
+            let db = self.store.search_people_window(lo, w).await?;
+            let held = read(&self.search.index).window(lo, w);
+            if db != held {
                 let window = self.store.search_people_stamped(lo, w).await?;
                 let ids: Vec<i64> = {
                     let index = read(&self.search.index);
@@ -806,6 +841,25 @@ mod tests {
     }
 
     #[test]
+    fn addresses_with_latin_letters() {
+        let mut ix = sample();
+        ix.upsert_house(12, "清河区翠苑街道文新社区国际中心Ｂ座1201室");
+        ix.upsert(&person(7, "赵敏", G1, Some(12)));
+        assert_eq!(ids(&ix, "B座"), vec![7]);
+        assert_eq!(ids(&ix, "b座1201"), vec![7]);
+        assert_eq!(ids(&ix, "zm b座"), vec![7]);
+        // Letters with no address behind them find only names.
+        assert_eq!(ids(&ix, "zhaomin"), vec![7]);
+        // Renumbered without letters: the old text is gone from both arenas.
+        ix.upsert_house(12, "清河区翠苑街道文新社区国际中心二座1201室");
+        assert!(ids(&ix, "b座").is_empty());
+        assert_eq!(ids(&ix, "二座1201"), vec![7]);
+        ix.upsert_house(12, "国际中心C座");
+        assert_eq!(ids(&ix, "c座"), vec![7]);
+        assert!(ids(&ix, "二座").is_empty());
+    }
+
+    #[test]
     fn roots_filter_and_paging() {
         let ix = sample();
         let street1 = vec!["330199001".to_string()];
@@ -847,6 +901,13 @@ mod tests {
         assert_eq!(ids(&ix, "ouyang"), vec![0, 100]);
         assert_eq!(ix.stamp(0), Some(9));
         assert_eq!(ix.stamp(100), Some(1));
+        // Living in a house not loaded yet: no stamp, so the next refresh reloads them.
+        ix.upsert(&person(101, "欧阳克", G1, Some(99)));
+        assert_eq!(ix.stamp(101), Some(i64::MIN));
+        assert_eq!(ids(&ix, "欧阳克"), vec![101]);
+        ix.upsert_house(99, "白驼山庄");
+        ix.upsert(&person(101, "欧阳克", G1, Some(99)));
+        assert_eq!((ix.stamp(101), ids(&ix, "白驼山")), (Some(1), vec![101]));
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
             .fetch_optional(&mut *tx)
             .await?;
         if done.is_some() {
+            // End the transaction now: a dropped one is rolled back only when its connection is next used, so
+            // the table lock would stay held while the next iteration waits for it on another connection.
+            tx.rollback().await?;
             continue;
         }
         let sql = match store.backend() {

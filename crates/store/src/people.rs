@@ -73,6 +73,8 @@ pub struct PeopleFilter {
     pub tag: Option<(String, bool)>,
     /// Include moved-out, deceased and merged people.
     pub all_statuses: bool,
+    /// Only people born on or before this date (`YYYY-MM-DD`): derived age groups such as 老年人.
+    pub born_on_or_before: Option<String>,
 }
 
 /// A statement under construction: SQL text and its text/int binds, numbered `$n` in order.
@@ -129,6 +131,10 @@ fn people_where(sql: &mut Sql, f: &PeopleFilter) -> String {
     let mut wh = vec![roots_clause(sql, "p.grid_code", f.roots.as_deref())];
     if !f.all_statuses {
         wh.push("p.residence_status IN ('present', 'away') AND p.merged_into IS NULL".into());
+    }
+    if let Some(d) = &f.born_on_or_before {
+        let a = sql.arg(Bind::Text(d.clone()));
+        wh.push(format!("p.birth_date <= {a}"));
     }
     if let Some((tag, household)) = &f.tag {
         let t = sql.arg(Bind::Text(tag.clone()));
@@ -354,6 +360,14 @@ impl Store {
             grid_code,
             registered: registered != 0,
         }))
+    }
+
+    /// (tag code, data JSON) of a household's own tags.
+    pub async fn household_tags(&self, household_id: i64) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT tag, data FROM household_tags WHERE household_id = $1 ORDER BY tag")
+            .bind(household_id)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     pub async fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>> {

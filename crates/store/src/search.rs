@@ -127,14 +127,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many people have `lo < updated_at <= hi` (an index range count).
-    pub async fn search_people_count_stamped(&self, lo: i64, hi: i64) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE updated_at > $1 AND updated_at <= $2")
-            .bind(lo)
-            .bind(hi)
-            .fetch_one(self.pool())
-            .await?;
-        Ok(n)
+    /// `(COUNT(*), SUM(updated_at - lo))` over people with `lo < updated_at <= hi`: a fingerprint of the rows
+    /// stamped in that range, from an index range (the offsets keep the sum far from overflowing).
+    pub async fn search_people_window(&self, lo: i64, hi: i64) -> Result<(i64, i64)> {
+        let (n, sum): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(updated_at - $1), 0) AS BIGINT) FROM people \
+             WHERE updated_at > $1 AND updated_at <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((n, sum))
     }
 
     /// `(id, updated_at)` of people with `lo < updated_at <= hi`.

@@ -139,6 +139,7 @@ async fn exact_lookups_lists_history_tags_and_merges() {
             roots: roots.map(|r| r.into_iter().map(str::to_string).collect()),
             tag: tag.map(|(t, h)| (t.to_string(), h)),
             all_statuses: false,
+            born_on_or_before: None,
         };
         assert_eq!(store.list_people(&f(None, None), None, 50).await.unwrap().1, 3, "{b}");
         let (rows, total) = store.list_people(&f(Some(vec![GRID1]), None), None, 1).await.unwrap();
@@ -150,6 +151,12 @@ async fn exact_lookups_lists_history_tags_and_merges() {
         assert_eq!(store.list_people(&f(None, Some(("dibao", true))), None, 10).await.unwrap().1, 2, "{b}");
         assert_eq!(store.list_people(&f(Some(vec![GRID2]), Some(("dibao", true))), None, 10).await.unwrap().1, 0);
         assert_eq!(store.list_people(&f(None, Some(("disabled", false))), None, 10).await.unwrap().1, 1);
+        let born = PeopleFilter { born_on_or_before: Some("1949-12-31".into()), ..f(None, None) };
+        assert_eq!(store.list_people(&born, None, 10).await.unwrap().1, 3, "{b}");
+        let born = PeopleFilter { born_on_or_before: Some("1949-12-30".into()), ..f(None, None) };
+        assert_eq!(store.list_people(&born, None, 10).await.unwrap().1, 0, "{b}");
+        let hh1 = store.household_by_number("HH1").await.unwrap().unwrap();
+        assert_eq!(store.household_tags(hh1.id).await.unwrap(), [("dibao".to_string(), "{}".to_string())]);
         let tags = store.tags_of_people(&[wang]).await.unwrap();
         let mut codes: Vec<&str> = tags.iter().map(|t| t.1.as_str()).collect();
         codes.sort();

@@ -197,6 +197,8 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
+    // First, so that their peak RSS is their own.
+    all.extend(register_imports(quick).await?);
     all.extend(grid_lookup(quick).await?);
     all.extend(http_api(quick).await?);
     all.extend(search::scenarios(quick).await?);
@@ -291,4 +293,206 @@ async fn locate_path(app: &App, grid: &str) -> Result<String> {
     let c = geo::Centroid::centroid(&mp).context("empty grid")?;
     let (x, y) = wangge_domain::coord::from_wgs84(wangge_domain::coord::Crs::Gcj02, c.x(), c.y());
     Ok(format!("/api/v1/locate?lat={y}&lon={x}&crs=gcj02"))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Register imports: a resident list through the product's import (parse, validate, blind index, encrypt,
+// dedupe, link houses/households/grids, history, audit) against a raw rusqlite batched INSERT of the same rows.
+
+const SURNAMES: &[&str] =
+    &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "欧阳"];
+const GIVEN: &[&str] =
+    &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"];
+const RELATIONS: &[&str] = &["户主", "配偶", "子"];
+
+/// 10 communities × 10 grids under one street: codes as DESIGN.md §2.
+fn bench_grids() -> Vec<String> {
+    (0..100).map(|k| format!("330199001{:03}{:02}", k / 10 + 1, k % 10 + 1)).collect()
+}
+
+/// Resident number `i` of the generated list, as the 13 cells of the residents file. Three people per
+/// household, one household per house; every number valid and unique.
+fn resident_row(i: usize, grids: &[String]) -> [String; 13] {
+    let hh = i / 3;
+    let grid = &grids[hh % grids.len()];
+    let birth =
+        chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default() + chrono::Duration::days((i % 25_000) as i64);
+    let seq = (i / 25_000) % 1000;
+    let first17 = format!("330106{}{seq:03}", birth.format("%Y%m%d"));
+    let check = wangge_domain::idcard::check_digit(&first17).unwrap_or('0');
+    let tags = match (i % 10, hh % 30) {
+        (0, 0) => "残疾人、低保",
+        (0, _) => "残疾人",
+        (_, 0) => "低保",
+        _ => "",
+    };
+    [
+        format!("{}{}", SURNAMES[i % SURNAMES.len()], GIVEN[(i / 7) % GIVEN.len()]),
+        format!("{first17}{check}"),
+        (if seq % 2 == 1 { "男" } else { "女" }).to_string(),
+        birth.format("%Y-%m-%d").to_string(),
+        "汉族".to_string(),
+        format!("13{:09}", i),
+        (if hh % 4 == 0 { "流动人口" } else { "户籍人口" }).to_string(),
+        format!("H{hh:08}"),
+        RELATIONS[i % 3].to_string(),
+        format!("清河区基准路{}号{}室", hh / 100, hh % 100 + 101),
+        String::new(),
+        grid.clone(),
+        tags.to_string(),
+    ]
+}
+
+fn write_residents_csv(path: &Path, n: usize, grids: &[String]) -> Result<()> {
+    use std::io::Write;
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    writeln!(w, "{}", wangge_app::import_residents::RESIDENT_HEADERS.join(","))?;
+    for i in 0..n {
+        writeln!(w, "{}", resident_row(i, grids).join(","))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_residents_xlsx(path: &Path, n: usize, grids: &[String]) -> Result<()> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in wangge_app::import_residents::RESIDENT_HEADERS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h)?;
+    }
+    for i in 0..n {
+        for (c, v) in resident_row(i, grids).iter().enumerate() {
+            ws.write_string(i as u32 + 1, c as u16, v)?;
+        }
+    }
+    wb.save(path)?;
+    Ok(())
+}
+
+/// The physical limit: the same rows, already built, inserted with a prepared statement, 10,000 per transaction
+/// (perf-anchors R_sql). Only the inserts are timed.
+fn raw_insert_rate(path: &Path, n: usize, grids: &[String]) -> Result<f64> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+    let cols: Vec<String> = (0..13).map(|c| format!("c{c} TEXT")).collect();
+    conn.execute_batch(&format!("CREATE TABLE residents (id INTEGER PRIMARY KEY, {})", cols.join(", ")))?;
+    let names: Vec<String> = (0..13).map(|c| format!("c{c}")).collect();
+    let marks: Vec<String> = (1..=13).map(|c| format!("?{c}")).collect();
+    let sql = format!("INSERT INTO residents ({}) VALUES ({})", names.join(", "), marks.join(", "));
+    let mut timed = std::time::Duration::ZERO;
+    let mut start = 0;
+    while start < n {
+        let end = (start + 10_000).min(n);
+        let rows: Vec<[String; 13]> = (start..end).map(|i| resident_row(i, grids)).collect();
+        let t = Instant::now();
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(&sql)?;
+            for r in &rows {
+                st.execute(rusqlite::params_from_iter(r.iter()))?;
+            }
+        }
+        tx.commit()?;
+        timed += t.elapsed();
+        start = end;
+    }
+    Ok(n as f64 / timed.as_secs_f64())
+}
+
+/// Resets the peak RSS (VmHWM) so the next reading belongs to the scenario that follows.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn import_residents_scenario(name: &str, xlsx: bool, n: usize) -> Result<Scenario> {
+    let dir = tempfile::tempdir().context("creating a temporary data directory")?;
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let grids = bench_grids();
+    let file = dir.path().join(if xlsx { "residents.xlsx" } else { "residents.csv" });
+    {
+        let (file, grids) = (file.clone(), grids.clone());
+        tokio::task::spawn_blocking(move || {
+            if xlsx { write_residents_xlsx(&file, n, &grids) } else { write_residents_csv(&file, n, &grids) }
+        })
+        .await??;
+    }
+    let app = App::open(Config::new(data.clone()), &Store::sqlite_url(&data)).await?;
+    app.ensure_reference_data().await?;
+    insert_region_tree(&app, &grids).await?;
+    reset_peak_rss();
+    let start = Instant::now();
+    let report = app
+        .import_residents(
+            &system_actor("bench"),
+            wangge_app::import_residents::Source::Path(&file),
+            &wangge_app::import_residents::no_progress,
+        )
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    let rss = rss_mib();
+    anyhow::ensure!(
+        report.imported == n && report.rejected.is_empty(),
+        "{name}: imported {} of {n}, first rejection: {:?}",
+        report.imported,
+        report.rejected.first().map(|r| &r.reason)
+    );
+    app.store.close().await;
+    let rate = n as f64 / secs;
+    let raw_db = dir.path().join("raw.db");
+    let n_grids = grids.len();
+    let raw = tokio::task::spawn_blocking(move || raw_insert_rate(&raw_db, n, &grids)).await??;
+    Ok(Scenario {
+        name: name.into(),
+        value: rate,
+        unit: "rows/s".into(),
+        baseline: raw,
+        ratio: rate / raw,
+        params: json!({ "rows": n, "rss_mib": rss, "seconds": secs, "backend": "sqlite",
+                        "batch": wangge_app::import_residents::BATCH_ROWS, "grids": n_grids,
+                        "baseline_what": "rusqlite prepared INSERT of the same 13 text columns, 10k rows per transaction" }),
+    })
+}
+
+/// District → street → communities → the grids, without boundaries.
+async fn insert_region_tree(app: &App, grids: &[String]) -> Result<()> {
+    let now = wangge_store::now_ms();
+    let row = |code: &str, level: &str, parent: Option<&str>| -> Vec<Val> {
+        vec![
+            code.into(),
+            format!("区域{code}").into(),
+            level.into(),
+            Val::Text(parent.map(str::to_string)),
+            Val::Text(None),
+            now.into(),
+            now.into(),
+        ]
+    };
+    let mut rows = vec![row("330199", "district", None), row("330199001", "street", Some("330199"))];
+    let communities: std::collections::BTreeSet<&str> = grids.iter().map(|g| &g[..12]).collect();
+    for c in communities {
+        rows.push(row(c, "community", Some("330199001")));
+    }
+    for g in grids {
+        rows.push(row(g, "grid", Some(&g[..12])));
+    }
+    let mut tx = app.store.begin().await?;
+    insert_batch(
+        &mut tx,
+        "regions",
+        &["code", "name", "level", "parent_code", "boundary", "created_at", "updated_at"],
+        &rows,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn register_imports(quick: bool) -> Result<Vec<Scenario>> {
+    let (csv_rows, xlsx_rows) = if quick { (20_000, 5_000) } else { (1_000_000, 100_000) };
+    Ok(vec![
+        import_residents_scenario("import_residents_csv", false, csv_rows).await?,
+        import_residents_scenario("import_residents_xlsx", true, xlsx_rows).await?,
+    ])
 }

@@ -40,11 +40,8 @@ async fn people(s: &Store) -> i64 {
 fn csv_file(p: &Path) -> Vec<Vec<String>> {
     let bytes = read(p);
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
-    let text = String::from_utf8(bytes).expect("UTF-8");
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').map(|c| c.trim_matches('"').to_string()).collect())
-        .collect()
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+    rdr.records().map(|r| r.expect("CSV").iter().map(str::to_string).collect()).collect()
 }
 
 fn import(db: &TestDb, kind: &str, file: &Path) -> Run {
@@ -153,7 +150,8 @@ async fn every_bad_row_type(db: TestDb) {
     if db.backend == "sqlite" {
         s.close().await;
         for f in wangge_testkit::files_under(&db.data_dir()) {
-            let bytes = read(&f);
+            // The -wal/-shm files may go away as the last connection closes.
+            let Ok(bytes) = std::fs::read(&f) else { continue };
             for secret in [a.as_str(), b.as_str(), c.as_str(), "13800138000"] {
                 assert!(
                     !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),

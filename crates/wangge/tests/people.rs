@@ -187,6 +187,15 @@ async fn reads(db: TestDb) {
     let (_, by_code) = admin.get("/api/v1/people?tag=dibao").await;
     assert_eq!(by_code["total"], dibao["total"]);
 
+    // 老年人 is derived from age (≥ 60), listed and filtered by birth date.
+    let elderly = admin.all_items(&Client::with_query("/api/v1/people", &[("tag", "老年人"), ("region", GRID1)])).await;
+    assert!(!elderly.is_empty());
+    assert!(elderly.iter().all(|p| p["age"].as_i64().unwrap() >= 60 && p["tags"].to_string().contains("elderly")));
+    let everyone = admin.all_items(&format!("/api/v1/people?region={GRID1}")).await;
+    let sixty = everyone.iter().filter(|p| p["age"].as_i64().unwrap() >= 60).count();
+    assert_eq!(elderly.len(), sixty);
+    assert!(everyone.iter().all(|p| (p["age"].as_i64().unwrap() >= 60) == p["tags"].to_string().contains("elderly")));
+
     // Sensitive tags: a mediator reads people but never sees 社区矫正 and the like.
     let (s, b) = admin
         .put(

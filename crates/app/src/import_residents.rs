@@ -20,7 +20,7 @@ use wangge_domain::register::{HouseUsage, PopulationType, parse_ethnicity, parse
 use wangge_domain::role::Permission;
 use wangge_domain::scope::Actor;
 use wangge_store::audit::NewAudit;
-use wangge_store::register::{NewHouse, NewHousehold, NewPerson, insert_register};
+use wangge_store::register::{NewHouse, NewHousehold, NewPerson};
 use wangge_store::{Store, StoreError};
 
 /// Columns of the residents file, in template and export order.
@@ -44,8 +44,26 @@ pub const RESIDENT_HEADERS: [&str; 13] = [
 pub const HOUSE_HEADERS: [&str; 9] =
     ["房屋编码", "网格编码", "房屋地址", "楼栋", "单元", "房号", "面积", "房屋用途", "产权人"];
 
-/// Rows written per transaction.
+/// Rows written per transaction (env `WANGGE_IMPORT_BATCH` overrides).
 pub const BATCH_ROWS: usize = 10_000;
+
+/// Rows per transaction: [`BATCH_ROWS`] unless `WANGGE_IMPORT_BATCH` says otherwise (1,000–200,000).
+pub fn batch_rows() -> usize {
+    std::env::var("WANGGE_IMPORT_BATCH")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(|n: usize| n.clamp(1_000, 200_000))
+        .unwrap_or(BATCH_ROWS)
+}
+
+/// SQLite page cache of the importing connection in MiB (env `WANGGE_IMPORT_CACHE_MIB`, default 64).
+fn import_cache_mib() -> u32 {
+    std::env::var("WANGGE_IMPORT_CACHE_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(|n: u32| n.clamp(2, 1024))
+        .unwrap_or(64)
+}
 
 /// Where the rows come from: a file on disk (CLI) or an upload held in memory (web), named for its extension.
 #[derive(Clone, Copy)]
@@ -720,12 +738,13 @@ impl App {
         // First 17 digits of every number accepted so far → its row.
         let mut seen: HashMap<u64, usize> = HashMap::new();
         let mut done = 0usize;
+        let batch = batch_rows();
         progress(0, total);
         loop {
-            let mut chunk = Vec::with_capacity(BATCH_ROWS.min(total.max(16)));
+            let mut chunk = Vec::with_capacity(batch.min(total.max(16)));
             for r in rows.by_ref() {
                 chunk.push(r?);
-                if chunk.len() == BATCH_ROWS {
+                if chunk.len() == batch {
                     break;
                 }
             }
@@ -755,6 +774,7 @@ impl App {
         report: &mut ImportReport,
     ) -> Result<usize> {
         // 1. Each row on its own (parsing, check digits, blind index) on the blocking pool: pure CPU work.
+        let t0 = std::time::Instant::now();
         let crypto = self.crypto.clone();
         let cols2 = cols.clone();
         let tags2 = tags.clone();
@@ -778,6 +798,7 @@ impl App {
         }
 
         // 2. What the database knows about this batch's keys.
+        let t_parse = t0.elapsed();
         let hashes: Vec<&str> = pending.iter().map(|p| p.hash.as_str()).collect();
         let registered = self.store.existing_id_hashes(&hashes).await?;
         let grids: Vec<&str> = pending.iter().map(|p| p.r.grid.as_str()).collect();
@@ -791,6 +812,7 @@ impl App {
         known.load_households(self, &numbers).await?;
 
         // 3. Row by row, in file order: duplicates, grid, house, household.
+        let t_lookup = t0.elapsed();
         let mut batch = Batch::default();
         let mut accepted: Vec<Pending> = Vec::with_capacity(pending.len());
         for p in pending {
@@ -808,6 +830,7 @@ impl App {
         }
 
         // 4. Encrypt (pure CPU) and write the batch in one transaction.
+        let t_link = t0.elapsed();
         let crypto = self.crypto.clone();
         let (people, accepted) = tokio::task::spawn_blocking(move || {
             let people = par_map(accepted, |p| (new_person(&crypto, &p), p));
@@ -817,11 +840,24 @@ impl App {
         .map_err(|e| AppError::internal(e.to_string()))?;
         batch.people = people;
         let n = batch.people.len();
+        let t_encrypt = t0.elapsed();
         let mut tx = self.store.begin().await?;
-        insert_register(&mut tx, &[], &batch.houses, &batch.households, &batch.people).await?;
-        Store::add_household_tags(&mut tx, &batch.household_tags).await?;
-        let hashes: Vec<&str> = accepted.iter().map(|p| p.hash.as_str()).collect();
-        Store::add_person_history(&mut tx, &hashes, "registered", note, &actor.username).await?;
+        if self.store.backend() == wangge_store::Backend::Sqlite {
+            // A batch dirties leaf pages all over the people indexes (blind indexes are random); with SQLite's
+            // default 2 MB cache they would be spilled and rewritten many times before the commit.
+            Store::set_cache_mib(&mut tx, import_cache_mib()).await?;
+        }
+        wangge_store::bulk::insert_resident_batch(
+            &mut tx,
+            &batch.houses,
+            &batch.households,
+            &batch.people,
+            &batch.household_tags,
+            ("registered", note, &actor.username),
+        )
+        .await?;
+        let t_register = t0.elapsed();
+        let t_history = t0.elapsed();
         let region = common_prefix(accepted.iter().map(|p| p.r.grid.as_str()));
         Store::audit(
             &mut tx,
@@ -835,6 +871,18 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        tracing::debug!(
+            rows = n,
+            parse_ms = ms(t_parse),
+            lookup_ms = ms(t_lookup - t_parse),
+            link_ms = ms(t_link - t_lookup),
+            encrypt_ms = ms(t_encrypt - t_link),
+            register_ms = ms(t_register - t_encrypt),
+            history_ms = ms(t_history - t_register),
+            commit_ms = ms(t0.elapsed() - t_history),
+            "resident import batch"
+        );
         Ok(n)
     }
 
@@ -1091,12 +1139,13 @@ impl App {
         let mut report = ImportReport { imported: 0, headers, rejected: Vec::new() };
         let mut known = Known::default();
         let mut done = 0usize;
+        let batch = batch_rows();
         progress(0, total);
         loop {
-            let mut chunk = Vec::with_capacity(BATCH_ROWS.min(total.max(16)));
+            let mut chunk = Vec::with_capacity(batch.min(total.max(16)));
             for r in rows.by_ref() {
                 chunk.push(r?);
-                if chunk.len() == BATCH_ROWS {
+                if chunk.len() == batch {
                     break;
                 }
             }

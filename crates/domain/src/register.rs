@@ -79,6 +79,8 @@ vocabulary! {
         Birth = ("birth", "出生", "Birth"),
         MoveIn = ("move_in", "迁入", "Moved in"),
         MoveOut = ("move_out", "迁出", "Moved out"),
+        Away = ("away", "外出", "Gone away"),
+        Return = ("return", "返回", "Returned"),
         Death = ("death", "死亡", "Death"),
         Update = ("update", "信息变更", "Updated"),
         Merge = ("merge", "合并重复", "Merged duplicate"),

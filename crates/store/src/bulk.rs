@@ -7,7 +7,7 @@ use sqlx::{Any, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// Keys per `IN (...)` list: well under every backend's bind-parameter limit.
-const CHUNK: usize = 500;
+const CHUNK: usize = 2000;
 
 fn in_list(n: usize, first: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -82,7 +82,8 @@ impl Store {
 
     /// Household tags, skipping pairs already present (a household listed on several rows, or imported twice).
     pub async fn add_household_tags(tx: &mut Transaction<'static, Any>, pairs: &[(String, String)]) -> Result<()> {
-        for chunk in pairs.chunks(CHUNK) {
+        // SQLite allows at most 500 terms in a compound SELECT.
+        for chunk in pairs.chunks(250) {
             let mut sql = String::from(
                 "INSERT INTO household_tags (household_id, tag) SELECT id, t.tag FROM households h JOIN (",
             );
@@ -272,4 +273,216 @@ pub struct ExportHouse {
     /// A `HouseUsage` code.
     pub usage: String,
     pub owner_name: String,
+}
+
+/// Multi-row `INSERT … RETURNING id, key` in chunks: the new rows' ids by their key column, so that children
+/// can be written without looking their parents up again.
+async fn insert_returning(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    cols: &[&str],
+    key: &str,
+    rows: &[Vec<crate::register::Val>],
+) -> Result<HashMap<String, i64>> {
+    use crate::register::Val;
+    let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
+    let positional = tx.backend_name() == "SQLite";
+    let mut out = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(per) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if row.len() != cols.len() {
+                return Err(crate::StoreError::Other(format!(
+                    "{table}: row has {} values for {} columns",
+                    row.len(),
+                    cols.len()
+                )));
+            }
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..cols.len() {
+                n += 1;
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(&format!(" RETURNING id, {key}"));
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Val::Int(i) => q.bind(*i),
+                    Val::IntOpt(i) => q.bind(*i),
+                    Val::Real(f) => q.bind(*f),
+                    Val::Text(t) => q.bind(t.clone()),
+                };
+            }
+        }
+        for (id, k) in q.fetch_all(&mut **tx).await.map_err(|e| crate::StoreError::from_db(e, table))? {
+            out.insert(k, id);
+        }
+    }
+    Ok(out)
+}
+
+async fn ids_in(tx: &mut Transaction<'static, Any>, sql: &str, keys: &[&str]) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let text = format!("{sql} IN ({})", in_list(chunk.len(), 1));
+        let mut q = sqlx::query_as::<_, (i64, String)>(&text);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for (id, k) in q.fetch_all(&mut **tx).await? {
+            out.insert(k, id);
+        }
+    }
+    Ok(out)
+}
+
+/// One batch of an imported resident list, parents first, in the caller's transaction: new houses, new
+/// households (at new or registered houses), people (in new or registered households), their tags, household
+/// tags, and a `person_history` row per person. Ids come back from `RETURNING`, so nothing is looked up twice.
+pub async fn insert_resident_batch(
+    tx: &mut Transaction<'static, Any>,
+    houses: &[crate::register::NewHouse],
+    households: &[crate::register::NewHousehold],
+    people: &[crate::register::NewPerson],
+    household_tags: &[(String, String)],
+    history: (&str, &str, &str),
+) -> Result<()> {
+    use crate::register::{Val, insert_batch};
+    let now = now_ms();
+    let rows: Vec<Vec<Val>> = houses
+        .iter()
+        .map(|h| {
+            vec![
+                h.code.as_str().into(),
+                h.grid_code.as_str().into(),
+                h.address.as_str().into(),
+                h.building.as_str().into(),
+                h.unit.as_str().into(),
+                h.room.as_str().into(),
+                Val::Real(h.area_m2),
+                h.usage.as_str().into(),
+                h.owner_name.as_str().into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    let cols = [
+        "code",
+        "grid_code",
+        "address",
+        "building",
+        "unit",
+        "room",
+        "area_m2",
+        "usage",
+        "owner_name",
+        "created_at",
+        "updated_at",
+    ];
+    let mut house_ids = insert_returning(tx, "houses", &cols, "code", &rows).await?;
+    let missing: Vec<&str> =
+        unique_strs(households.iter().map(|h| h.house_code.as_str()).filter(|c| !house_ids.contains_key(*c)));
+    house_ids.extend(ids_in(tx, "SELECT id, code FROM houses WHERE code", &missing).await?);
+    let mut rows = Vec::with_capacity(households.len());
+    for h in households {
+        let house = *house_ids
+            .get(&h.house_code)
+            .ok_or_else(|| crate::StoreError::Conflict(format!("house {} does not exist", h.house_code)))?;
+        rows.push(vec![
+            h.number.as_str().into(),
+            house.into(),
+            h.grid_code.as_str().into(),
+            i64::from(h.registered).into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    let cols = ["number", "house_id", "grid_code", "registered", "created_at", "updated_at"];
+    let mut household_ids = insert_returning(tx, "households", &cols, "number", &rows).await?;
+    let missing: Vec<&str> =
+        unique_strs(people.iter().map(|p| p.household_number.as_str()).filter(|n| !household_ids.contains_key(*n)));
+    household_ids.extend(ids_in(tx, "SELECT id, number FROM households WHERE number", &missing).await?);
+    let mut rows = Vec::with_capacity(people.len());
+    for p in people {
+        let hh = *household_ids
+            .get(&p.household_number)
+            .ok_or_else(|| crate::StoreError::Conflict(format!("household {} does not exist", p.household_number)))?;
+        rows.push(vec![
+            p.name.as_str().into(),
+            p.id_number_enc.as_str().into(),
+            p.id_number_hash.as_str().into(),
+            p.id_number_masked.as_str().into(),
+            p.gender.as_str().into(),
+            p.birth_date.as_str().into(),
+            p.ethnicity.as_str().into(),
+            p.phone_enc.clone().into(),
+            p.phone_hash.clone().into(),
+            p.phone_masked.clone().into(),
+            p.population_type.as_str().into(),
+            hh.into(),
+            p.relation.as_str().into(),
+            p.grid_code.as_str().into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    let cols = [
+        "name",
+        "id_number_enc",
+        "id_number_hash",
+        "id_number_masked",
+        "gender",
+        "birth_date",
+        "ethnicity",
+        "phone_enc",
+        "phone_hash",
+        "phone_masked",
+        "population_type",
+        "household_id",
+        "relation",
+        "grid_code",
+        "created_at",
+        "updated_at",
+    ];
+    let person_ids = insert_returning(tx, "people", &cols, "id_number_hash", &rows).await?;
+    let mut tag_rows = Vec::new();
+    let mut history_rows = Vec::with_capacity(people.len());
+    let (kind, note, actor) = history;
+    for p in people {
+        let Some(&id) = person_ids.get(&p.id_number_hash) else { continue };
+        for t in &p.tags {
+            tag_rows.push(vec![Val::Int(id), t.as_str().into()]);
+        }
+        history_rows.push(vec![Val::Int(id), now.into(), kind.into(), note.into(), actor.into()]);
+    }
+    insert_batch(tx, "person_tags", &["person_id", "tag"], &tag_rows).await?;
+    insert_batch(tx, "person_history", &["person_id", "at", "kind", "note", "actor"], &history_rows).await?;
+    Store::add_household_tags(tx, household_tags).await?;
+    Ok(())
+}
+
+fn unique_strs<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    it.filter(|s| seen.insert(*s)).collect()
+}
+
+impl Store {
+    /// SQLite only: the page cache of the connection running `tx`, in MiB.
+    pub async fn set_cache_mib(tx: &mut Transaction<'static, Any>, mib: u32) -> Result<()> {
+        sqlx::query(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024)).execute(&mut **tx).await?;
+        Ok(())
+    }
 }

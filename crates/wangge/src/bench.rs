@@ -197,11 +197,22 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // First, so that their peak RSS is their own.
-    all.extend(register_imports(quick).await?);
-    all.extend(grid_lookup(quick).await?);
-    all.extend(http_api(quick).await?);
-    all.extend(search::scenarios(quick).await?);
+    // WANGGE_BENCH_ONLY=imports,grids,http,search runs only those groups (all when unset).
+    let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
+    let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
+    // Imports first, so that their peak RSS is their own.
+    if want("imports") {
+        all.extend(register_imports(quick).await?);
+    }
+    if want("grids") {
+        all.extend(grid_lookup(quick).await?);
+    }
+    if want("http") {
+        all.extend(http_api(quick).await?);
+    }
+    if want("search") {
+        all.extend(search::scenarios(quick).await?);
+    }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {
         println!("{:<22} {:>16.1} {:<10} {:>16.1} {:>7.3}", s.name, s.value, s.unit, s.baseline, s.ratio);
@@ -450,7 +461,7 @@ async fn import_residents_scenario(name: &str, xlsx: bool, n: usize) -> Result<S
         baseline: raw,
         ratio: rate / raw,
         params: json!({ "rows": n, "rss_mib": rss, "seconds": secs, "backend": "sqlite",
-                        "batch": wangge_app::import_residents::BATCH_ROWS, "grids": n_grids,
+                        "batch": wangge_app::import_residents::batch_rows(), "grids": n_grids,
                         "baseline_what": "rusqlite prepared INSERT of the same 13 text columns, 10k rows per transaction" }),
     })
 }
@@ -490,7 +501,13 @@ async fn insert_region_tree(app: &App, grids: &[String]) -> Result<()> {
 }
 
 async fn register_imports(quick: bool) -> Result<Vec<Scenario>> {
-    let (csv_rows, xlsx_rows) = if quick { (20_000, 5_000) } else { (1_000_000, 100_000) };
+    let (mut csv_rows, mut xlsx_rows) = if quick { (20_000, 5_000) } else { (1_000_000, 100_000) };
+    // For experiments: WANGGE_BENCH_IMPORT_ROWS=CSV[,XLSX].
+    if let Ok(v) = std::env::var("WANGGE_BENCH_IMPORT_ROWS") {
+        let mut it = v.split(',').filter_map(|s| s.trim().parse::<usize>().ok());
+        csv_rows = it.next().unwrap_or(csv_rows).max(1);
+        xlsx_rows = it.next().unwrap_or(xlsx_rows).max(1);
+    }
     Ok(vec![
         import_residents_scenario("import_residents_csv", false, csv_rows).await?,
         import_residents_scenario("import_residents_xlsx", true, xlsx_rows).await?,

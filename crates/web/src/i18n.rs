@@ -228,7 +228,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("grid_rules", "网格与人员配置", "Grids and staffing"),
     ("people_here", "查看本区域实有人口", "People in this region"),
     ("staff_required", "按户数应配备社区工作者", "Community staff required by households:"),
-    ("persons", "名", ""),
+    ("persons", "名", "people"),
     ("all_grids_in_range", "各网格户数均在规定范围内", "Every grid is within the household range"),
     ("grids_out_of_range", "户数超出规定范围的网格", "Grids outside the household range"),
     ("households_unit", "户", "households"),

@@ -176,14 +176,14 @@ async fn person_page(
 }
 
 /// Ids in paths are numbers; anything else is a page that does not exist (not a 400 from the router).
-fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Response> {
-    id.parse::<i64>().map_err(|_| error_page(lang, pa.bar(), &wangge_app::AppError::not_found(id)))
+fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
+    id.parse::<i64>().map_err(|_| Box::new(error_page(lang, pa.bar(), &wangge_app::AppError::not_found(id))))
 }
 
 pub async fn person(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
     match parse_id(lang, &pa, &id) {
         Ok(id) => person_page(&app, lang, &pa, id, None, None).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -191,7 +191,7 @@ pub async fn person(State(app): State<AppState>, lang: Lang, pa: PageActor, Path
 pub async fn reveal(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
     let id = match parse_id(lang, &f.pa, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match app.reveal_person(&f.pa.actor, id, RevealInput { reason: f.get("reason") }).await {
         Ok(r) => person_page(&app, lang, &f.pa, id, Some(r), None).await,
@@ -214,7 +214,7 @@ struct HouseholdPage {
 pub async fn household(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
     let id = match parse_id(lang, &pa, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match app.household_view(&pa.actor, id).await {
         Ok(h) => {
@@ -237,7 +237,7 @@ struct HousePage {
 pub async fn house(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
     let id = match parse_id(lang, &pa, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match app.house_view(&pa.actor, id).await {
         Ok(h) => {
@@ -260,7 +260,7 @@ struct BuildingPage {
 pub async fn building(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
     let id = match parse_id(lang, &pa, &id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match app.building_view(&pa.actor, id).await {
         Ok(b) => {

@@ -23,6 +23,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_register.sql"),
         postgres: include_str!("../migrations/postgres/0002_register.sql"),
     },
+    Migration {
+        version: 3,
+        name: "register_indexes",
+        sqlite: include_str!("../migrations/sqlite/0003_register_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0003_register_indexes.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -304,6 +304,11 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
             if let Err(e) = watcher.refresh_locator_if_changed().await {
                 tracing::warn!(error = %e, "grid index refresh failed");
             }
+            // The first tick builds the people search index, so the first search does not wait for it; later
+            // ticks keep it current with writes made by other processes.
+            if let Err(e) = watcher.refresh_search_index().await {
+                tracing::warn!(error = %e, "search index refresh failed");
+            }
         }
     });
     let router = wangge_web::router(app.clone());
@@ -383,12 +388,6 @@ fn summarize(report: &wangge_app::import::ImportReport, errors: Option<&Path>) -
         }
         if report.rejected.len() > 50 {
             eprintln!("… and {} more", report.rejected.len() - 50);
-        }
-        eprintln!("rejected rows written to {}", p.display());
-    }
-    if let Some(p) = &errors {
-        for r in &report.rejected {
-            eprintln!("row {}: {}", r.row, r.reason);
         }
         eprintln!("rejected rows written to {}", p.display());
     }

@@ -81,7 +81,13 @@ fn base_command() -> Command {
 
 /// Runs `wangge ARGS` to completion with `stdin` (closed when `None`).
 pub fn wangge(args: &[&str], stdin: Option<&str>) -> Run {
+    wangge_env(&[], args, stdin)
+}
+
+/// `wangge ARGS` with extra environment variables for the child only.
+pub fn wangge_env(env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Run {
     let mut c = base_command();
+    c.envs(env.iter().copied());
     c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap_or_else(|e| panic!("spawning {BIN}: {e}"));
     {

@@ -72,6 +72,30 @@ describe('register', () => {
       // Opening the page again shows it masked: a reveal is for that one response.
       await page.goto(href);
       assert.equal((await page.locator('#id-number').textContent()).trim(), masked);
+
+      // A grid worker records that the person went away; the status and history say so, nobody is deleted.
+      const before = await page.locator('#history li').count();
+      await page.locator('#event-form select[name="kind"]').selectOption('away');
+      await page.locator('#event-form input[name="note"]').fill('外出务工');
+      await Promise.all([page.waitForLoadState('load'), page.locator('#event-form button').click()]);
+      assert.equal(new URL(page.url()).pathname, href);
+      assert.equal(await page.locator('#history li').count(), before + 1);
+      assert.match(await page.locator('#history').textContent(), /外出务工/);
+      assert.match(await page.locator('.kv').textContent(), /外出/);
+      await screenshot(page, 'person-event');
+    });
+  });
+
+  it('exports the people list as a watermarked Excel file', async () => {
+    await withPage(env, async ({ page }) => {
+      await loginAsAdmin(page);
+      await page.goto('/people');
+      const href = await page.locator('#export-people').getAttribute('href');
+      const res = await page.request.get(href);
+      assert.equal(res.status(), 200);
+      assert.match(res.headers()['content-type'], /spreadsheetml/);
+      const body = await res.body();
+      assert.equal(body.subarray(0, 2).toString(), 'PK', 'an xlsx (zip) file');
     });
   });
 

@@ -201,6 +201,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("room", "房号", "Room"),
     ("history", "人员变动记录", "History"),
     ("no_history", "暂无变动记录", "No changes recorded"),
+    ("event_kind", "变动类型", "What happened"),
+    ("event_date", "日期", "Date"),
+    ("note", "说明", "Note"),
+    ("register_event", "登记变动", "Record"),
+    (
+        "export_people",
+        "导出本人权限范围内的实有人口（Excel，号码脱敏，记入审计）",
+        "Export the people you may see (Excel, numbers masked, audited)",
+    ),
     (
         "import_hint",
         "上传 .xlsx 或 .csv（UTF-8 或 GB18030）文件；有错误的行不会导入，可下载含“错误原因”的文件修改后重新导入。",

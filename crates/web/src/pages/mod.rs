@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people::list))
         .route("/people/{id}", get(people::person))
         .route("/people/{id}/reveal", post(people::reveal))
+        .route("/people/{id}/events", post(people::event))
+        .route("/people/export.xlsx", get(people::export))
         .route("/households/{id}", get(people::household))
         .route("/houses/{id}", get(people::house))
         .route("/buildings/{id}", get(people::building))

@@ -8,10 +8,11 @@ use crate::i18n::{Lang, group_digits};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use wangge_app::people::{
-    BuildingView, HouseView, HouseholdView, PeopleQuery, PersonDetail, PersonView, RevealInput, Revealed,
+    BuildingView, HouseView, HouseholdView, PeopleQuery, PersonDetail, PersonEventInput, PersonView, RevealInput,
+    Revealed,
 };
 use wangge_app::tags::TagKind;
 use wangge_domain::register::{HouseUsage, PersonEventKind, PopulationType, ResidenceStatus};
@@ -151,25 +152,40 @@ struct PersonPage {
     revealed: Option<Revealed>,
     error: Option<String>,
     may_reveal: bool,
+    may_manage: bool,
+    event_error: Option<String>,
 }
 
-async fn person_page(
-    app: &AppState,
-    lang: Lang,
-    pa: &PageActor,
-    id: i64,
+/// What a person page shows besides the person: numbers revealed on this response, or a form's error.
+#[derive(Default)]
+struct PersonExtras {
     revealed: Option<Revealed>,
     error: Option<String>,
-) -> Response {
+    event_error: Option<String>,
+}
+
+async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: PersonExtras) -> Response {
+    use wangge_domain::role::Permission;
     match app.person_detail(&pa.actor, id).await {
         Ok(p) => {
-            let may_reveal = pa.actor.may(wangge_domain::role::Permission::RevealPersonalData, &p.person.grid_code);
+            let may_reveal = pa.actor.may(Permission::RevealPersonalData, &p.person.grid_code);
+            let may_manage = pa.actor.may(Permission::ManageRegister, &p.person.grid_code);
             let l = Labels::load(app, pa, lang).await;
-            let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            render(
-                status,
-                &PersonPage { lang, user: pa.bar(), csrf: pa.csrf.clone(), l, p, revealed, error, may_reveal },
-            )
+            let failed = x.error.is_some() || x.event_error.is_some();
+            let status = if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let page = PersonPage {
+                lang,
+                user: pa.bar(),
+                csrf: pa.csrf.clone(),
+                l,
+                p,
+                revealed: x.revealed,
+                error: x.error,
+                may_reveal,
+                may_manage,
+                event_error: x.event_error,
+            };
+            render(status, &page)
         }
         Err(e) => error_page(lang, pa.bar(), &e),
     }
@@ -182,7 +198,7 @@ fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> 
 
 pub async fn person(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
     match parse_id(lang, &pa, &id) {
-        Ok(id) => person_page(&app, lang, &pa, id, None, None).await,
+        Ok(id) => person_page(&app, lang, &pa, id, PersonExtras::default()).await,
         Err(r) => *r,
     }
 }
@@ -194,9 +210,10 @@ pub async fn reveal(State(app): State<AppState>, lang: Lang, Path(id): Path<Stri
         Err(r) => return *r,
     };
     match app.reveal_person(&f.pa.actor, id, RevealInput { reason: f.get("reason") }).await {
-        Ok(r) => person_page(&app, lang, &f.pa, id, Some(r), None).await,
+        Ok(r) => person_page(&app, lang, &f.pa, id, PersonExtras { revealed: Some(r), ..Default::default() }).await,
         Err(e) if e.kind == wangge_app::ErrorKind::InvalidInput => {
-            person_page(&app, lang, &f.pa, id, None, Some(form_error(lang, &e))).await
+            let x = PersonExtras { error: Some(form_error(lang, &e)), ..Default::default() };
+            person_page(&app, lang, &f.pa, id, x).await
         }
         Err(e) => error_page(lang, f.pa.bar(), &e),
     }
@@ -266,6 +283,55 @@ pub async fn building(State(app): State<AppState>, lang: Lang, pa: PageActor, Pa
         Ok(b) => {
             let l = Labels::load(&app, &pa, lang).await;
             render(StatusCode::OK, &BuildingPage { lang, user: pa.bar(), l, b })
+        }
+        Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+/// Registers what happened to a person (外出, 返回, 迁出, 死亡, 迁入): their status changes and the history grows;
+/// nobody is ever deleted.
+pub async fn event(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
+    let id = match parse_id(lang, &f.pa, &id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
+    let input =
+        PersonEventInput { kind: f.get("kind"), note: opt("note"), date: opt("date"), house_code: opt("house_code") };
+    match app.person_event(&f.pa.actor, id, input).await {
+        Ok(_) => axum::response::Redirect::to(&format!("/people/{id}")).into_response(),
+        Err(e) if matches!(e.kind, wangge_app::ErrorKind::InvalidInput | wangge_app::ErrorKind::RuleViolated) => {
+            let x = PersonExtras { event_error: Some(form_error(lang, &e)), ..Default::default() };
+            person_page(&app, lang, &f.pa, id, x).await
+        }
+        Err(e) => error_page(lang, f.pa.bar(), &e),
+    }
+}
+
+/// Everyone the caller may read, as the residents file (masked numbers, watermark with user and time, audited).
+pub async fn export(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
+    let dir = std::env::temp_dir().join(format!("wangge-export-{}", wangge_app::auth::random_token()));
+    let path = dir.join("residents.xlsx");
+    let out = async {
+        std::fs::create_dir_all(&dir).map_err(|e| wangge_app::AppError::internal(e.to_string()))?;
+        app.export_residents(&pa.actor, &path).await?;
+        std::fs::read(&path).map_err(|e| wangge_app::AppError::internal(e.to_string()))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(bytes) => {
+            use axum::http::{HeaderValue, header};
+            let mut res = bytes.into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            );
+            let name = format!("实有人口_{}.xlsx", chrono::Utc::now().format("%Y%m%d"));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{}", urlencode(&name))) {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
         }
         Err(e) => error_page(lang, pa.bar(), &e),
     }

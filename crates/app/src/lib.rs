@@ -8,6 +8,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod import_residents;
+pub mod keys;
 pub mod locate;
 pub mod paging;
 pub mod people;
@@ -84,8 +85,8 @@ pub struct App {
 impl App {
     /// Opens the store, loads the keys and builds the grid index.
     pub async fn open(config: Config, database_url: &str) -> Result<Arc<App>> {
-        let crypto = Crypto::load_or_create(&config.data_dir).map_err(|e| AppError::internal(e.to_string()))?;
         let store = Store::open(database_url).await?;
+        let crypto = keys::open_keys(&config.data_dir, &store).await?;
         let app = Arc::new(App {
             store,
             crypto,

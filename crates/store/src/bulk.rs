@@ -486,3 +486,65 @@ impl Store {
         Ok(())
     }
 }
+
+/// Setting under which indexes dropped for a bulk load are remembered until they are rebuilt (so a load that
+/// dies half-way is repaired by the next one).
+const DEFERRED_KEY: &str = "bulk.deferred_indexes";
+
+impl Store {
+    /// SQLite only: drops the non-unique secondary indexes of `people` for a large load (each batch would
+    /// otherwise rewrite leaf pages all over the random-keyed ones) and remembers their definitions; unique
+    /// indexes stay, so duplicates are still refused. Rebuild with [`Store::rebuild_deferred_indexes`].
+    pub async fn defer_people_indexes(&self) -> Result<usize> {
+        if self.backend() != crate::Backend::Sqlite {
+            return Ok(0);
+        }
+        self.rebuild_deferred_indexes().await?;
+        let defs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'people' AND sql IS NOT NULL \
+             AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        if defs.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let json = serde_json::to_string(&defs.iter().map(|(_, sql)| sql.as_str()).collect::<Vec<_>>())
+            .map_err(|e| crate::StoreError::Other(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(DEFERRED_KEY)
+        .bind(&json)
+        .execute(&mut *tx)
+        .await?;
+        for (name, _) in &defs {
+            // Names come from sqlite_master; quote them anyway.
+            sqlx::query(&format!("DROP INDEX IF EXISTS \"{}\"", name.replace('"', "\"\""))).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(defs.len())
+    }
+
+    /// Re-creates indexes dropped by [`Store::defer_people_indexes`] (a no-op when none are pending).
+    pub async fn rebuild_deferred_indexes(&self) -> Result<()> {
+        if self.backend() != crate::Backend::Sqlite {
+            return Ok(());
+        }
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(DEFERRED_KEY)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some((json,)) = row else { return Ok(()) };
+        let defs: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+        let mut tx = self.begin().await?;
+        for sql in defs {
+            let sql = sql.replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(DEFERRED_KEY).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

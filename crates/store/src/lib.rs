@@ -21,7 +21,7 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 
-pub use crypto::Crypto;
+pub use crypto::{Crypto, Keyring};
 pub use sqlx::{Any, Transaction};
 
 #[derive(Debug, thiserror::Error)]

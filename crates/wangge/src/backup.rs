@@ -35,7 +35,9 @@ fn add_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> R
 /// Writes the backup; returns the number of database rows in it.
 pub async fn backup(app: &App, data_dir: &Path, file: &Path) -> Result<usize> {
     let dumps = app.store.dump().await.context("reading the database")?;
-    let keys = std::fs::read(data_dir.join(KEY_FILE)).context("reading the key file")?;
+    // With WANGGE_KEY the keys live outside the data directory, and stay out of the backup too.
+    let key_path = data_dir.join(KEY_FILE);
+    let keys = if key_path.exists() { Some(std::fs::read(&key_path).context("reading the key file")?) } else { None };
     let manifest = Manifest {
         format: FORMAT,
         created_at: chrono::Utc::now().to_rfc3339(),
@@ -50,7 +52,9 @@ pub async fn backup(app: &App, data_dir: &Path, file: &Path) -> Result<usize> {
         let mut tar = tar::Builder::new(gz);
         add_bytes(&mut tar, "manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
         add_bytes(&mut tar, "database.json", &serde_json::to_vec(&dumps)?)?;
-        add_bytes(&mut tar, KEY_FILE, &keys)?;
+        if let Some(keys) = &keys {
+            add_bytes(&mut tar, KEY_FILE, keys)?;
+        }
         let files = data_dir.join(FILES_DIR);
         if files.is_dir() {
             tar.append_dir_all(FILES_DIR, &files).context("adding uploaded files")?;
@@ -75,7 +79,7 @@ fn temp_name(file: &Path) -> PathBuf {
 
 struct Archive {
     dumps: Vec<TableDump>,
-    keys: Vec<u8>,
+    keys: Option<Vec<u8>>,
     files: Vec<(PathBuf, Vec<u8>)>,
 }
 
@@ -114,11 +118,7 @@ fn read_archive(file: &Path) -> Result<Archive> {
     if manifest.format != FORMAT {
         bail!("backup format {} is not supported (expected {FORMAT})", manifest.format);
     }
-    Ok(Archive {
-        dumps: dumps.context("backup has no database.json")?,
-        keys: keys.context("backup has no keys.json")?,
-        files,
-    })
+    Ok(Archive { dumps: dumps.context("backup has no database.json")?, keys, files })
 }
 
 /// Restores into an empty data directory / database. Everything is checked before anything is written;
@@ -136,11 +136,16 @@ pub async fn restore(g: &Global, file: &Path) -> Result<()> {
     }
     store.load(&archive.dumps).await.context("loading the database")?;
     store.close().await;
-    std::fs::write(&key_path, &archive.keys).context("writing the key file")?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+    match &archive.keys {
+        Some(keys) => {
+            std::fs::write(&key_path, keys).context("writing the key file")?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        None => eprintln!("the backup holds no key file (keys were in WANGGE_KEY): set the same WANGGE_KEY to read it"),
     }
     for (rel, bytes) in &archive.files {
         let dest = g.data.join(rel);

@@ -73,6 +73,9 @@ pub enum Command {
         kind: String,
         file: PathBuf,
     },
+    /// Encryption keys of personal data (身份证号, phone numbers).
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Consistent online backup of the database, keys and files into FILE (.tar.gz).
     Backup { file: PathBuf },
     /// Restore a backup into an empty data directory / database.
@@ -107,6 +110,18 @@ pub enum UserCmd {
     List {
         #[arg(long)]
         role: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Re-encrypt every personal number with a new key. Stop every server using this data first.
+    /// With WANGGE_KEY, the new key is read from WANGGE_NEW_KEY.
+    Rotate,
+    /// Print a new random key in the WANGGE_KEY form (ID:BASE64).
+    Generate {
+        #[arg(long, default_value_t = 1)]
+        id: u32,
     },
 }
 
@@ -212,6 +227,21 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let key = app.create_api_key(&system_actor("apikey"), &name).await?;
             println!("API key for {name} (shown once):");
             println!("{key}");
+            Ok(0)
+        }
+        Command::Keys(KeysCmd::Generate { id }) => {
+            println!("{}", wangge_app::keys::generate_env_key(id));
+            Ok(0)
+        }
+        Command::Keys(KeysCmd::Rotate) => {
+            let app = open(g).await?;
+            let new_env = std::env::var("WANGGE_NEW_KEY").ok();
+            let r = app.rotate_keys(&system_actor("keys"), new_env.as_deref()).await?;
+            println!("re-encrypted {} people: key {} -> key {}", r.people, r.old_key, r.new_key);
+            if let Some(v) = r.new_env_value {
+                println!("set WANGGE_KEY to the new key before starting any server:");
+                println!("{v}");
+            }
             Ok(0)
         }
         Command::Import { kind, file } => import(g, &kind, &file).await,

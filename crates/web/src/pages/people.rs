@@ -60,6 +60,11 @@ impl Labels {
         }
     }
 
+    /// "2026-11-25T18:33:52+08:00" as Chinese users read times: "2026-11-25 18:33" (Beijing time).
+    pub fn time(&self, rfc3339: &str) -> String {
+        rfc3339.get(..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| rfc3339.to_string())
+    }
+
     pub fn tag(&self, code: &str) -> String {
         match self.tags.get(code) {
             Some((zh, en, _)) => {

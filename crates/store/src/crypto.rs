@@ -290,6 +290,52 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+impl crate::Store {
+    /// Step 2 of rotation: every personal number decrypted with `read` (which knows the old and new keys) and
+    /// written again with `write`, blind indexes recomputed, in one transaction — all rows move or none do.
+    /// Returns the number of people rewritten.
+    pub async fn reencrypt_people(&self, read: &Crypto, write: &Crypto) -> crate::Result<usize> {
+        let mut tx = self.begin().await?;
+        let mut after = 0i64;
+        let mut n = 0usize;
+        loop {
+            type Row = (i64, String, Option<String>);
+            let rows: Vec<Row> =
+                sqlx::query_as("SELECT id, id_number_enc, phone_enc FROM people WHERE id > $1 ORDER BY id LIMIT 1000")
+                    .bind(after)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            for (id, id_enc, phone_enc) in rows {
+                let damaged = |e: CryptoError| crate::StoreError::Other(format!("person {id}: {e}"));
+                let id_number = read.decrypt(&id_enc).map_err(damaged)?;
+                let phone = phone_enc.as_deref().map(|p| read.decrypt(p)).transpose().map_err(damaged)?;
+                sqlx::query(
+                    "UPDATE people SET id_number_enc = $1, id_number_hash = $2, phone_enc = $3, phone_hash = $4 WHERE id = $5",
+                )
+                .bind(write.encrypt(&id_number))
+                .bind(write.blind_index("id_number", &id_number))
+                .bind(phone.as_deref().map(|p| write.encrypt(p)))
+                .bind(phone.as_deref().map(|p| write.blind_index("phone", p)))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// One stored ciphertext, to tell which key the rows use (crash recovery of a rotation).
+    pub async fn sample_ciphertext(&self) -> crate::Result<Option<String>> {
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT id_number_enc FROM people ORDER BY id LIMIT 1").fetch_optional(self.pool()).await?;
+        Ok(r.map(|(s,)| s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,51 +411,5 @@ mod tests {
         assert_eq!(done.crypto().unwrap().decrypt(&rewritten).unwrap(), "11010519491231002X");
         assert!(done.crypto().unwrap().decrypt(&stored).is_err(), "the old key is gone");
         let _ = new;
-    }
-}
-
-impl crate::Store {
-    /// Step 2 of rotation: every personal number decrypted with `read` (which knows the old and new keys) and
-    /// written again with `write`, blind indexes recomputed, in one transaction — all rows move or none do.
-    /// Returns the number of people rewritten.
-    pub async fn reencrypt_people(&self, read: &Crypto, write: &Crypto) -> crate::Result<usize> {
-        let mut tx = self.begin().await?;
-        let mut after = 0i64;
-        let mut n = 0usize;
-        loop {
-            type Row = (i64, String, Option<String>);
-            let rows: Vec<Row> =
-                sqlx::query_as("SELECT id, id_number_enc, phone_enc FROM people WHERE id > $1 ORDER BY id LIMIT 1000")
-                    .bind(after)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.0;
-            for (id, id_enc, phone_enc) in rows {
-                let damaged = |e: CryptoError| crate::StoreError::Other(format!("person {id}: {e}"));
-                let id_number = read.decrypt(&id_enc).map_err(damaged)?;
-                let phone = phone_enc.as_deref().map(|p| read.decrypt(p)).transpose().map_err(damaged)?;
-                sqlx::query(
-                    "UPDATE people SET id_number_enc = $1, id_number_hash = $2, phone_enc = $3, phone_hash = $4 WHERE id = $5",
-                )
-                .bind(write.encrypt(&id_number))
-                .bind(write.blind_index("id_number", &id_number))
-                .bind(phone.as_deref().map(|p| write.encrypt(p)))
-                .bind(phone.as_deref().map(|p| write.blind_index("phone", p)))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                n += 1;
-            }
-        }
-        tx.commit().await?;
-        Ok(n)
-    }
-
-    /// One stored ciphertext, to tell which key the rows use (crash recovery of a rotation).
-    pub async fn sample_ciphertext(&self) -> crate::Result<Option<String>> {
-        let r: Option<(String,)> =
-            sqlx::query_as("SELECT id_number_enc FROM people ORDER BY id LIMIT 1").fetch_optional(self.pool()).await?;
-        Ok(r.map(|(s,)| s))
     }
 }

@@ -344,7 +344,7 @@ fn resident_row(i: usize, grids: &[String]) -> [String; 13] {
         birth.format("%Y-%m-%d").to_string(),
         "汉族".to_string(),
         format!("13{:09}", i),
-        (if hh % 4 == 0 { "流动人口" } else { "户籍人口" }).to_string(),
+        (if hh.is_multiple_of(4) { "流动人口" } else { "户籍人口" }).to_string(),
         format!("H{hh:08}"),
         RELATIONS[i % 3].to_string(),
         format!("清河区基准路{}号{}室", hh / 100, hh % 100 + 101),

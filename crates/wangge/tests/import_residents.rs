@@ -293,7 +293,7 @@ async fn file_formats(db: TestDb) {
     let empty = work.path().join("empty.csv");
     std::fs::write(&empty, "").unwrap();
     let no_cols = work.path().join("nocols.csv");
-    std::fs::write(&no_cols, format!("foo,bar\n1,2\n")).unwrap();
+    std::fs::write(&no_cols, "foo,bar\n1,2\n").unwrap();
     let txt = work.path().join("residents.txt");
     std::fs::write(&txt, format!("{HEADER}\n")).unwrap();
     let missing = work.path().join("missing.csv");

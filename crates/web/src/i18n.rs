@@ -263,7 +263,7 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for part in text.split("t(\"").skip(1) {
+            for part in text.split("lang.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 assert!(TEXTS.iter().any(|(k, _, _)| *k == key), "untranslated key {key}");
             }

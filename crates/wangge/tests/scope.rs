@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/buildings/{id}"),
     ("GET", "/api/v1/regions/{code}/rules"),
     ("GET", "/api/v1/tag-kinds"),
+    ("PUT", "/api/v1/tag-kinds/{code}"),
 ];
 
 /// Routes that answer without login.
@@ -679,6 +680,12 @@ async fn matrix(db: TestDb) {
                 "/api/v1/settings/map",
                 "/api/v1/settings/map".into(),
                 Some(json!({ "tile_url": "", "tile_attribution": who })),
+            ),
+            (
+                "PUT",
+                "/api/v1/tag-kinds/{code}",
+                format!("/api/v1/tag-kinds/t_{}", who.replace('-', "_")),
+                Some(json!({ "name": format!("标签{who}"), "level": "person", "fields": [] })),
             ),
         ];
         for (method, route, path, body) in &admin_calls {

@@ -28,14 +28,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         settings::get_map, settings::put_map,
         people::list, people::create, people::get_one, people::update, people::reveal, people::event,
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
-        people::rules, people::tag_kinds,
+        people::rules, people::tag_kinds, people::put_tag_kind,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
         wangge_app::regions::NewRegion, wangge_app::users::UserView, wangge_app::users::NewUser,
         wangge_app::users::GrantInput, wangge_app::audit::AuditView, session::Credentials, session::SessionOut,
         locate::Located, meta::Department, ErrorBody, ErrorDetail,
-        wangge_app::settings::MapSettings, settings::MapSettingsInput,
+        wangge_app::settings::MapSettings, settings::MapSettingsInput, wangge_app::tags::TagKindInput,
         wangge_app::people::PersonView, wangge_app::people::PersonDetail, wangge_app::people::MemberView,
         wangge_app::people::HouseholdBrief, wangge_app::people::HouseBrief, wangge_app::people::BuildingBrief,
         wangge_app::people::HistoryView, wangge_app::people::TagDetail, wangge_app::people::Revealed,
@@ -108,5 +108,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/buildings/{id}", get(people::building))
         .route("/api/v1/regions/{code}/rules", get(people::rules))
         .route("/api/v1/tag-kinds", get(people::tag_kinds))
+        .route("/api/v1/tag-kinds/{code}", axum::routing::put(people::put_tag_kind))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -203,3 +203,17 @@ pub async fn rules(
 pub async fn tag_kinds(State(app): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Page<TagKind>>> {
     Ok(axum::Json(app.list_tag_kinds(&a).await?))
 }
+
+/// Adds or changes a special-group tag kind: name, level, sensitivity, the fields it records and its visiting
+/// rule. Admins only.
+#[utoipa::path(put, path = "/api/v1/tag-kinds/{code}", tag = "reference", params(("code" = String, Path)),
+    request_body = wangge_app::tags::TagKindInput,
+    responses((status = 200, body = TagKind), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+pub async fn put_tag_kind(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(code): Path<String>,
+    crate::extract::Json(input): crate::extract::Json<wangge_app::tags::TagKindInput>,
+) -> ApiResult<axum::Json<TagKind>> {
+    Ok(axum::Json(app.put_tag_kind(&a, &code, input).await?))
+}

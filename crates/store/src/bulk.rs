@@ -289,31 +289,7 @@ async fn insert_returning(
     let positional = tx.backend_name() == "SQLite";
     let mut out = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(per) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
-        for (i, row) in chunk.iter().enumerate() {
-            if row.len() != cols.len() {
-                return Err(crate::StoreError::Other(format!(
-                    "{table}: row has {} values for {} columns",
-                    row.len(),
-                    cols.len()
-                )));
-            }
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..cols.len() {
-                n += 1;
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                if positional {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-            }
-            sql.push(')');
-        }
+        let mut sql = crate::register::values_sql(table, cols, chunk, positional)?;
         sql.push_str(&format!(" RETURNING id, {key}"));
         let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
         for row in chunk {

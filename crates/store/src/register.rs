@@ -41,6 +41,33 @@ impl From<f64> for Val {
     }
 }
 
+/// `INSERT INTO table (cols) VALUES (…), (…)` with one placeholder per value: `?` for SQLite (positional, linear
+/// to resolve) or `$n` for PostgreSQL. Every row must have one value per column.
+pub(crate) fn values_sql(table: &str, cols: &[&str], rows: &[Vec<Val>], positional: bool) -> Result<String> {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+    let mut n = 0;
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != cols.len() {
+            return Err(StoreError::Other(format!("{table}: row has {} values for {} columns", row.len(), cols.len())));
+        }
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for j in 0..cols.len() {
+            n += 1;
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            if positional {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+        }
+        sql.push(')');
+    }
+    Ok(sql)
+}
+
 /// Inserts rows with multi-row VALUES statements: one round trip per few hundred rows on either backend.
 pub async fn insert_batch(
     tx: &mut Transaction<'static, Any>,
@@ -54,31 +81,7 @@ pub async fn insert_batch(
     // plain `?` is positional and linear. PostgreSQL only understands `$n`.
     let positional = tx.backend_name() == "SQLite";
     for chunk in rows.chunks(per) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
-        for (i, row) in chunk.iter().enumerate() {
-            if row.len() != cols.len() {
-                return Err(StoreError::Other(format!(
-                    "{table}: row has {} values for {} columns",
-                    row.len(),
-                    cols.len()
-                )));
-            }
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..cols.len() {
-                n += 1;
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                if positional {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-            }
-            sql.push(')');
-        }
+        let sql = values_sql(table, cols, chunk, positional)?;
         let mut q = sqlx::query(&sql);
         for row in chunk {
             for v in row {

@@ -24,7 +24,7 @@ describe('language', () => {
       await Promise.all([page.waitForURL(/[?&]lang=en/), page.locator('#lang-en').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
       await assertNav(page, ['Map', 'Region tree', 'People', 'Import', 'Users']);
-      assert.equal((await page.locator('#region-panel h2').textContent()).trim(), 'Subregions');
+      assert.equal((await page.locator('#region-panel h2').first().textContent()).trim(), 'Subregions');
       assert.equal((await page.locator('#stat-households').locator('xpath=../dt').textContent()).trim(), 'Households');
       assert.equal((await page.locator('#logout-form button').textContent()).trim(), 'Sign out');
       // Region names are data, not UI text: they stay Chinese.

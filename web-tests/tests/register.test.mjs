@@ -86,6 +86,30 @@ describe('register', () => {
     });
   });
 
+  it('registers a new person from the form, and keeps what was typed when the ID number is wrong', async () => {
+    await withPage(env, async ({ page, consoleErrors }) => {
+      await loginAsAdmin(page);
+      await page.goto('/people');
+      await Promise.all([page.waitForURL('**/people/new'), page.locator('#new-person').click()]);
+      const form = page.locator('#person-form');
+      const id = idNumber('33010620200301002');
+      await form.locator('select[name="event"]').selectOption('birth');
+      await form.locator('input[name="name"]').fill('孙小雨');
+      await form.locator('input[name="id_number"]').fill(id.slice(0, 17) + (id.endsWith('1') ? '2' : '1'));
+      await form.locator('input[name="address"]').fill('清河区测试路9号101室');
+      await form.locator('input[name="grid_code"]').fill('33019900100101');
+      consoleErrors.expectHttpError('/people/new', 400);
+      await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').click()]);
+      assert.match(await page.locator('#person-form [role="alert"]').textContent(), /公民身份号码/);
+      assert.equal(await page.locator('#person-form input[name="name"]').inputValue(), '孙小雨', 'typed values are kept');
+      await page.locator('#person-form input[name="id_number"]').fill(id);
+      await Promise.all([page.waitForURL(/\/people\/\d+$/), page.locator('#person-form button[type="submit"]').click()]);
+      assert.equal((await page.locator('#person-name').textContent()).trim().startsWith('孙小雨'), true);
+      assert.match(await page.locator('#history').textContent(), /出生/);
+      await screenshot(page, 'person-registered');
+    });
+  });
+
   it('exports the people list as a watermarked Excel file', async () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);

@@ -205,6 +205,17 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("event_date", "日期", "Date"),
     ("note", "说明", "Note"),
     ("register_event", "登记变动", "Record"),
+    ("register_person", "人员登记", "Register a person"),
+    ("ev_registered", "登记（走访发现）", "Registered (found on a visit)"),
+    ("ev_birth", "出生", "Birth"),
+    ("ev_move_in", "迁入", "Moved in"),
+    ("new_household_hint", "新户时填写", "for a new household"),
+    ("grid_code", "网格编码", "Grid code"),
+    (
+        "register_person_hint",
+        "性别和出生日期由身份证号得出；填写已有户号即加入该户，否则按住址和网格新建房屋和户。",
+        "Gender and birth date come from the ID number; an existing household number joins that household, otherwise the address and grid create the house and household.",
+    ),
     (
         "export_people",
         "导出本人权限范围内的实有人口（Excel，号码脱敏，记入审计）",

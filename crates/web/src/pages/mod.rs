@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/reveal", post(people::reveal))
         .route("/people/{id}/events", post(people::event))
         .route("/people/export.xlsx", get(people::export))
+        .route("/people/new", get(people::new_person).post(people::create_person))
         .route("/households/{id}", get(people::household))
         .route("/houses/{id}", get(people::house))
         .route("/buildings/{id}", get(people::building))

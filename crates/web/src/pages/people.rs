@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use wangge_app::people::{
-    BuildingView, HouseView, HouseholdView, PeopleQuery, PersonDetail, PersonEventInput, PersonView, RevealInput,
-    Revealed,
+    BuildingView, HouseView, HouseholdView, NewPersonInput, PeopleQuery, PersonDetail, PersonEventInput, PersonView,
+    RevealInput, Revealed,
 };
 use wangge_app::tags::TagKind;
 use wangge_domain::register::{HouseUsage, PersonEventKind, PopulationType, ResidenceStatus};
@@ -339,5 +339,76 @@ pub async fn export(State(app): State<AppState>, lang: Lang, pa: PageActor) -> R
             res
         }
         Err(e) => error_page(lang, pa.bar(), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "person_new.html")]
+struct NewPersonPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    f: HashMap<String, String>,
+    error: Option<String>,
+    relations: &'static [&'static str],
+}
+
+impl NewPersonPage {
+    /// What was typed, so a rejected form keeps it.
+    fn v(&self, key: &str) -> &str {
+        self.f.get(key).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// 人员登记: a birth, a move-in or a person found on a visit, into an existing household or a new one.
+pub async fn new_person(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = app.authorize_anywhere(&pa.actor, wangge_domain::role::Permission::ManageRegister) {
+        return error_page(lang, pa.bar(), &e);
+    }
+    let relations = wangge_domain::register::RELATIONS;
+    render(StatusCode::OK, &NewPersonPage { lang, user: pa.bar(), csrf: pa.csrf.clone(), f: q, error: None, relations })
+}
+
+pub async fn create_person(State(app): State<AppState>, lang: Lang, form: CsrfForm) -> Response {
+    let opt = |k: &str| Some(form.get(k)).filter(|v| !v.trim().is_empty());
+    let input = NewPersonInput {
+        name: form.get("name"),
+        id_number: form.get("id_number"),
+        gender: opt("gender"),
+        birth_date: opt("birth_date"),
+        ethnicity: form.get("ethnicity"),
+        phone: opt("phone"),
+        population_type: form.get("population_type"),
+        relation: form.get("relation"),
+        household_number: opt("household_number"),
+        house_code: None,
+        address: opt("address"),
+        grid_code: opt("grid_code"),
+        registered: Some(form.get("population_type") != "migrant"),
+        event: opt("event"),
+        note: opt("note"),
+    };
+    match app.register_person(&form.pa.actor, input).await {
+        Ok(p) => axum::response::Redirect::to(&format!("/people/{}", p.person.id)).into_response(),
+        Err(e) if e.kind == wangge_app::ErrorKind::Forbidden => error_page(lang, form.pa.bar(), &e),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut f = form.fields.clone();
+            f.remove("csrf");
+            let page = NewPersonPage {
+                lang,
+                user: form.pa.bar(),
+                csrf: form.pa.csrf.clone(),
+                f,
+                error: Some(form_error(lang, &e)),
+                relations: wangge_domain::register::RELATIONS,
+            };
+            render(status, &page)
+        }
     }
 }

@@ -309,21 +309,6 @@ async fn insert_returning(
     Ok(out)
 }
 
-async fn ids_in(tx: &mut Transaction<'static, Any>, sql: &str, keys: &[&str]) -> Result<HashMap<String, i64>> {
-    let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(CHUNK) {
-        let text = format!("{sql} IN ({})", in_list(chunk.len(), 1));
-        let mut q = sqlx::query_as::<_, (i64, String)>(&text);
-        for k in chunk {
-            q = q.bind(*k);
-        }
-        for (id, k) in q.fetch_all(&mut **tx).await? {
-            out.insert(k, id);
-        }
-    }
-    Ok(out)
-}
-
 /// One batch of an imported resident list, parents first, in the caller's transaction: new houses, new
 /// households (at new or registered houses), people (in new or registered households), their tags, household
 /// tags, and a `person_history` row per person. Ids come back from `RETURNING`, so nothing is looked up twice.
@@ -371,7 +356,7 @@ pub async fn insert_resident_batch(
     let mut house_ids = insert_returning(tx, "houses", &cols, "code", &rows).await?;
     let missing: Vec<&str> =
         unique_strs(households.iter().map(|h| h.house_code.as_str()).filter(|c| !house_ids.contains_key(*c)));
-    house_ids.extend(ids_in(tx, "SELECT id, code FROM houses WHERE code", &missing).await?);
+    house_ids.extend(crate::register::ids_by(tx, "SELECT id, code FROM houses WHERE code", &missing).await?);
     let mut rows = Vec::with_capacity(households.len());
     for h in households {
         let house = *house_ids
@@ -390,50 +375,16 @@ pub async fn insert_resident_batch(
     let mut household_ids = insert_returning(tx, "households", &cols, "number", &rows).await?;
     let missing: Vec<&str> =
         unique_strs(people.iter().map(|p| p.household_number.as_str()).filter(|n| !household_ids.contains_key(*n)));
-    household_ids.extend(ids_in(tx, "SELECT id, number FROM households WHERE number", &missing).await?);
+    household_ids
+        .extend(crate::register::ids_by(tx, "SELECT id, number FROM households WHERE number", &missing).await?);
     let mut rows = Vec::with_capacity(people.len());
     for p in people {
         let hh = *household_ids
             .get(&p.household_number)
             .ok_or_else(|| crate::StoreError::Conflict(format!("household {} does not exist", p.household_number)))?;
-        rows.push(vec![
-            p.name.as_str().into(),
-            p.id_number_enc.as_str().into(),
-            p.id_number_hash.as_str().into(),
-            p.id_number_masked.as_str().into(),
-            p.gender.as_str().into(),
-            p.birth_date.as_str().into(),
-            p.ethnicity.as_str().into(),
-            p.phone_enc.clone().into(),
-            p.phone_hash.clone().into(),
-            p.phone_masked.clone().into(),
-            p.population_type.as_str().into(),
-            hh.into(),
-            p.relation.as_str().into(),
-            p.grid_code.as_str().into(),
-            now.into(),
-            now.into(),
-        ]);
+        rows.push(crate::register::person_values(p, hh, now));
     }
-    let cols = [
-        "name",
-        "id_number_enc",
-        "id_number_hash",
-        "id_number_masked",
-        "gender",
-        "birth_date",
-        "ethnicity",
-        "phone_enc",
-        "phone_hash",
-        "phone_masked",
-        "population_type",
-        "household_id",
-        "relation",
-        "grid_code",
-        "created_at",
-        "updated_at",
-    ];
-    let person_ids = insert_returning(tx, "people", &cols, "id_number_hash", &rows).await?;
+    let person_ids = insert_returning(tx, "people", &crate::register::PEOPLE_COLS, "id_number_hash", &rows).await?;
     let mut tag_rows = Vec::new();
     let mut history_rows = Vec::with_capacity(people.len());
     let (kind, note, actor) = history;

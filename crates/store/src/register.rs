@@ -154,10 +154,15 @@ pub struct NewPerson {
     pub tags: Vec<String>,
 }
 
-async fn ids_by(tx: &mut Transaction<'static, Any>, sql: &str, keys: &[&str]) -> Result<HashMap<String, i64>> {
-    // Only the keys this batch needs: the tables may hold a million rows.
+/// `{sql} IN (keys)` → key → id, for the keys a batch needs only (the tables may hold a million rows).
+/// `sql` selects `id, key` and ends just before `IN`.
+pub(crate) async fn ids_by(
+    tx: &mut Transaction<'static, Any>,
+    sql: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, i64>> {
     let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(2000) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let text = format!("{sql} IN ({})", placeholders.join(", "));
         let mut q = sqlx::query_as::<_, (i64, String)>(&text);
@@ -169,6 +174,48 @@ async fn ids_by(tx: &mut Transaction<'static, Any>, sql: &str, keys: &[&str]) ->
         }
     }
     Ok(out)
+}
+
+/// Columns of a new `people` row, in the order [`person_values`] gives them.
+pub(crate) const PEOPLE_COLS: [&str; 16] = [
+    "name",
+    "id_number_enc",
+    "id_number_hash",
+    "id_number_masked",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "phone_enc",
+    "phone_hash",
+    "phone_masked",
+    "population_type",
+    "household_id",
+    "relation",
+    "grid_code",
+    "created_at",
+    "updated_at",
+];
+
+/// A new person as the values of [`PEOPLE_COLS`], in their household `household_id`.
+pub(crate) fn person_values(p: &NewPerson, household_id: i64, now: i64) -> Vec<Val> {
+    vec![
+        p.name.as_str().into(),
+        p.id_number_enc.as_str().into(),
+        p.id_number_hash.as_str().into(),
+        p.id_number_masked.as_str().into(),
+        p.gender.as_str().into(),
+        p.birth_date.as_str().into(),
+        p.ethnicity.as_str().into(),
+        p.phone_enc.clone().into(),
+        p.phone_hash.clone().into(),
+        p.phone_masked.clone().into(),
+        p.population_type.as_str().into(),
+        household_id.into(),
+        p.relation.as_str().into(),
+        p.grid_code.as_str().into(),
+        now.into(),
+        now.into(),
+    ]
 }
 
 /// Writes buildings, houses, households, people and their tags, parents first, in the caller's transaction
@@ -298,49 +345,9 @@ pub async fn insert_register(
         let hh = *hh_ids
             .get(&p.household_number)
             .ok_or_else(|| StoreError::Conflict(format!("household {} does not exist", p.household_number)))?;
-        rows.push(vec![
-            p.name.as_str().into(),
-            p.id_number_enc.as_str().into(),
-            p.id_number_hash.as_str().into(),
-            p.id_number_masked.as_str().into(),
-            p.gender.as_str().into(),
-            p.birth_date.as_str().into(),
-            p.ethnicity.as_str().into(),
-            p.phone_enc.clone().into(),
-            p.phone_hash.clone().into(),
-            p.phone_masked.clone().into(),
-            p.population_type.as_str().into(),
-            hh.into(),
-            p.relation.as_str().into(),
-            p.grid_code.as_str().into(),
-            now.into(),
-            now.into(),
-        ]);
+        rows.push(person_values(p, hh, now));
     }
-    insert_batch(
-        tx,
-        "people",
-        &[
-            "name",
-            "id_number_enc",
-            "id_number_hash",
-            "id_number_masked",
-            "gender",
-            "birth_date",
-            "ethnicity",
-            "phone_enc",
-            "phone_hash",
-            "phone_masked",
-            "population_type",
-            "household_id",
-            "relation",
-            "grid_code",
-            "created_at",
-            "updated_at",
-        ],
-        &rows,
-    )
-    .await?;
+    insert_batch(tx, "people", &PEOPLE_COLS, &rows).await?;
     let hashes: Vec<&str> = people.iter().filter(|p| !p.tags.is_empty()).map(|p| p.id_number_hash.as_str()).collect();
     let person_ids = ids_by(tx, "SELECT id, id_number_hash FROM people WHERE id_number_hash", &hashes).await?;
     let tag_rows: Vec<Vec<Val>> = people

@@ -3,9 +3,11 @@
 
 pub mod coord;
 pub mod error;
+pub mod event;
 pub mod geometry;
 pub mod idcard;
 pub mod locator;
+pub mod organization;
 pub mod phone;
 pub mod pinyin;
 pub mod region;

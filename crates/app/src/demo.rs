@@ -212,6 +212,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.load_demo_organizations(&data).await?;
         self.rebuild_locator().await?;
 
         let (pw, generated) = match password.filter(|p| !p.is_empty()) {
@@ -262,4 +263,31 @@ fn demo_accounts(data: &DemoData) -> Vec<(String, String, Grant)> {
         ("demo_leader".into(), "区领导 周明".into(), g(Role::Leader, &district, None)),
         ("demo_resident".into(), "居民 吴丽".into(), g(Role::Resident, &community, None)),
     ]
+}
+
+impl App {
+    /// A handful of organizations per community, on demo houses (phones encrypted like residents').
+    async fn load_demo_organizations(&self, data: &DemoData) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        for o in wangge_demo::organizations(data) {
+            let Some(house) = self.store.house_by_code(&o.house_code).await? else { continue };
+            let w = wangge_store::organizations::OrgWrite {
+                name: o.name,
+                kind: o.kind.into(),
+                credit_code: Some(o.credit_code),
+                legal_rep: o.legal_rep,
+                phone_enc: Some(self.crypto.encrypt(&o.phone)),
+                phone_hash: Some(self.crypto.blind_index("phone", &o.phone)),
+                phone_masked: Some(wangge_domain::phone::mask_phone(&o.phone)),
+                employees: Some(o.employees),
+                house_id: house.id,
+                grid_code: house.grid_code,
+                status: o.status.into(),
+                note: String::new(),
+            };
+            Store::insert_organization_tx(&mut tx, &w).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
 }

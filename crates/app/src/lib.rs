@@ -10,6 +10,7 @@ pub mod import;
 pub mod import_residents;
 pub mod keys;
 pub mod locate;
+pub mod organizations;
 pub mod paging;
 pub mod people;
 pub mod regions;

@@ -327,6 +327,10 @@ pub struct TagInput {
 pub struct MergeInput {
     /// The duplicate record merged into this person.
     pub duplicate_id: i64,
+    /// Why they are the same person (2–200 characters); recorded in both histories and the audit log.
+    /// The merge page requires it.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 // ---------------------------------------------------------------- helpers
@@ -1293,6 +1297,14 @@ impl App {
             return Err(AppError::field("duplicate_id", "不能与自身合并 / cannot merge a person into themselves"));
         }
         let dup = self.person_for(actor, Permission::ManageRegister, m.duplicate_id).await?;
+        let reason = match m.reason.as_deref().map(str::trim) {
+            None => None,
+            Some(r) if (2..=200).contains(&r.chars().count()) && !r.chars().any(char::is_control) => Some(r),
+            Some(_) => {
+                return Err(AppError::field("reason", "请填写2到200字的合并理由 / give a reason of 2–200 characters"));
+            }
+        };
+        let because = reason.map(|r| format!("（{r}）")).unwrap_or_default();
         if keep.merged_into.is_some() {
             return Err(AppError::conflict("此记录已合并到另一人员 / this record was merged into another person"));
         }
@@ -1306,7 +1318,7 @@ impl App {
             &mut tx,
             id,
             PersonEventKind::Merge.as_str(),
-            &format!("合并重复记录 / merged duplicate #{}", dup.id),
+            &format!("合并重复记录{because} / merged duplicate #{}", dup.id),
             &actor.username,
             &data,
         )
@@ -1315,7 +1327,7 @@ impl App {
             &mut tx,
             dup.id,
             PersonEventKind::Merge.as_str(),
-            &format!("已合并到 / merged into #{id}"),
+            &format!("已合并到{because} / merged into #{id}"),
             &actor.username,
             &json!({ "merged_into": id }).to_string(),
         )
@@ -1326,7 +1338,10 @@ impl App {
                 actor: &actor.username,
                 action: "merge",
                 object: &format!("person:{id}"),
-                reason: Some(&format!("duplicate person:{}", dup.id)),
+                reason: Some(&match reason {
+                    Some(r) => format!("duplicate person:{}: {r}", dup.id),
+                    None => format!("duplicate person:{}", dup.id),
+                }),
                 region_code: Some(&keep.grid_code),
             },
         )

@@ -13,7 +13,10 @@
 
 mod layout;
 mod names;
+mod organizations;
 mod people;
+
+pub use organizations::{DemoOrganization, organizations};
 
 use chrono::NaiveDate;
 use geo_types::MultiPolygon;

@@ -87,6 +87,28 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// 组织类型 of organizations placed on houses.
+    OrgKind {
+        Enterprise = ("enterprise", "企业", "Enterprise"),
+        School = ("school", "学校", "School"),
+        Hospital = ("hospital", "医院", "Hospital"),
+        SocialOrganization = ("social_organization", "社会组织", "Social organization"),
+        PublicInstitution = ("public_institution", "机关事业单位", "Government or public institution"),
+        IndividualBusiness = ("individual_business", "个体工商户", "Individual business"),
+        Other = ("other", "其他", "Other"),
+    }
+}
+
+vocabulary! {
+    /// 经营状态 of an organization.
+    OrgStatus {
+        Operating = ("operating", "在营", "Operating"),
+        Suspended = ("suspended", "停业", "Suspended"),
+        Deregistered = ("deregistered", "注销", "Deregistered"),
+    }
+}
+
 /// 与户主关系 as 户口簿 writes it.
 pub const RELATIONS: &[&str] = &[
     "户主",

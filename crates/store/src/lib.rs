@@ -9,6 +9,7 @@ pub mod backup;
 pub mod bulk;
 pub mod crypto;
 mod migrate;
+pub mod organizations;
 pub mod people;
 pub mod regions;
 pub mod register;

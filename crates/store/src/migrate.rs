@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_register_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0003_register_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "organizations",
+        sqlite: include_str!("../migrations/sqlite/0004_organizations.sql"),
+        postgres: include_str!("../migrations/postgres/0004_organizations.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -90,4 +96,5 @@ pub const TABLES: &[&str] = &[
     "tag_kinds",
     "person_tags",
     "household_tags",
+    "organizations",
 ];

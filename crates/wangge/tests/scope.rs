@@ -46,6 +46,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/regions/{code}/rules"),
     ("GET", "/api/v1/tag-kinds"),
     ("PUT", "/api/v1/tag-kinds/{code}"),
+    ("GET", "/api/v1/organizations"),
+    ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/organizations/{id}"),
+    ("PATCH", "/api/v1/organizations/{id}"),
 ];
 
 /// Routes that answer without login.
@@ -186,7 +190,10 @@ struct Known {
     name: String,
     household: i64,
     house: i64,
+    house_code: String,
     building: Option<i64>,
+    /// An organization on that house.
+    org: i64,
 }
 
 /// People in three demo grids and one in the other district, for the register part of the matrix.
@@ -217,13 +224,22 @@ impl Register {
             assert_eq!(s, 200, "{page}");
             let p = &page["items"][0];
             let (_, house) = admin.get(&format!("/api/v1/houses/{}", p["house_id"])).await;
+            let (s, org) = admin
+                .post(
+                    "/api/v1/organizations",
+                    &json!({ "name": format!("矩阵组织{grid}"), "kind": "enterprise", "house_code": house["code"] }),
+                )
+                .await;
+            assert_eq!(s, 201, "{org}");
             people.push(Known {
                 grid: grid.to_string(),
                 id: p["id"].as_i64().unwrap(),
                 name: p["name"].as_str().unwrap().to_string(),
                 household: p["household_id"].as_i64().unwrap(),
                 house: p["house_id"].as_i64().unwrap(),
+                house_code: house["code"].as_str().unwrap().to_string(),
                 building: house["building"]["id"].as_i64(),
+                org: org["id"].as_i64().unwrap(),
             });
         }
         Register { people }
@@ -274,6 +290,21 @@ impl Register {
             expect_status(who, "GET /people outside", &r, &[403, 404]);
             no_leak(who, "GET /people outside", &r, &leak);
         }
+        let r = m.call(c, "GET", "/api/v1/organizations", "/api/v1/organizations?limit=500", None).await;
+        if reads {
+            expect_status(who, "GET /organizations", &r, &[200]);
+            for o in r.1["items"].as_array().unwrap() {
+                assert!(sees(o["grid_code"].as_str().unwrap()), "{who}: lists {o}");
+            }
+            no_leak(who, "GET /organizations", &r, &leak);
+        } else {
+            expect_status(who, "GET /organizations", &r, &[403, 404]);
+        }
+        if !case.admin {
+            let path = format!("/api/v1/organizations?region={OTHER_GRID}");
+            let r = m.call(c, "GET", "/api/v1/organizations", &path, None).await;
+            expect_status(who, "GET /organizations outside", &r, &[403, 404]);
+        }
         let r = m.call(c, "GET", "/api/v1/tag-kinds", "/api/v1/tag-kinds", None).await;
         expect_status(who, "GET /tag-kinds", &r, if who == "demo_resident" { &[403] } else { &[200] });
 
@@ -293,6 +324,7 @@ impl Register {
             if let Some(b) = p.building {
                 routes.push(("/api/v1/buildings/{id}", format!("/api/v1/buildings/{b}")));
             }
+            routes.push(("/api/v1/organizations/{id}", format!("/api/v1/organizations/{}", p.org)));
             for (route, path) in routes {
                 let r = m.call(c, "GET", route, &path, None).await;
                 expect_status(who, &path, &r, expect);
@@ -316,6 +348,14 @@ impl Register {
                 let path = format!("/api/v1/people/{}", p.id);
                 let r = m.call(c, "PATCH", "/api/v1/people/{id}", &path, Some(&json!({ "health": "越权" }))).await;
                 expect_status(who, &format!("PATCH {path}"), &r, &[403, 404]);
+                let path = format!("/api/v1/organizations/{}", p.org);
+                let r = m.call(c, "PATCH", "/api/v1/organizations/{id}", &path, Some(&json!({ "note": "越权" }))).await;
+                expect_status(who, &format!("PATCH {path}"), &r, &[403, 404]);
+                no_leak(who, &path, &r, &leak);
+                let body = json!({ "name": "越权组织", "kind": "other", "house_code": p.house_code });
+                let r = m.call(c, "POST", "/api/v1/organizations", "/api/v1/organizations", Some(&body)).await;
+                expect_status(who, "POST /organizations", &r, &[403, 404]);
+                no_leak(who, "POST /organizations", &r, &leak);
                 for (method, route, path, body) in [
                     (
                         "POST",
@@ -424,6 +464,14 @@ impl Register {
             )
             .await;
         expect_status(who, "POST merge", &r, &[200]);
+        // Organizations on a house of GRID1: registered and changed by those who manage it.
+        let house = &self.people.iter().find(|p| p.grid == GRID1).unwrap().house_code;
+        let body = json!({ "name": format!("矩阵商店{who}"), "kind": "个体工商户", "house_code": house });
+        let r = m.call(c, "POST", "/api/v1/organizations", "/api/v1/organizations", Some(&body)).await;
+        expect_status(who, "POST /organizations", &r, &[201]);
+        let path = format!("/api/v1/organizations/{}", r.1["id"]);
+        let r = m.call(c, "PATCH", "/api/v1/organizations/{id}", &path, Some(&json!({ "status": "停业" }))).await;
+        expect_status(who, &format!("PATCH {path}"), &r, &[200]);
     }
 }
 

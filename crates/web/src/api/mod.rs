@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod locate;
 pub mod meta;
+pub mod organizations;
 pub mod people;
 pub mod regions;
 pub mod session;
@@ -29,6 +30,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         people::list, people::create, people::get_one, people::update, people::reveal, people::event,
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
         people::rules, people::tag_kinds, people::put_tag_kind,
+        organizations::list, organizations::create, organizations::get_one, organizations::update,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -44,6 +46,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::people::CommunityRuleView, wangge_app::people::RevealInput, wangge_app::people::NewPersonInput,
         wangge_app::people::PersonUpdate, wangge_app::people::PersonEventInput, wangge_app::people::TagInput,
         wangge_app::people::MergeInput, wangge_app::tags::TagKind,
+        wangge_app::organizations::OrgView, wangge_app::organizations::NewOrgInput,
+        wangge_app::organizations::OrgUpdate,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -109,5 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/regions/{code}/rules", get(people::rules))
         .route("/api/v1/tag-kinds", get(people::tag_kinds))
         .route("/api/v1/tag-kinds/{code}", axum::routing::put(people::put_tag_kind))
+        .route("/api/v1/organizations", get(organizations::list).post(organizations::create))
+        .route("/api/v1/organizations/{id}", get(organizations::get_one).patch(organizations::update))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -1,7 +1,10 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
 mod imports;
+mod merge;
+mod organizations;
 mod people;
+mod tag_kinds;
 
 use crate::AppState;
 use crate::extract::{SESSION_COOKIE, client_addr, constant_time_eq};
@@ -39,7 +42,14 @@ pub fn routes() -> Router<AppState> {
         .route("/people/export.xlsx", get(people::export))
         .route("/people/new", get(people::new_person).post(people::create_person))
         .route("/households/{id}", get(people::household))
-        .route("/houses/{id}", get(people::house))
+        .route("/houses/{id}", get(organizations::house))
+        .route("/houses/{id}/organizations", post(organizations::create))
+        .route("/organizations", get(organizations::list))
+        .route("/organizations/{id}", get(organizations::show).post(organizations::update))
+        .route("/people/{id}/merge", get(merge::page).post(merge::submit))
+        .route("/admin/tag-kinds", get(tag_kinds::list).post(tag_kinds::create))
+        .route("/admin/tag-kinds/new", get(tag_kinds::new_kind))
+        .route("/admin/tag-kinds/{code}", get(tag_kinds::edit).post(tag_kinds::update))
         .route("/buildings/{id}", get(people::building))
         .route("/import", get(imports::page))
         .route(

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use wangge_app::people::{
-    BuildingView, HouseView, HouseholdView, NewPersonInput, PeopleQuery, PersonDetail, PersonEventInput, PersonView,
-    RevealInput, Revealed,
+    BuildingView, HouseholdView, NewPersonInput, PeopleQuery, PersonDetail, PersonEventInput, PersonView, RevealInput,
+    Revealed,
 };
 use wangge_app::tags::TagKind;
 use wangge_domain::register::{HouseUsage, PersonEventKind, PopulationType, ResidenceStatus};
@@ -24,7 +24,7 @@ pub struct Labels {
 }
 
 impl Labels {
-    async fn load(app: &AppState, pa: &PageActor, lang: Lang) -> Labels {
+    pub(crate) async fn load(app: &AppState, pa: &PageActor, lang: Lang) -> Labels {
         let kinds: Vec<TagKind> = app.tag_kinds(&pa.actor).await.unwrap_or_default();
         Labels { lang, tags: kinds.into_iter().map(|k| (k.code, (k.name, k.name_en, k.sensitive))).collect() }
     }
@@ -197,7 +197,7 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
 }
 
 /// Ids in paths are numbers; anything else is a page that does not exist (not a 400 from the router).
-fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
+pub(crate) fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
     id.parse::<i64>().map_err(|_| Box::new(error_page(lang, pa.bar(), &wangge_app::AppError::not_found(id))))
 }
 
@@ -247,28 +247,7 @@ pub async fn household(State(app): State<AppState>, lang: Lang, pa: PageActor, P
     }
 }
 
-#[derive(Template)]
-#[template(path = "house.html")]
-struct HousePage {
-    lang: Lang,
-    user: Option<UserBar>,
-    l: Labels,
-    h: HouseView,
-}
-
-pub async fn house(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
-    let id = match parse_id(lang, &pa, &id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
-    match app.house_view(&pa.actor, id).await {
-        Ok(h) => {
-            let l = Labels::load(&app, &pa, lang).await;
-            render(StatusCode::OK, &HousePage { lang, user: pa.bar(), l, h })
-        }
-        Err(e) => error_page(lang, pa.bar(), &e),
-    }
-}
+// The house page, with the organizations on the house, is in `organizations.rs`.
 
 #[derive(Template)]
 #[template(path = "building.html")]

@@ -100,6 +100,11 @@ impl AppError {
         tracing::error!(error = %log_message.into(), "internal error");
         Self::new(ErrorKind::Internal, "内部错误 / internal error")
     }
+    /// Adds machine-readable details (e.g. the duplicates found, the current status).
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
     /// The field named in `details`, if any.
     pub fn field_name(&self) -> Option<&str> {
         self.details.as_ref()?.get("field")?.as_str()

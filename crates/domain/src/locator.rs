@@ -38,6 +38,15 @@ impl GridLocator {
         self.grids.is_empty()
     }
 
+    /// A point inside the grid (an interior point of its boundary) as (lon, lat): where an event reported by
+    /// grid code alone is drawn.
+    pub fn centre(&self, code: &str) -> Option<(f64, f64)> {
+        use geo::InteriorPoint;
+        let i = self.grids.binary_search_by(|g| g.0.as_str().cmp(code)).ok()?;
+        let p = self.grids[i].1.interior_point()?;
+        Some((p.x(), p.y()))
+    }
+
     /// The code of the grid containing (lon, lat) in WGS84, boundary inclusive.
     ///
     /// Grids do not overlap, so a point strictly inside one grid ends the search at once (no need to walk the

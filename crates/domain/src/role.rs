@@ -128,6 +128,12 @@ pub enum Permission {
     ReadSensitiveTags,
     /// Edit the kinds of special-group tags.
     ManageTagKinds,
+    /// See events in the subtree (departments: only those dispatched to them; residents: their own).
+    ReadEvents,
+    /// Report an event as staff (grid workers, centres, hotline desks).
+    ReportEvents,
+    /// Edit event categories, time limits, routing rules and the working calendar.
+    ManageEventRules,
 }
 
 impl Permission {
@@ -147,6 +153,9 @@ impl Permission {
                 matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
             }
             Permission::ManageTagKinds => role == Admin,
+            Permission::ReadEvents => role != Resident,
+            Permission::ReportEvents => !matches!(role, Leader | Resident | Department),
+            Permission::ManageEventRules => matches!(role, Admin | District),
         }
     }
 }

@@ -1,0 +1,774 @@
+//! Events as stored: the event row (one row per event, changed under an optimistic version), the timeline
+//! of actions, the departments an event is dispatched to, categories, routing rules, the calendar's dated
+//! exceptions, attachments, the outbox, and the rollups the indicators read.
+
+use crate::{Result, Store, StoreError, now_ms, prefix_range};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventRow {
+    pub id: i64,
+    pub grid_code: String,
+    pub category_code: String,
+    pub description: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub source: String,
+    pub status: String,
+    pub version: i64,
+    pub triage: String,
+    pub level: String,
+    pub lead_department: String,
+    pub reporter_user_id: Option<i64>,
+    pub reporter_name: String,
+    pub reporter_contact_enc: Option<String>,
+    pub reporter_contact_masked: Option<String>,
+    pub anonymous: bool,
+    pub token_hash: Option<String>,
+    pub external_id: Option<String>,
+    pub attributes: String,
+    pub reported_at: i64,
+    pub updated_at: i64,
+    pub registered_at: Option<i64>,
+    pub handled_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub stage_due_at: Option<i64>,
+    pub handle_due_at: Option<i64>,
+    pub resume_status: Option<String>,
+    pub suspended_at: Option<i64>,
+    pub pending_postpone_hours: Option<i64>,
+    pub postponed_hours: i64,
+    pub card: String,
+    pub rework_count: i64,
+    pub satisfaction: Option<i64>,
+    pub escalated_at: Option<i64>,
+    pub merged_into: Option<i64>,
+}
+
+const EVENT_COLS: &str = "id, grid_code, category_code, description, address, lat, lon, source, status, version, \
+    triage, level, lead_department, reporter_user_id, reporter_name, reporter_contact_enc, reporter_contact_masked, \
+    anonymous, token_hash, external_id, attributes, reported_at, updated_at, registered_at, handled_at, closed_at, \
+    due_at, stage_due_at, handle_due_at, resume_status, suspended_at, pending_postpone_hours, postponed_hours, card, \
+    rework_count, satisfaction, escalated_at, merged_into";
+
+fn event_row(r: &AnyRow) -> std::result::Result<EventRow, sqlx::Error> {
+    Ok(EventRow {
+        id: r.try_get("id")?,
+        grid_code: r.try_get("grid_code")?,
+        category_code: r.try_get("category_code")?,
+        description: r.try_get("description")?,
+        address: r.try_get("address")?,
+        lat: r.try_get("lat")?,
+        lon: r.try_get("lon")?,
+        source: r.try_get("source")?,
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
+        triage: r.try_get("triage")?,
+        level: r.try_get("level")?,
+        lead_department: r.try_get("lead_department")?,
+        reporter_user_id: r.try_get("reporter_user_id")?,
+        reporter_name: r.try_get("reporter_name")?,
+        reporter_contact_enc: r.try_get("reporter_contact_enc")?,
+        reporter_contact_masked: r.try_get("reporter_contact_masked")?,
+        anonymous: r.try_get::<i64, _>("anonymous")? != 0,
+        token_hash: r.try_get("token_hash")?,
+        external_id: r.try_get("external_id")?,
+        attributes: r.try_get("attributes")?,
+        reported_at: r.try_get("reported_at")?,
+        updated_at: r.try_get("updated_at")?,
+        registered_at: r.try_get("registered_at")?,
+        handled_at: r.try_get("handled_at")?,
+        closed_at: r.try_get("closed_at")?,
+        due_at: r.try_get("due_at")?,
+        stage_due_at: r.try_get("stage_due_at")?,
+        handle_due_at: r.try_get("handle_due_at")?,
+        resume_status: r.try_get("resume_status")?,
+        suspended_at: r.try_get("suspended_at")?,
+        pending_postpone_hours: r.try_get("pending_postpone_hours")?,
+        postponed_hours: r.try_get("postponed_hours")?,
+        card: r.try_get("card")?,
+        rework_count: r.try_get("rework_count")?,
+        satisfaction: r.try_get("satisfaction")?,
+        escalated_at: r.try_get("escalated_at")?,
+        merged_into: r.try_get("merged_into")?,
+    })
+}
+
+fn action_row(r: &AnyRow) -> std::result::Result<ActionRow, sqlx::Error> {
+    Ok(ActionRow {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        at: r.try_get("at")?,
+        action: r.try_get("action")?,
+        from_status: r.try_get("from_status")?,
+        to_status: r.try_get("to_status")?,
+        actor: r.try_get("actor")?,
+        actor_role: r.try_get("actor_role")?,
+        note: r.try_get("note")?,
+        data: r.try_get("data")?,
+    })
+}
+
+fn category_row(r: &AnyRow) -> std::result::Result<CategoryRow, sqlx::Error> {
+    Ok(CategoryRow {
+        code: r.try_get("code")?,
+        parent_code: r.try_get("parent_code")?,
+        name: r.try_get("name")?,
+        name_en: r.try_get("name_en")?,
+        department_code: r.try_get("department_code")?,
+        triage: r.try_get("triage")?,
+        limits: r.try_get("limits")?,
+        fields: r.try_get("fields")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+const ATTACHMENT_COLS: &str = "id, event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at";
+
+fn attachment_row(r: &AnyRow) -> std::result::Result<AttachmentRow, sqlx::Error> {
+    Ok(AttachmentRow {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        action_id: r.try_get("action_id")?,
+        name: r.try_get("name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        path: r.try_get("path")?,
+        thumb_path: r.try_get("thumb_path")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub at: i64,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub note: String,
+    pub data: String,
+}
+
+pub struct NewAction<'a> {
+    pub event_id: i64,
+    pub action: &'a str,
+    pub from_status: &'a str,
+    pub to_status: &'a str,
+    pub actor: &'a str,
+    pub actor_role: &'a str,
+    pub note: &'a str,
+    pub data: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryRow {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name: String,
+    pub name_en: String,
+    pub department_code: String,
+    pub triage: String,
+    /// JSON object stage → limit code ("4h", "5d", "24n").
+    pub limits: String,
+    /// JSON array of extra fields (Open311 attributes).
+    pub fields: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub event_id: Option<i64>,
+    pub action_id: Option<i64>,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub path: String,
+    pub thumb_path: Option<String>,
+    pub created_at: i64,
+}
+
+/// List filters; every list is limited to the caller's subtrees (`roots`, `None` = everything).
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub roots: Option<Vec<String>>,
+    pub status: Vec<String>,
+    pub category_prefix: Option<String>,
+    /// Only events dispatched to one of these departments.
+    pub departments: Option<Vec<String>>,
+    pub reporter_user_id: Option<i64>,
+    /// Only open events whose stage deadline is before this instant (overdue lists).
+    pub stage_due_before: Option<i64>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub external_ids: Option<Vec<String>>,
+}
+
+/// A stats row key and the changes to add.
+pub struct StatsDelta<'a> {
+    pub grid_code: &'a str,
+    pub day: &'a str,
+    pub month: &'a str,
+    pub category: &'a str,
+    pub departments: &'a [String],
+    /// (column, delta) pairs; columns are [`wangge_domain::event::Counts::COLUMNS`].
+    pub changes: &'a [(&'static str, i64)],
+}
+
+fn roots_sql(col: &str, roots: &Option<Vec<String>>) -> Option<String> {
+    roots.as_ref().map(|roots| {
+        // Inlined: prefix_range yields digits only (or an empty range), so nothing can be injected.
+        let ors: Vec<String> = roots
+            .iter()
+            .map(|r| {
+                let (lo, hi) = prefix_range(r);
+                format!("({col} >= '{lo}' AND {col} < '{hi}')")
+            })
+            .collect();
+        if ors.is_empty() { "1 = 0".to_string() } else { format!("({})", ors.join(" OR ")) }
+    })
+}
+
+/// A quoted SQL string literal for codes we generated or validated (status names, department codes).
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl Store {
+    pub async fn insert_event(tx: &mut Transaction<'static, Any>, e: &EventRow) -> Result<i64> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO events (grid_code, category_code, description, address, lat, lon, source, status, version, \
+             triage, level, lead_department, reporter_user_id, reporter_name, reporter_contact_enc, \
+             reporter_contact_masked, anonymous, token_hash, external_id, attributes, reported_at, updated_at, \
+             due_at, stage_due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22, $23) RETURNING id",
+        )
+        .bind(&e.grid_code)
+        .bind(&e.category_code)
+        .bind(&e.description)
+        .bind(&e.address)
+        .bind(e.lat)
+        .bind(e.lon)
+        .bind(&e.source)
+        .bind(&e.status)
+        .bind(&e.triage)
+        .bind(&e.level)
+        .bind(&e.lead_department)
+        .bind(e.reporter_user_id)
+        .bind(&e.reporter_name)
+        .bind(&e.reporter_contact_enc)
+        .bind(&e.reporter_contact_masked)
+        .bind(i64::from(e.anonymous))
+        .bind(&e.token_hash)
+        .bind(&e.external_id)
+        .bind(&e.attributes)
+        .bind(e.reported_at)
+        .bind(e.updated_at)
+        .bind(e.due_at)
+        .bind(e.stage_due_at)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| StoreError::from_db(e, "event"))?;
+        Ok(row.0)
+    }
+
+    /// Writes every mutable column of `e` if nobody changed the event since it was read at `e.version`;
+    /// otherwise [`StoreError::Conflict`]: of two concurrent actions exactly one wins.
+    pub async fn save_event(tx: &mut Transaction<'static, Any>, e: &EventRow) -> Result<i64> {
+        let done = sqlx::query(
+            "UPDATE events SET status = $1, version = version + 1, triage = $2, level = $3, lead_department = $4, \
+             updated_at = $5, registered_at = $6, handled_at = $7, closed_at = $8, due_at = $9, stage_due_at = $10, \
+             handle_due_at = $11, resume_status = $12, suspended_at = $13, pending_postpone_hours = $14, \
+             postponed_hours = $15, card = $16, rework_count = $17, satisfaction = $18, escalated_at = $19, \
+             merged_into = $20, category_code = $21 WHERE id = $22 AND version = $23",
+        )
+        .bind(&e.status)
+        .bind(&e.triage)
+        .bind(&e.level)
+        .bind(&e.lead_department)
+        .bind(e.updated_at)
+        .bind(e.registered_at)
+        .bind(e.handled_at)
+        .bind(e.closed_at)
+        .bind(e.due_at)
+        .bind(e.stage_due_at)
+        .bind(e.handle_due_at)
+        .bind(&e.resume_status)
+        .bind(e.suspended_at)
+        .bind(e.pending_postpone_hours)
+        .bind(e.postponed_hours)
+        .bind(&e.card)
+        .bind(e.rework_count)
+        .bind(e.satisfaction)
+        .bind(e.escalated_at)
+        .bind(e.merged_into)
+        .bind(&e.category_code)
+        .bind(e.id)
+        .bind(e.version)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("event {} changed meanwhile", e.id)));
+        }
+        Ok(e.version + 1)
+    }
+
+    pub async fn event(&self, id: i64) -> Result<EventRow> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE id = $1");
+        let r = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.ok_or(StoreError::NotFound)?;
+        Ok(event_row(&r)?)
+    }
+
+    pub async fn event_by_token(&self, token_hash: &str) -> Result<EventRow> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE token_hash = $1");
+        let r = sqlx::query(&sql).bind(token_hash).fetch_optional(self.pool()).await?.ok_or(StoreError::NotFound)?;
+        Ok(event_row(&r)?)
+    }
+
+    fn event_where(f: &EventFilter) -> String {
+        let mut wh: Vec<String> = vec!["merged_into IS NULL".into()];
+        if let Some(r) = roots_sql("grid_code", &f.roots) {
+            wh.push(r);
+        }
+        if !f.status.is_empty() {
+            wh.push(format!("status IN ({})", f.status.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")));
+        }
+        if let Some(c) = &f.category_prefix {
+            wh.push(format!("category_code >= {} AND category_code < {}", lit(c), lit(&format!("{c}~"))));
+        }
+        if let Some(d) = &f.departments {
+            let list =
+                if d.is_empty() { "''".to_string() } else { d.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ") };
+            wh.push(format!("id IN (SELECT event_id FROM event_departments WHERE department_code IN ({list}))"));
+        }
+        if let Some(u) = f.reporter_user_id {
+            wh.push(format!("reporter_user_id = {u}"));
+        }
+        if let Some(t) = f.stage_due_before {
+            wh.push(format!("stage_due_at < {t}"));
+        }
+        if let Some(t) = f.from_ms {
+            wh.push(format!("reported_at >= {t}"));
+        }
+        if let Some(t) = f.to_ms {
+            wh.push(format!("reported_at <= {t}"));
+        }
+        if let Some(ids) = &f.external_ids {
+            let list = if ids.is_empty() {
+                "''".to_string()
+            } else {
+                ids.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
+            };
+            wh.push(format!("external_id IN ({list})"));
+        }
+        wh.join(" AND ")
+    }
+
+    /// Newest first, `before_id` pages on. Returns the page and the total matching.
+    pub async fn events(&self, f: &EventFilter, before_id: Option<i64>, limit: i64) -> Result<(Vec<EventRow>, i64)> {
+        let wh = Self::event_where(f);
+        let page_wh = match before_id {
+            Some(b) => format!("{wh} AND id < {b}"),
+            None => wh.clone(),
+        };
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE {page_wh} ORDER BY id DESC LIMIT {}", limit.max(0));
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let items = rows.iter().map(event_row).collect::<std::result::Result<Vec<_>, _>>()?;
+        let total: (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM events WHERE {wh}")).fetch_one(self.pool()).await?;
+        Ok((items, total.0))
+    }
+
+    /// Open events of `category` reported since `since_ms` inside the box: candidates for "is this a duplicate?".
+    pub async fn events_near(
+        &self,
+        category: &str,
+        since_ms: i64,
+        (min_lat, max_lat, min_lon, max_lon): (f64, f64, f64, f64),
+    ) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events WHERE category_code = $1 AND reported_at >= $2 AND lat >= $3 AND lat <= $4 \
+             AND lon >= $5 AND lon <= $6 AND merged_into IS NULL AND status NOT IN ('closed', 'evaluated', 'rejected', 'voided') \
+             ORDER BY id DESC LIMIT 20"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(category)
+            .bind(since_ms)
+            .bind(min_lat)
+            .bind(max_lat)
+            .bind(min_lon)
+            .bind(max_lon)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(event_row).collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    /// Open events past their stage deadline and not yet escalated for it: what the overdue sweep raises.
+    pub async fn overdue_unescalated(&self, now: i64, limit: i64) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events WHERE status IN ('reported', 'accepted', 'registered', 'dispatched', 'handled', 'verified') \
+             AND stage_due_at < $1 AND (escalated_at IS NULL OR escalated_at < stage_due_at) AND merged_into IS NULL \
+             ORDER BY stage_due_at LIMIT {limit}"
+        );
+        let rows = sqlx::query(&sql).bind(now).fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(event_row).collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub async fn insert_action(tx: &mut Transaction<'static, Any>, a: NewAction<'_>) -> Result<i64> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO event_actions (event_id, at, action, from_status, to_status, actor, actor_role, note, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(a.event_id)
+        .bind(now_ms())
+        .bind(a.action)
+        .bind(a.from_status)
+        .bind(a.to_status)
+        .bind(a.actor)
+        .bind(a.actor_role)
+        .bind(a.note)
+        .bind(a.data)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(row.0)
+    }
+
+    pub async fn timeline(&self, event_id: i64) -> Result<Vec<ActionRow>> {
+        let rows = sqlx::query(
+            "SELECT id, event_id, at, action, from_status, to_status, actor, actor_role, note, data FROM event_actions \
+             WHERE event_id = $1 ORDER BY id",
+        )
+        .bind(event_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(action_row).collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    /// Replaces the departments an event is dispatched to; the first leads.
+    pub async fn set_event_departments(
+        tx: &mut Transaction<'static, Any>,
+        event_id: i64,
+        codes: &[String],
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM event_departments WHERE event_id = $1").bind(event_id).execute(&mut **tx).await?;
+        let now = now_ms();
+        for (i, c) in codes.iter().enumerate() {
+            sqlx::query("INSERT INTO event_departments (event_id, department_code, lead, dispatched_at) VALUES ($1, $2, $3, $4)")
+                .bind(event_id)
+                .bind(c)
+                .bind(i64::from(i == 0))
+                .bind(now)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| StoreError::from_db(e, "department"))?;
+        }
+        Ok(())
+    }
+
+    pub async fn event_departments(&self, event_id: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT department_code FROM event_departments WHERE event_id = $1 ORDER BY lead DESC, department_code",
+        )
+        .bind(event_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Adds counters to the day rollup of the grid and the month rollups of the category and departments.
+    pub async fn bump_stats(tx: &mut Transaction<'static, Any>, d: StatsDelta<'_>) -> Result<()> {
+        if d.changes.is_empty() {
+            return Ok(());
+        }
+        let cols: Vec<&str> = d.changes.iter().map(|(c, _)| *c).collect();
+        let vals: Vec<String> = d.changes.iter().map(|(_, v)| v.to_string()).collect();
+        let sets: Vec<String> = cols.iter().map(|c| format!("{c} = event_stats_day.{c} + excluded.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO event_stats_day (grid_code, day, {}) VALUES ($1, $2, {}) ON CONFLICT (grid_code, day) DO UPDATE SET {}",
+            cols.join(", "),
+            vals.join(", "),
+            sets.join(", ")
+        );
+        sqlx::query(&sql).bind(d.grid_code).bind(d.day).execute(&mut **tx).await?;
+        let sets: Vec<String> = cols.iter().map(|c| format!("{c} = event_stats_month.{c} + excluded.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO event_stats_month (dim, grid_code, month, {}) VALUES ($1, $2, $3, {}) \
+             ON CONFLICT (dim, grid_code, month) DO UPDATE SET {}",
+            cols.join(", "),
+            vals.join(", "),
+            sets.join(", ")
+        );
+        let mut dims = vec![format!("c:{}", d.category)];
+        dims.extend(d.departments.iter().map(|x| format!("d:{x}")));
+        for dim in dims {
+            sqlx::query(&sql).bind(dim).bind(d.grid_code).bind(d.month).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Sums of the day rollups over the subtrees between two days (inclusive, 'YYYY-MM-DD').
+    pub async fn stats_total(&self, roots: &Option<Vec<String>>, from_day: &str, to_day: &str) -> Result<Vec<i64>> {
+        let cols = wangge_domain::event::Counts::COLUMNS;
+        let sums: Vec<String> = cols.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")).collect();
+        let mut wh = vec!["day >= $1".to_string(), "day <= $2".into()];
+        if let Some(r) = roots_sql("grid_code", roots) {
+            wh.push(r);
+        }
+        let sql = format!("SELECT {} FROM event_stats_day WHERE {}", sums.join(", "), wh.join(" AND "));
+        let row = sqlx::query(&sql).bind(from_day).bind(to_day).fetch_one(self.pool()).await?;
+        (0..cols.len()).map(|i| Ok(row.try_get::<i64, _>(i)?)).collect()
+    }
+
+    /// Sums of the month rollups per dimension value (`kind` 'c' = category, 'd' = department).
+    pub async fn stats_by(
+        &self,
+        kind: char,
+        roots: &Option<Vec<String>>,
+        from_month: &str,
+        to_month: &str,
+    ) -> Result<Vec<(String, Vec<i64>)>> {
+        let cols = wangge_domain::event::Counts::COLUMNS;
+        let sums: Vec<String> = cols.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")).collect();
+        let mut wh = vec!["dim >= $1".to_string(), "dim < $2".into(), "month >= $3".into(), "month <= $4".into()];
+        if let Some(r) = roots_sql("grid_code", roots) {
+            wh.push(r);
+        }
+        let sql = format!(
+            "SELECT dim, {} FROM event_stats_month WHERE {} GROUP BY dim ORDER BY dim",
+            sums.join(", "),
+            wh.join(" AND ")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(format!("{kind}:"))
+            .bind(format!("{kind};"))
+            .bind(from_month)
+            .bind(to_month)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let dim: String = r.try_get(0)?;
+                let vals =
+                    (1..=cols.len()).map(|i| r.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<_>, _>>()?;
+                Ok((dim[2..].to_string(), vals))
+            })
+            .collect()
+    }
+
+    /// Per-grid sums of the day rollups for the grids in the subtrees (map colouring, drill-down).
+    pub async fn stats_by_grid(
+        &self,
+        roots: &Option<Vec<String>>,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<(String, Vec<i64>)>> {
+        let cols = wangge_domain::event::Counts::COLUMNS;
+        let sums: Vec<String> = cols.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)")).collect();
+        let mut wh = vec!["day >= $1".to_string(), "day <= $2".into()];
+        if let Some(r) = roots_sql("grid_code", roots) {
+            wh.push(r);
+        }
+        let sql = format!(
+            "SELECT grid_code, {} FROM event_stats_day WHERE {} GROUP BY grid_code ORDER BY grid_code",
+            sums.join(", "),
+            wh.join(" AND ")
+        );
+        let rows = sqlx::query(&sql).bind(from_day).bind(to_day).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let g: String = r.try_get(0)?;
+                let vals =
+                    (1..=cols.len()).map(|i| r.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<_>, _>>()?;
+                Ok((g, vals))
+            })
+            .collect()
+    }
+
+    // --- categories, routing rules, calendar ---
+
+    pub async fn event_categories(&self) -> Result<Vec<CategoryRow>> {
+        let rows = sqlx::query(
+            "SELECT code, parent_code, name, name_en, department_code, triage, limits, fields, active FROM event_categories ORDER BY code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(category_row).collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub async fn upsert_category(tx: &mut Transaction<'static, Any>, c: &CategoryRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO event_categories (code, parent_code, name, name_en, department_code, triage, limits, fields, active, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, \
+             name = excluded.name, name_en = excluded.name_en, department_code = excluded.department_code, \
+             triage = excluded.triage, limits = excluded.limits, fields = excluded.fields, active = excluded.active, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&c.code)
+        .bind(&c.parent_code)
+        .bind(&c.name)
+        .bind(&c.name_en)
+        .bind(&c.department_code)
+        .bind(&c.triage)
+        .bind(&c.limits)
+        .bind(&c.fields)
+        .bind(i64::from(c.active))
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn routing_rules(&self) -> Result<Vec<(i64, String, String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, category_prefix, region_prefix, departments, triage FROM routing_rules ORDER BY category_prefix, region_prefix, id",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn insert_routing_rule(
+        tx: &mut Transaction<'static, Any>,
+        category_prefix: &str,
+        region_prefix: &str,
+        departments: &str,
+        triage: &str,
+    ) -> Result<i64> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO routing_rules (category_prefix, region_prefix, departments, triage, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(category_prefix)
+        .bind(region_prefix)
+        .bind(departments)
+        .bind(triage)
+        .bind(now_ms())
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(row.0)
+    }
+
+    pub async fn delete_routing_rule(tx: &mut Transaction<'static, Any>, id: i64) -> Result<()> {
+        let done = sqlx::query("DELETE FROM routing_rules WHERE id = $1").bind(id).execute(&mut **tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn calendar_days(&self) -> Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as("SELECT day, kind, note FROM calendar_days ORDER BY day").fetch_all(self.pool()).await?)
+    }
+
+    pub async fn put_calendar_day(
+        tx: &mut Transaction<'static, Any>,
+        day: &str,
+        kind: Option<&str>,
+        note: &str,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(&mut **tx).await?;
+        if let Some(kind) = kind {
+            sqlx::query("INSERT INTO calendar_days (day, kind, note) VALUES ($1, $2, $3)")
+                .bind(day)
+                .bind(kind)
+                .bind(note)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    // --- attachments and outbox ---
+
+    pub async fn insert_attachment(tx: &mut Transaction<'static, Any>, a: &AttachmentRow) -> Result<i64> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO attachments (event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(a.event_id)
+        .bind(a.action_id)
+        .bind(&a.name)
+        .bind(&a.content_type)
+        .bind(a.size)
+        .bind(&a.sha256)
+        .bind(&a.path)
+        .bind(&a.thumb_path)
+        .bind(a.created_at)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(row.0)
+    }
+
+    /// Ties an uploaded attachment (not yet used) to the event and action it documents.
+    pub async fn claim_attachment(
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        event_id: i64,
+        action_id: i64,
+        _actor: &str,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE attachments SET event_id = $1, action_id = $2 WHERE id = $3 AND event_id IS NULL")
+                .bind(event_id)
+                .bind(action_id)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn attachments(&self, event_id: i64) -> Result<Vec<AttachmentRow>> {
+        let rows = sqlx::query(&format!("SELECT {ATTACHMENT_COLS} FROM attachments WHERE event_id = $1 ORDER BY id"))
+            .bind(event_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(attachment_row).collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub async fn attachment(&self, id: i64) -> Result<AttachmentRow> {
+        let r = sqlx::query(&format!("SELECT {ATTACHMENT_COLS} FROM attachments WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(attachment_row(&r)?)
+    }
+
+    pub async fn enqueue_message(
+        tx: &mut Transaction<'static, Any>,
+        channel: &str,
+        recipient_enc: &str,
+        body: &str,
+        event_id: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO outbox (at, channel, recipient_enc, body, event_id) VALUES ($1, $2, $3, $4, $5)")
+            .bind(now_ms())
+            .bind(channel)
+            .bind(recipient_enc)
+            .bind(body)
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Unsent outbox messages (id, channel, recipient_enc, body), oldest first.
+    pub async fn outbox_unsent(&self, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT id, channel, recipient_enc, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT {limit}"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,322 @@
+//! The event closed loop over HTTP (DESIGN.md §4, §6) on both backends: the main loop by role, side flows,
+//! bad input, races, scope, and the indicators the loop feeds.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use wangge_testkit::TestDb;
+
+const OTHER_STREET_GRID: &str = "33019900200101";
+
+async fn report(c: &Client, category: &str, grid: &str) -> Value {
+    let (s, b) = c
+        .post("/api/v1/events", &json!({"category": category, "description": "垃圾堆在路边", "grid_code": grid}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b
+}
+
+async fn act(c: &Client, id: i64, body: Value) -> Resp {
+    c.post(&format!("/api/v1/events/{id}/actions"), &body).await
+}
+
+async fn ok(c: &Client, id: i64, body: Value) -> Value {
+    let (s, b) = act(c, id, body.clone()).await;
+    assert_eq!(s, 200, "{body} → {b}");
+    b
+}
+
+async fn main_loop(db: TestDb) {
+    let srv = Server::demo(db);
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let dept = srv.login("demo_department", DEMO_PW).await;
+    let district = srv.login("demo_district", DEMO_PW).await;
+    let leader = srv.login("demo_leader", DEMO_PW).await;
+
+    let r = report(&worker, "E0103", GRID1).await;
+    let id = r["id"].as_i64().unwrap();
+    assert_eq!(r["grid_code"], GRID1);
+    assert_eq!(r["status"], "reported");
+    assert!(r["due_at"].is_string(), "{r}");
+
+    // Role before state: a grid worker may never accept (403); the street may not close yet (409, naming the state).
+    assert_error(&act(&worker, id, json!({"action": "accept"})).await, 403, "forbidden", None);
+    let (s, b) = act(&street, id, json!({"action": "close"})).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["error"]["details"]["status"], "reported", "{b}");
+    assert_error(&act(&leader, id, json!({"action": "accept"})).await, 403, "forbidden", None);
+    // The department does not see it before it is dispatched to them.
+    assert_eq!(dept.get(&format!("/api/v1/events/{id}")).await.0, 404);
+
+    ok(&street, id, json!({"action": "accept"})).await;
+    ok(&street, id, json!({"action": "register", "note": "符合立案条件"})).await;
+    assert_error(
+        &act(&street, id, json!({"action": "dispatch", "department": "nope"})).await,
+        400,
+        "invalid_input",
+        Some("department"),
+    );
+    let b = ok(&street, id, json!({"action": "dispatch", "department": "chengguan"})).await;
+    assert_eq!(b["status"], "dispatched");
+    assert_eq!(b["departments"], json!(["chengguan"]));
+
+    // The department's queue holds it; it handles it.
+    let (s, q) = dept.get("/api/v1/events?view=queue").await;
+    assert_eq!(s, 200, "{q}");
+    assert!(q["items"].as_array().unwrap().iter().any(|e| e["id"] == id), "{q}");
+    let b = ok(&dept, id, json!({"action": "handle", "note": "已清运"})).await;
+    assert_eq!(b["status"], "handled");
+    ok(&worker, id, json!({"action": "verify", "note": "现场核查已清理"})).await;
+    ok(&street, id, json!({"action": "close"})).await;
+    assert_error(
+        &act(&district, id, json!({"action": "evaluate", "satisfaction": 9})).await,
+        400,
+        "invalid_input",
+        Some("satisfaction"),
+    );
+    let b = ok(&district, id, json!({"action": "evaluate", "satisfaction": 5})).await;
+    assert_eq!(b["status"], "evaluated");
+
+    // The timeline: every step with who and what.
+    let (_, d) = leader.get(&format!("/api/v1/events/{id}")).await;
+    let steps: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["report", "accept", "register", "dispatch", "handle", "verify", "close", "evaluate"], "{d}");
+    assert_eq!(d["timeline"][4]["actor"], "demo_department");
+    assert_eq!(d["timeline"][4]["note"], "已清运");
+
+    // Indicators come from the rollups the actions kept.
+    let (s, i) = district.get(&format!("/api/v1/indicators?region={DISTRICT}")).await;
+    assert_eq!(s, 200, "{i}");
+    assert_eq!(i["reported"], 1, "{i}");
+    assert_eq!(i["closed"], 1, "{i}");
+    assert_eq!(i["closure_rate"], 1.0, "{i}");
+    assert_eq!(i["on_time_rate"], 1.0, "{i}");
+    assert_eq!(i["satisfaction"], 5.0, "{i}");
+    let (s, by) = district.get("/api/v1/indicators?by=department").await;
+    assert_eq!(s, 200, "{by}");
+    assert_eq!(by["items"][0]["key"], "chengguan", "{by}");
+    assert_eq!(by["items"][0]["handled"], 1, "{by}");
+    assert_error(&district.get("/api/v1/indicators?by=colour").await, 400, "invalid_input", Some("by"));
+    assert_error(&district.get("/api/v1/indicators?from=2026-13-01").await, 400, "invalid_input", Some("from"));
+    srv.finish().await;
+}
+
+async fn side_flows(db: TestDb) {
+    let srv = Server::demo(db);
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let community = srv.login("demo_community", DEMO_PW).await;
+    let dept = srv.login("demo_department", DEMO_PW).await;
+    let district = srv.login("demo_district", DEMO_PW).await;
+
+    // 小事当场解决: a note is required, then it is closed at once.
+    let id = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    assert_error(&act(&worker, id, json!({"action": "self_handle"})).await, 400, "invalid_input", Some("note"));
+    assert_eq!(ok(&worker, id, json!({"action": "self_handle", "note": "已当场清理"})).await["status"], "closed");
+
+    // Rework: sent back after handling, counted once.
+    let id = report(&worker, "E0103", GRID1).await["id"].as_i64().unwrap();
+    for a in ["accept", "register"] {
+        ok(&community, id, json!({"action": a})).await;
+    }
+    ok(&community, id, json!({"action": "dispatch"})).await; // routed by the category's default department
+    let d = ok(&dept, id, json!({"action": "handle"})).await;
+    assert_eq!(d["departments"], json!(["chengguan"]));
+    let d = ok(&worker, id, json!({"action": "return", "note": "仍有垃圾"})).await;
+    assert_eq!((d["status"].as_str(), d["rework_count"].as_i64()), (Some("dispatched"), Some(1)));
+
+    // Postponement: the department asks (hours and a note), the street approves; the deadline moves.
+    let before = d["due_at_ms"].as_i64().unwrap();
+    assert_error(
+        &act(&dept, id, json!({"action": "postpone", "note": "需采购配件"})).await,
+        400,
+        "invalid_input",
+        Some("hours"),
+    );
+    assert_error(
+        &act(&dept, id, json!({"action": "postpone", "hours": 0, "note": "x"})).await,
+        400,
+        "invalid_input",
+        Some("hours"),
+    );
+    let d = ok(&dept, id, json!({"action": "postpone", "hours": 8, "note": "需采购配件"})).await;
+    assert_eq!(d["pending_postpone_hours"], 8);
+    assert_eq!(act(&dept, id, json!({"action": "postpone", "hours": 8, "note": "again"})).await.0, 409);
+    let d = ok(&street, id, json!({"action": "postpone"})).await;
+    assert_eq!((d["postponed_hours"].as_i64(), d["pending_postpone_hours"].is_null()), (Some(8), true));
+    assert!(d["due_at_ms"].as_i64().unwrap() > before, "{d}");
+
+    // Suspension needs an approver and a note, and resumes where it left off.
+    assert_error(&act(&community, id, json!({"action": "suspend", "note": "x"})).await, 403, "forbidden", None);
+    assert_eq!(ok(&street, id, json!({"action": "suspend", "note": "待上级协调"})).await["status"], "suspended");
+    assert_eq!(act(&dept, id, json!({"action": "handle"})).await.0, 409);
+    assert_eq!(ok(&street, id, json!({"action": "resume"})).await["status"], "dispatched");
+
+    // Supervision cards only get more serious; escalation climbs one level at a time.
+    assert_error(
+        &act(&district, id, json!({"action": "supervise", "card": "purple", "note": "x"})).await,
+        400,
+        "invalid_input",
+        Some("card"),
+    );
+    assert_eq!(
+        ok(&district, id, json!({"action": "supervise", "card": "red", "note": "红牌督办"})).await["card"],
+        "red"
+    );
+    assert_eq!(
+        ok(&district, id, json!({"action": "supervise", "card": "yellow", "note": "黄牌"})).await["card"],
+        "red"
+    );
+    let lvl = ok(&worker, id, json!({"action": "escalate"})).await["level"].as_str().unwrap().to_string();
+    assert!(["street", "district"].contains(&lvl.as_str()), "{lvl}");
+
+    // Void needs an approver; a voided event takes no more actions.
+    let id2 = report(&worker, "E0103", GRID1).await["id"].as_i64().unwrap();
+    assert_error(&act(&community, id2, json!({"action": "void", "note": "重复"})).await, 403, "forbidden", None);
+    assert_eq!(ok(&street, id2, json!({"action": "void", "note": "重复上报"})).await["status"], "voided");
+    assert_eq!(act(&street, id2, json!({"action": "accept"})).await.0, 409);
+
+    let (_, i) = district.get(&format!("/api/v1/indicators?region={STREET1}")).await;
+    assert_eq!(i["rework"], 1, "{i}");
+    assert_eq!(i["postponed"], 1, "{i}");
+    assert_eq!(i["closed"], 1, "{i}");
+    srv.finish().await;
+}
+
+async fn bad_input_races_and_scope(db: TestDb) {
+    let srv = Server::demo(db);
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let admin = srv.admin().await;
+
+    let post = |body: Value| {
+        let w = &worker;
+        async move { w.post("/api/v1/events", &body).await }
+    };
+    assert_error(
+        &post(json!({"category": "X99", "description": "d", "grid_code": GRID1})).await,
+        400,
+        "invalid_input",
+        Some("category"),
+    );
+    assert_error(
+        &post(json!({"category": "E0102", "description": "  ", "grid_code": GRID1})).await,
+        400,
+        "invalid_input",
+        Some("description"),
+    );
+    assert_error(
+        &post(json!({"category": "E0102", "description": "d", "lat": 30.0})).await,
+        400,
+        "invalid_input",
+        Some("lon"),
+    );
+    assert_error(
+        &post(json!({"category": "E0102", "description": "d", "lat": 95.0, "lon": 120.0})).await,
+        400,
+        "invalid_input",
+        None,
+    );
+    assert_error(
+        &post(json!({"category": "E0102", "description": "d", "lat": 1.0, "lon": 1.0})).await,
+        422,
+        "rule_violated",
+        Some("lat"),
+    );
+    assert_error(
+        &post(json!({"category": "E0102", "description": "d", "grid_code": GRID1, "source": "pigeon"})).await,
+        400,
+        "invalid_input",
+        Some("source"),
+    );
+    assert_error(
+        &post(
+            json!({"category": "E0102", "description": "d", "grid_code": GRID1, "crs": "x", "lat": 30.0, "lon": 120.0}),
+        )
+        .await,
+        400,
+        "invalid_input",
+        Some("crs"),
+    );
+    assert_error(
+        &post(json!({"category": "E0503", "description": "d", "grid_code": GRID1, "attributes": {"colour": "red"}}))
+            .await,
+        400,
+        "invalid_input",
+        Some("attributes.colour"),
+    );
+    // A grid outside the worker's own is not theirs to report in: it does not exist for them.
+    assert_error(
+        &post(json!({"category": "E0102", "description": "d", "grid_code": OTHER_STREET_GRID})).await,
+        400,
+        "invalid_input",
+        Some("grid_code"),
+    );
+    // Nothing above was written.
+    let (_, l) = admin.get("/api/v1/events").await;
+    assert_eq!(l["total"], 0, "{l}");
+
+    // Coordinates: the event lands in the grid at the point; a second report there is a likely duplicate.
+    let first = report(&worker, "E0102", GRID1).await;
+    let (_, e) = worker.get(&format!("/api/v1/events/{}", first["id"])).await;
+    let (lat, lon) = (e["lat"].as_f64().unwrap(), e["lon"].as_f64().unwrap());
+    let (s, b) = worker
+        .post("/api/v1/events", &json!({"category": "E0102", "description": "又有垃圾", "lat": lat, "lon": lon}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["grid_code"], GRID1);
+    assert_eq!(b["possible_duplicates"], json!([first["id"]]), "{b}");
+    let (s, b) = worker
+        .post(
+            "/api/v1/events",
+            &json!({"category": "E0102", "description": "又有", "lat": lat, "lon": lon, "check_duplicates": true}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    assert!(b["error"]["details"]["duplicates"].as_array().unwrap().contains(&first["id"]), "{b}");
+
+    // Two desks accept at once: exactly one wins, the other gets 409.
+    let id = first["id"].as_i64().unwrap();
+    let v = e["version"].as_i64().unwrap();
+    let community = srv.login("demo_community", DEMO_PW).await;
+    let (a, b) = tokio::join!(
+        act(&street, id, json!({"action": "accept", "version": v})),
+        act(&community, id, json!({"action": "accept", "version": v}))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (_, d) = admin.get(&format!("/api/v1/events/{id}")).await;
+    assert_eq!(d["timeline"].as_array().unwrap().len(), 2, "one accept recorded: {d}");
+
+    // Unknown actions and ids.
+    assert_error(&act(&street, id, json!({"action": "teleport"})).await, 400, "invalid_input", Some("action"));
+    assert_eq!(street.get("/api/v1/events/abc").await.0, 404);
+    assert_eq!(street.get("/api/v1/events/999999").await.0, 404);
+    assert_error(&street.get("/api/v1/events?status=lost").await, 400, "invalid_input", Some("status"));
+    assert_error(&street.get("/api/v1/events?view=everything").await, 400, "invalid_input", Some("view"));
+
+    // Scope: the other street's staff do not see this street's events at all.
+    let other = admin
+        .post("/api/v1/users", &json!({"username": "street2", "display_name": "二街道", "password": "street2-pass-1", "roles": [{"role": "street", "region_code": STREET2}]}))
+        .await;
+    assert_eq!(other.0, 201, "{:?}", other.1);
+    let other = srv.login("street2", "street2-pass-1").await;
+    assert_eq!(other.get(&format!("/api/v1/events/{id}")).await.0, 404);
+    assert_eq!(act(&other, id, json!({"action": "register"})).await.0, 404);
+    let (_, l) = other.get("/api/v1/events").await;
+    assert_eq!(l["total"], 0, "{l}");
+    assert_eq!(other.get(&format!("/api/v1/events?region={STREET1}")).await.0, 404);
+    assert_eq!(other.get(&format!("/api/v1/indicators?region={STREET1}")).await.0, 404);
+
+    // Categories are listed with their limits; departments too.
+    let (s, c) = worker.get("/api/v1/categories").await;
+    assert_eq!(s, 200);
+    let e0102 = c["items"].as_array().unwrap().iter().find(|x| x["code"] == "E0102").unwrap().clone();
+    assert_eq!(e0102["limits"]["handle"], "4h", "{e0102}");
+    srv.finish().await;
+}
+
+both_backends!(main_loop, side_flows, bad_input_races_and_scope);

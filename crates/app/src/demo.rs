@@ -82,6 +82,7 @@ impl App {
     /// Seeds reference data (departments) when missing. Safe to call at every start.
     pub async fn ensure_reference_data(&self) -> Result<()> {
         self.ensure_tag_kinds().await?;
+        self.ensure_event_categories().await?;
         if !self.store.departments().await?.is_empty() {
             return Ok(());
         }

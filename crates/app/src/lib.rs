@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod import;
 pub mod import_residents;
@@ -50,6 +51,9 @@ pub struct Config {
     pub staff_base: i64,
     pub staff_base_households: i64,
     pub staff_per_extra: i64,
+    /// A report within this many metres and hours of an open event of the same category is a likely duplicate.
+    pub duplicate_metres: f64,
+    pub duplicate_hours: i64,
 }
 
 impl Config {
@@ -67,6 +71,8 @@ impl Config {
             staff_base: 4,
             staff_base_households: 1000,
             staff_per_extra: 250,
+            duplicate_metres: 50.0,
+            duplicate_hours: 24,
         }
     }
 }
@@ -81,6 +87,7 @@ pub struct App {
     throttle: auth::Throttle,
     /// People search index (names, pinyin, addresses), refreshed before each search; see `search`.
     search: search::SearchHolder,
+    event_caches: events::Caches,
 }
 
 impl App {
@@ -96,6 +103,7 @@ impl App {
             locator_fingerprint: std::sync::Mutex::new(None),
             throttle: auth::Throttle::default(),
             search: search::SearchHolder::default(),
+            event_caches: events::Caches::default(),
         });
         app.rebuild_locator().await?;
         Ok(app)

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod bulk;
 pub mod crypto;
+pub mod events;
 mod migrate;
 pub mod organizations;
 pub mod people;

@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_organizations.sql"),
         postgres: include_str!("../migrations/postgres/0004_organizations.sql"),
     },
+    Migration {
+        version: 5,
+        name: "events",
+        sqlite: include_str!("../migrations/sqlite/0005_events.sql"),
+        postgres: include_str!("../migrations/postgres/0005_events.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -97,4 +103,14 @@ pub const TABLES: &[&str] = &[
     "person_tags",
     "household_tags",
     "organizations",
+    "event_categories",
+    "routing_rules",
+    "calendar_days",
+    "events",
+    "event_departments",
+    "event_actions",
+    "attachments",
+    "event_stats_day",
+    "event_stats_month",
+    "outbox",
 ];

@@ -50,6 +50,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/organizations/{id}"),
     ("PATCH", "/api/v1/organizations/{id}"),
+    ("GET", "/api/v1/events"),
+    ("POST", "/api/v1/events"),
+    ("GET", "/api/v1/events/{id}"),
+    ("POST", "/api/v1/events/{id}/actions"),
+    ("GET", "/api/v1/categories"),
+    ("GET", "/api/v1/indicators"),
 ];
 
 /// Routes that answer without login.
@@ -180,6 +186,85 @@ fn expect_status(who: &str, what: &str, r: &Resp, allowed: &[u16]) {
     assert!(allowed.contains(&r.0), "{who}: {what} → {} (expected {allowed:?}): {}", r.0, r.1);
     if r.0 >= 400 {
         assert!(r.1["error"]["code"].is_string(), "{who}: {what}: error shape: {}", r.1);
+    }
+}
+
+/// One event per grid (the first dispatched to 城管), reported by the admin.
+struct Events {
+    /// (grid, event id)
+    events: Vec<(String, i64)>,
+}
+
+impl Events {
+    async fn new(admin: &Client) -> Events {
+        let mut events = Vec::new();
+        for grid in [GRID1, GRID2, "33019900200101", OTHER_GRID] {
+            let (s, b) = admin
+                .post(
+                    "/api/v1/events",
+                    &json!({ "category": "E0103", "description": format!("矩阵事件{grid}"), "grid_code": grid }),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+            events.push((grid.to_string(), b["id"].as_i64().unwrap()));
+        }
+        let id = events[0].1;
+        for a in [
+            json!({"action": "accept"}),
+            json!({"action": "register"}),
+            json!({"action": "dispatch", "department": "chengguan"}),
+        ] {
+            let (s, b) = admin.post(&format!("/api/v1/events/{id}/actions"), &a).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        Events { events }
+    }
+
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case) {
+        let who = case.user;
+        let sees = |grid: &str| case.admin || case.inside.iter().any(|i| grid.starts_with(i));
+        let dept = who == "demo_department";
+        let resident = who == "demo_resident";
+        let r = m.call(c, "GET", "/api/v1/categories", "/api/v1/categories", None).await;
+        expect_status(who, "GET /categories", &r, &[200]);
+
+        let r = m.call(c, "GET", "/api/v1/events", "/api/v1/events?limit=500", None).await;
+        expect_status(who, "GET /events", &r, &[200]);
+        let listed: Vec<i64> = r.1["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        for (grid, id) in &self.events {
+            let visible = !resident && sees(grid) && (!dept || *id == self.events[0].1);
+            assert_eq!(listed.contains(id), visible, "{who}: event {id} in {grid} listed = {}", !visible);
+            let path = format!("/api/v1/events/{id}");
+            let r = m.call(c, "GET", "/api/v1/events/{id}", &path, None).await;
+            expect_status(who, &path, &r, if visible { &[200] } else { &[404] });
+            if !visible {
+                assert!(!r.1.to_string().contains("矩阵事件"), "{who}: {path} leaks");
+                let path = format!("/api/v1/events/{id}/actions");
+                let body = json!({ "action": "supervise", "card": "yellow", "note": "矩阵督办" });
+                let r = m.call(c, "POST", "/api/v1/events/{id}/actions", &path, Some(&body)).await;
+                expect_status(who, &path, &r, &[404]);
+            } else if who == "demo_leader" {
+                let path = format!("/api/v1/events/{id}/actions");
+                let r =
+                    m.call(c, "POST", "/api/v1/events/{id}/actions", &path, Some(&json!({ "action": "accept" }))).await;
+                expect_status(who, &path, &r, &[403]);
+            }
+        }
+        if !case.admin {
+            let body = json!({ "category": "E0103", "description": "越界上报", "grid_code": OTHER_GRID });
+            let r = m.call(c, "POST", "/api/v1/events", "/api/v1/events", Some(&body)).await;
+            expect_status(who, "POST /events outside", &r, &[400, 403, 404]);
+            let path = format!("/api/v1/indicators?region={OTHER_GRID}");
+            let r = m.call(c, "GET", "/api/v1/indicators", &path, None).await;
+            expect_status(who, &path, &r, &[403, 404]);
+        }
+        let r = m.call(c, "GET", "/api/v1/indicators", "/api/v1/indicators", None).await;
+        expect_status(who, "GET /indicators", &r, if resident { &[403] } else { &[200] });
+        if r.0 == 200 && !case.admin {
+            // The other district's event never counts in anyone else's figures.
+            let total = self.events.iter().filter(|(g, _)| sees(g)).count() as i64;
+            assert!(r.1["reported"].as_i64().unwrap() <= total, "{who}: {}", r.1);
+        }
     }
 }
 
@@ -540,6 +625,7 @@ async fn matrix(db: TestDb) {
 
     let mut serial = 0;
     let register = Register::new(&admin).await;
+    let events = Events::new(&admin).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -701,6 +787,7 @@ async fn matrix(db: TestDb) {
 
         // The register: people, households, houses, buildings, tags, rules.
         register.check(&mut m, &c, &case, &names).await;
+        events.check(&mut m, &c, &case).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");

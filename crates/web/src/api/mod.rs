@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 and its OpenAPI 3.1 description, generated from these handlers.
 
 pub mod audit;
+pub mod events;
 pub mod locate;
 pub mod meta;
 pub mod organizations;
@@ -26,6 +27,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         users::list, users::create, users::get_one, users::add_role,
         audit::list,
         meta::departments,
+        events::create, events::list, events::get_one, events::act, events::categories, events::indicators,
         settings::get_map, settings::put_map,
         people::list, people::create, people::get_one, people::update, people::reveal, people::event,
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
@@ -37,6 +39,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::regions::NewRegion, wangge_app::users::UserView, wangge_app::users::NewUser,
         wangge_app::users::GrantInput, wangge_app::audit::AuditView, session::Credentials, session::SessionOut,
         locate::Located, meta::Department, ErrorBody, ErrorDetail,
+        wangge_app::events::ReportInput, wangge_app::events::Reported, wangge_app::events::ActionInput,
+        wangge_app::events::EventView, wangge_app::events::EventDetail, wangge_app::events::TimelineEntry,
+        wangge_app::events::AttachmentView, wangge_app::events::Category,
         wangge_app::settings::MapSettings, settings::MapSettingsInput, wangge_app::tags::TagKindInput,
         wangge_app::people::PersonView, wangge_app::people::PersonDetail, wangge_app::people::MemberView,
         wangge_app::people::HouseholdBrief, wangge_app::people::HouseBrief, wangge_app::people::BuildingBrief,
@@ -51,7 +56,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events")),
 )]
 pub struct ApiDoc;
 
@@ -100,6 +105,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{username}/roles", post(users::add_role))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/departments", get(meta::departments))
+        .route("/api/v1/events", get(events::list).post(events::create))
+        .route("/api/v1/events/{id}", get(events::get_one))
+        .route("/api/v1/events/{id}/actions", post(events::act))
+        .route("/api/v1/categories", get(events::categories))
+        .route("/api/v1/indicators", get(events::indicators))
         .route("/api/v1/settings/map", get(settings::get_map).put(settings::put_map))
         .route("/api/v1/people", get(people::list).post(people::create))
         .route("/api/v1/people/{id}", get(people::get_one).patch(people::update))

@@ -20,7 +20,7 @@ use wangge_domain::event::{
 };
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
-use wangge_store::events::{AttachmentRow, CategoryRow, EventFilter, EventRow, NewAction, StatsDelta};
+use wangge_store::events::{CategoryRow, EventFilter, EventRow, NewAction, StatsDelta};
 use wangge_store::{Store, StoreError, audit::NewAudit, now_ms};
 
 /// Reference data read on every report and action, cached briefly so ingest does not re-read it.
@@ -140,8 +140,18 @@ fn day_month(ms: i64) -> (String, String) {
 /// Who reports: a signed-in user, a member of the public on the report page, or a client application.
 pub enum Reporter<'a> {
     User(&'a Actor),
-    Public { name: String, contact: String, anonymous: bool },
-    Client { name: String },
+    Public {
+        name: String,
+        contact: String,
+        anonymous: bool,
+    },
+    /// A client application (`name` is the API key's); `reporter_name` and `contact` (a valid phone or e-mail,
+    /// or empty) are the person it reports for, kept for staff only.
+    Client {
+        name: String,
+        reporter_name: String,
+        contact: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -302,17 +312,6 @@ fn opt_time(ms: Option<i64>) -> Option<String> {
     ms.map(format_cst)
 }
 
-fn attachment_view(a: &AttachmentRow) -> AttachmentView {
-    AttachmentView {
-        id: a.id,
-        name: a.name.clone(),
-        content_type: a.content_type.clone(),
-        size: a.size,
-        url: format!("/api/v1/attachments/{}", a.id),
-        thumb_url: a.thumb_path.as_ref().map(|_| format!("/api/v1/attachments/{}?thumb=1", a.id)),
-    }
-}
-
 /// Parses a date 'YYYY-MM-DD' (China time) into the first or last millisecond of that day.
 fn day_bound(field: &str, s: &str, end: bool) -> Result<i64> {
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
@@ -468,9 +467,14 @@ impl App {
                     "public".into(),
                 )
             }
-            Reporter::Client { name } => {
-                (None, String::new(), String::new(), false, format!("client:{name}"), "client".into())
-            }
+            Reporter::Client { name, reporter_name, contact } => (
+                None,
+                reporter_name.trim().chars().take(50).collect::<String>(),
+                contact.trim().to_string(),
+                false,
+                format!("client:{name}"),
+                "client".into(),
+            ),
         };
         let (contact_enc, contact_masked) = if contact.is_empty() {
             (None, None)
@@ -677,11 +681,19 @@ impl App {
                 actor: if actor.is_some() { a.actor } else { role_label(&a.actor_role) },
                 note: a.note,
                 data: serde_json::from_str(&a.data).unwrap_or(Value::Null),
-                attachments: attachments.iter().filter(|x| x.action_id == Some(a.id)).map(attachment_view).collect(),
+                attachments: attachments
+                    .iter()
+                    .filter(|x| x.action_id == Some(a.id))
+                    .map(crate::attachments::view)
+                    .collect(),
             })
             .collect();
         let view = self.view_of(actor, &reference, e, depts);
-        Ok(EventDetail { event: view, timeline, attachments: attachments.iter().map(attachment_view).collect() })
+        Ok(EventDetail {
+            event: view,
+            timeline,
+            attachments: attachments.iter().map(crate::attachments::view).collect(),
+        })
     }
 
     fn view_of(&self, actor: Option<&Actor>, reference: &Reference, e: EventRow, depts: Vec<String>) -> EventView {

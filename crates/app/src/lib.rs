@@ -1,6 +1,7 @@
 //! Use cases of wangge: one function per user intent. Each takes the [`Actor`] who asks and checks
 //! scope here, once, through [`App::authorize`]; handlers and commands above stay thin.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod demo;

@@ -339,6 +339,13 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
             if let Err(e) = watcher.refresh_search_index().await {
                 tracing::warn!(error = %e, "search index refresh failed");
             }
+            // Overdue events climb one level (超时自动升级); several servers may sweep at once — the event's
+            // version lets only one of them record it.
+            match watcher.escalate_overdue().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "overdue events escalated"),
+                Err(e) => tracing::warn!(error = %e, "overdue sweep failed"),
+            }
         }
     });
     let router = wangge_web::router(app.clone());
@@ -416,11 +423,11 @@ fn summarize(report: &wangge_app::import::ImportReport, errors: Option<&Path>) -
         for r in report.rejected.iter().take(50) {
             eprintln!("row {}: {}", r.row, r.reason);
         }
-        if report.rejected.len() > 50 {
-            eprintln!("… and {} more", report.rejected.len() - 50);
+        if report.rejected_count() > 50 {
+            eprintln!("… and {} more", report.rejected_count() - 50);
         }
         eprintln!("rejected rows written to {}", p.display());
     }
-    println!("imported {}, rejected {}", report.imported, report.rejected.len());
+    println!("imported {}, rejected {}", report.imported, report.rejected_count());
     if report.rejected.is_empty() { 0 } else { 3 }
 }

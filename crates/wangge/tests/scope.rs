@@ -56,6 +56,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/events/{id}/actions"),
     ("GET", "/api/v1/categories"),
     ("GET", "/api/v1/indicators"),
+    ("POST", "/api/v1/attachments"),
+    ("GET", "/api/v1/attachments/{id}"),
 ];
 
 /// Routes that answer without login.
@@ -193,6 +195,27 @@ fn expect_status(who: &str, what: &str, r: &Resp, allowed: &[u16]) {
 struct Events {
     /// (grid, event id)
     events: Vec<(String, i64)>,
+    /// A PDF attached to the other district's event.
+    outside_file: i64,
+}
+
+/// Uploads `bytes` as the multipart field `file` (the test client speaks JSON; this is the one multipart call).
+async fn upload(c: &Client, name: &str, bytes: &[u8]) -> Resp {
+    let boundary = "wanggeBoundary7MA4YWxk";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = c
+        .request(reqwest::Method::POST, "/api/v1/attachments")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    into_resp(r).await
 }
 
 impl Events {
@@ -208,6 +231,16 @@ impl Events {
             assert_eq!(s, 201, "{b}");
             events.push((grid.to_string(), b["id"].as_i64().unwrap()));
         }
+        let (s, f) = upload(admin, "报告.pdf", b"%PDF-1.4 matrix").await;
+        assert_eq!(s, 201, "{f}");
+        let outside_file = f["id"].as_i64().unwrap();
+        let (s, b) = admin
+            .post(
+                "/api/v1/events",
+                &json!({ "category": "E0103", "description": "附件事件", "grid_code": OTHER_GRID, "attachments": [outside_file] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
         let id = events[0].1;
         for a in [
             json!({"action": "accept"}),
@@ -217,7 +250,7 @@ impl Events {
             let (s, b) = admin.post(&format!("/api/v1/events/{id}/actions"), &a).await;
             assert_eq!(s, 200, "{b}");
         }
-        Events { events }
+        Events { events, outside_file }
     }
 
     async fn check(&self, m: &mut Matrix, c: &Client, case: &Case) {
@@ -258,6 +291,12 @@ impl Events {
             let r = m.call(c, "GET", "/api/v1/indicators", &path, None).await;
             expect_status(who, &path, &r, &[403, 404]);
         }
+        let path = format!("/api/v1/attachments/{}", self.outside_file);
+        let r = m.call(c, "GET", "/api/v1/attachments/{id}", &path, None).await;
+        expect_status(who, &path, &r, if case.admin { &[200] } else { &[404] });
+        m.covered.insert(("POST".into(), "/api/v1/attachments".into()));
+        let r = upload(c, "x.exe", b"MZ\x90\x00").await;
+        expect_status(who, "POST /attachments (exe)", &r, if resident { &[403] } else { &[400] });
         let r = m.call(c, "GET", "/api/v1/indicators", "/api/v1/indicators", None).await;
         expect_status(who, "GET /indicators", &r, if resident { &[403] } else { &[200] });
         if r.0 == 200 && !case.admin {

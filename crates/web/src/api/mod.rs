@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1 and its OpenAPI 3.1 description, generated from these handlers.
 
+pub mod attachments;
 pub mod audit;
 pub mod events;
 pub mod locate;
@@ -28,6 +29,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         audit::list,
         meta::departments,
         events::create, events::list, events::get_one, events::act, events::categories, events::indicators,
+        attachments::upload, attachments::download,
         settings::get_map, settings::put_map,
         people::list, people::create, people::get_one, people::update, people::reveal, people::event,
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
@@ -109,6 +111,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/events/{id}", get(events::get_one))
         .route("/api/v1/events/{id}/actions", post(events::act))
         .route("/api/v1/categories", get(events::categories))
+        .route(
+            "/api/v1/attachments",
+            post(attachments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(wangge_app::attachments::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/api/v1/attachments/{id}", get(attachments::download))
         .route("/api/v1/indicators", get(events::indicators))
         .route("/api/v1/settings/map", get(settings::get_map).put(settings::put_map))
         .route("/api/v1/people", get(people::list).post(people::create))

@@ -324,6 +324,20 @@ impl crate::Store {
                 n += 1;
             }
         }
+        // Organizations' contact phones move in the same transaction.
+        let orgs: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, phone_enc FROM organizations WHERE phone_enc IS NOT NULL ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, enc) in orgs {
+            let phone = read.decrypt(&enc).map_err(|e| crate::StoreError::Other(format!("organization {id}: {e}")))?;
+            sqlx::query("UPDATE organizations SET phone_enc = $1, phone_hash = $2 WHERE id = $3")
+                .bind(write.encrypt(&phone))
+                .bind(write.blind_index("phone", &phone))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(n)
     }

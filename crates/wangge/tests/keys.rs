@@ -39,6 +39,12 @@ async fn rotate(db: TestDb) {
     let (s, found) = admin.get(&format!("/api/v1/people?q={number}")).await;
     assert_eq!(s, 200);
     assert_eq!(found["items"][0]["id"].as_i64(), Some(id), "exact lookup after rotation: {found}");
+    // Organizations' phones moved to the new key too: changing one reads its phone back first.
+    let (_, orgs) = admin.get("/api/v1/organizations?limit=1").await;
+    let org = orgs["items"][0]["id"].as_i64().expect("demo organizations");
+    let (s, o) = admin.send("PATCH", &format!("/api/v1/organizations/{org}"), Some(&json!({ "note": "轮换后" }))).await;
+    assert_eq!(s, 200, "{o}");
+    assert!(o["phone"].as_str().is_some_and(|p| p.contains("****")), "{o}");
     let (_, audit) = admin.get("/api/v1/audit?action=rotate_keys").await;
     assert_eq!(audit["total"], 1, "the rotation is audited: {audit}");
     srv.finish().await;

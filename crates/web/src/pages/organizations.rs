@@ -21,7 +21,10 @@ use wangge_domain::role::Permission;
 #[derive(Default)]
 pub struct OrgForm {
     values: HashMap<String, String>,
+    /// Shown next to its field: the message without the field's name.
     error: Option<String>,
+    /// Shown above the form: the message with the field's label.
+    labelled: Option<String>,
     field: Option<String>,
 }
 
@@ -46,7 +49,12 @@ impl OrgForm {
     fn rejected(lang: Lang, fields: &HashMap<String, String>, e: &AppError) -> OrgForm {
         let mut values = fields.clone();
         values.remove("csrf");
-        OrgForm { values, error: Some(form_error(lang, e)), field: e.field_name().map(str::to_string) }
+        OrgForm {
+            values,
+            error: Some(field_message(lang, e)),
+            labelled: Some(form_error(lang, e)),
+            field: e.field_name().map(str::to_string),
+        }
     }
 
     /// A value typed (or the stored one), empty when absent.
@@ -71,12 +79,22 @@ impl OrgForm {
     pub fn general(&self) -> Option<&str> {
         const SHOWN: &[&str] =
             &["name", "kind", "credit_code", "legal_rep", "phone", "employees", "house_code", "status", "note"];
-        match (&self.error, &self.field) {
+        match (&self.labelled, &self.field) {
             (Some(_), Some(f)) if SHOWN.contains(&f.as_str()) => None,
             (Some(e), _) => Some(e),
             _ => None,
         }
     }
+}
+
+/// An error as shown next to the field it names: the message alone (the label is right above it), in the
+/// page's language.
+pub(super) fn field_message(lang: Lang, e: &AppError) -> String {
+    let text = match e.field_name() {
+        Some(f) => e.message.strip_prefix(f).and_then(|t| t.strip_prefix(": ")).unwrap_or(&e.message),
+        None => &e.message,
+    };
+    super::localize(lang, text).to_string()
 }
 
 /// Labels of the closed lists, in the page's language.
@@ -93,6 +111,11 @@ impl OrgLabels {
         OrgStatus::parse("", code)
             .map(|k| if self.lang == Lang::Zh { k.label_zh() } else { k.label_en() })
             .unwrap_or("")
+    }
+
+    /// "2026-11-25T18:33:52+08:00" as "2026-11-25 18:33" (Beijing time).
+    pub fn time(&self, rfc3339: &str) -> String {
+        rfc3339.get(..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| rfc3339.to_string())
     }
 
     pub fn kinds(&self) -> Vec<(&'static str, &'static str)> {

@@ -43,7 +43,10 @@ pub struct KindForm {
     pub derived: bool,
     pub visit_days: String,
     pub rows: Vec<FieldRow>,
+    /// Shown next to its input: the message alone.
     error: Option<String>,
+    /// Shown above the form: the message with the field's label.
+    labelled: Option<String>,
     /// The form input the error is about (`name`, `f2_options`…).
     at: Option<String>,
 }
@@ -151,7 +154,8 @@ impl KindForm {
     }
 
     fn rejected(mut self, lang: Lang, e: &AppError, from: &[usize]) -> KindForm {
-        self.error = Some(form_error(lang, e));
+        self.error = Some(super::organizations::field_message(lang, e));
+        self.labelled = Some(form_error(lang, e));
         self.at = e.field_name().map(|f| match f.strip_prefix("fields[").and_then(|r| r.split_once("].")) {
             Some((k, col)) => {
                 let row = k.parse::<usize>().ok().and_then(|k| from.get(k).copied()).unwrap_or(0);
@@ -173,8 +177,11 @@ impl KindForm {
     /// The error, when it is about no input on the form.
     pub fn general(&self) -> Option<&str> {
         const SHOWN: &[&str] = &["code", "name", "name_en", "level", "visit_days"];
-        match (&self.error, &self.at) {
-            (Some(_), Some(a)) if SHOWN.contains(&a.as_str()) || (a.starts_with('f') && a.contains('_')) => None,
+        let row_input = |a: &str| {
+            a.strip_prefix('f').and_then(|r| r.split_once('_')).is_some_and(|(n, _)| n.parse::<usize>().is_ok())
+        };
+        match (&self.labelled, &self.at) {
+            (Some(_), Some(a)) if SHOWN.contains(&a.as_str()) || row_input(a) => None,
             (Some(e), _) => Some(e),
             _ => None,
         }

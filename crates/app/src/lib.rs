@@ -12,6 +12,7 @@ pub mod import;
 pub mod import_residents;
 pub mod keys;
 pub mod locate;
+pub mod open311;
 pub mod organizations;
 pub mod paging;
 pub mod people;

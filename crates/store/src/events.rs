@@ -211,6 +211,10 @@ pub struct EventFilter {
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub external_ids: Option<Vec<String>>,
+    /// Only events of exactly these category codes (Open311 `service_code` lists).
+    pub categories: Option<Vec<String>>,
+    /// Leave out events whose category code starts with this (Open311 hides the Z social-governance classes).
+    pub exclude_category_prefix: Option<String>,
 }
 
 /// A stats row key and the changes to add.
@@ -370,6 +374,17 @@ impl Store {
                 ids.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
             };
             wh.push(format!("external_id IN ({list})"));
+        }
+        if let Some(cs) = &f.categories {
+            let list = if cs.is_empty() {
+                "''".to_string()
+            } else {
+                cs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
+            };
+            wh.push(format!("category_code IN ({list})"));
+        }
+        if let Some(c) = &f.exclude_category_prefix {
+            wh.push(format!("NOT (category_code >= {} AND category_code < {})", lit(c), lit(&format!("{c}~"))));
         }
         wh.join(" AND ")
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 mod metrics;
+pub mod open311;
 mod pages;
 mod security;
 
@@ -33,6 +34,7 @@ pub fn router_with(app: Arc<App>, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(extra)
         .merge(api::routes())
+        .merge(open311::routes())
         .merge(pages::routes())
         .merge(assets::routes())
         .route("/healthz", axum::routing::get(api::meta::healthz))

@@ -1,9 +1,11 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
+mod events;
 mod imports;
 mod merge;
 mod organizations;
 mod people;
+mod report;
 mod tag_kinds;
 
 use crate::AppState;
@@ -59,6 +61,19 @@ pub fn routes() -> Router<AppState> {
         .route("/import/results/{id}", get(imports::result))
         .route("/import/templates/{file}", get(imports::template))
         .route("/import/results/{id}/errors", get(imports::errors_download))
+        .route("/events", get(events::list))
+        .route("/events/new", get(events::new_event).post(events::create))
+        .route("/events/indicators", get(events::indicators))
+        .route("/events/{id}", get(events::show))
+        .route("/events/{id}/act", post(events::act))
+        .route("/report", get(report::report_form).post(report::report_submit))
+        .route(
+            "/report/photo",
+            post(report::report_photo).layer(axum::extract::DefaultBodyLimit::max(report::MAX_PUBLIC_PHOTO_BYTES)),
+        )
+        .route("/report/grids.geojson", get(report::public_grids))
+        .route("/track/{token}", get(report::track).post(report::track_feedback))
+        .route("/track/{token}/attachments/{id}", get(report::track_attachment))
 }
 
 /// The signed-in user as the page header shows them.
@@ -68,6 +83,9 @@ pub struct UserBar {
     /// Shows the register's menu entries (people, import).
     pub reads_register: bool,
     pub manages_register: bool,
+    /// Shows the events menu (list, report, indicators).
+    pub reads_events: bool,
+    pub reports_events: bool,
     pub csrf: String,
 }
 
@@ -86,6 +104,8 @@ impl PageActor {
             is_admin: self.actor.is_admin(),
             reads_register: self.actor.may_somewhere(Permission::ReadRegister),
             manages_register: self.actor.may_somewhere(Permission::ManageRegister),
+            reads_events: self.actor.may_somewhere(Permission::ReadEvents),
+            reports_events: self.actor.may_somewhere(Permission::ReportEvents),
             csrf: self.csrf.clone(),
         })
     }

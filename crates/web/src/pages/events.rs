@@ -1,0 +1,776 @@
+//! The event closed loop in the browser for staff: the list with filters (a department's queue by default for
+//! department users), one event with its facts, map, timeline and one form per action the caller may take now,
+//! the grid worker's three-tap report form (likely duplicates offered before a new event), and the
+//! GB/T 30428.4 indicators. Every use case is one `App` call; the workflow's decisions stay in the app.
+
+use super::{CsrfForm, PageActor, UserBar, error_page, form_error, localize, render, urlencode};
+use crate::AppState;
+use crate::i18n::{Lang, group_digits};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use wangge_app::events::{ActionInput, EventDetail, EventQuery, EventView, ReportInput, Reporter, TimelineEntry};
+use wangge_app::{AppError, ErrorKind};
+use wangge_domain::event::{Action, Card, Level, Source, Status};
+use wangge_domain::region::RegionLevel;
+use wangge_domain::role::{Permission, Role};
+
+/// Categories a grid worker reports most, offered first as big buttons (the rest are in a list).
+pub const COMMON_CATEGORIES: &[&str] =
+    &["E0102", "E0501", "E0503", "E0201", "E0101", "E0104", "B0103", "B0101", "Z0101", "Z0301"];
+
+/// Labels in the page's language for the event vocabulary (states, actions, categories, departments…).
+pub struct EvLabels {
+    lang: Lang,
+    categories: HashMap<String, (String, String)>,
+    departments: HashMap<String, (String, String)>,
+}
+
+impl EvLabels {
+    pub(crate) async fn load(app: &AppState, lang: Lang) -> EvLabels {
+        let categories = match app.event_reference().await {
+            Ok(r) => r.categories.iter().map(|c| (c.code.clone(), (c.name.clone(), c.name_en.clone()))).collect(),
+            Err(_) => HashMap::new(),
+        };
+        let departments =
+            app.store.departments().await.unwrap_or_default().into_iter().map(|(c, n, e)| (c, (n, e))).collect();
+        EvLabels { lang, categories, departments }
+    }
+
+    fn pick(&self, zh: &'static str, en: &'static str) -> &'static str {
+        if self.lang == Lang::Zh { zh } else { en }
+    }
+
+    fn pair(&self, p: Option<&(String, String)>, code: &str) -> String {
+        match p {
+            Some((zh, en)) if self.lang == Lang::Zh || en.is_empty() => zh.clone(),
+            Some((_, en)) => en.clone(),
+            None => code.to_string(),
+        }
+    }
+
+    pub fn status(&self, code: &str) -> &'static str {
+        Status::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    pub fn action(&self, code: &str) -> &'static str {
+        Action::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    pub fn category(&self, code: &str) -> String {
+        self.pair(self.categories.get(code), code)
+    }
+
+    pub fn department(&self, code: &str) -> String {
+        self.pair(self.departments.get(code), code)
+    }
+
+    pub fn departments(&self, codes: &[String]) -> String {
+        let sep = if self.lang == Lang::Zh { "、" } else { ", " };
+        codes.iter().map(|c| self.department(c)).collect::<Vec<_>>().join(sep)
+    }
+
+    /// The supervision card; empty when the event has none.
+    pub fn card(&self, code: &str) -> &'static str {
+        Card::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    pub fn level(&self, code: &str) -> &'static str {
+        Level::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    pub fn source(&self, code: &str) -> &'static str {
+        Source::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    pub fn triage(&self, code: &str) -> &'static str {
+        wangge_domain::event::Triage::parse(code).map(|s| self.pick(s.label_zh(), s.label_en())).unwrap_or("")
+    }
+
+    /// A rate 0–1 as "93.8%", or "—" when nothing was there to divide.
+    pub fn rate(&self, v: &Option<f64>) -> String {
+        match v {
+            Some(r) => format!("{:.1}%", r * 100.0),
+            None => "—".into(),
+        }
+    }
+
+    pub fn score(&self, v: &Option<f64>) -> String {
+        match v {
+            Some(r) => format!("{r:.1}"),
+            None => "—".into(),
+        }
+    }
+
+    /// Department options for pickers: (code, name).
+    pub fn department_options(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.departments.keys().map(|c| (c.clone(), self.department(c))).collect();
+        v.sort();
+        v
+    }
+
+    /// The classes (部件/事件 and their groups) for the list's filter.
+    pub fn class_options(&self) -> Vec<(String, String)> {
+        self.category_options(|c| c.len() <= 3)
+    }
+
+    /// Category options: (code, indented name), classes before their members, codes in order.
+    pub fn category_options(&self, only: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+        let mut codes: Vec<&String> = self.categories.keys().filter(|c| only(c)).collect();
+        codes.sort();
+        codes
+            .into_iter()
+            .map(|c| {
+                let indent = match c.len() {
+                    1 => "",
+                    3 => "　",
+                    _ => "　　",
+                };
+                (c.clone(), format!("{indent}{} {}", c, self.category(c)))
+            })
+            .collect()
+    }
+}
+
+/// A form's typed values and, after a refusal, the message and the field it names.
+#[derive(Default)]
+pub struct FormState {
+    values: HashMap<String, String>,
+    /// The message without the field's label (shown next to the field).
+    error: Option<String>,
+    /// The message with the field's label (shown above the form when its field is not on the form).
+    labelled: Option<String>,
+    field: Option<String>,
+}
+
+impl FormState {
+    pub(crate) fn new(values: HashMap<String, String>) -> FormState {
+        FormState { values, ..Default::default() }
+    }
+
+    pub(crate) fn failed(mut values: HashMap<String, String>, lang: Lang, e: &AppError) -> FormState {
+        values.remove("csrf");
+        let field = e.field_name().map(|f| f.rsplit('.').next().unwrap_or(f).to_string());
+        let short = match e.field_name() {
+            Some(f) => {
+                let m = e.message.strip_prefix(f).and_then(|t| t.strip_prefix(": ")).unwrap_or(&e.message);
+                localize(lang, m).to_string()
+            }
+            None => localize(lang, &e.message).to_string(),
+        };
+        FormState { values, error: Some(short), labelled: Some(form_error(lang, e)), field }
+    }
+
+    pub fn v(&self, key: &str) -> &str {
+        self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        self.v(key) == value
+    }
+
+    pub fn checked(&self, key: &str) -> bool {
+        !self.v(key).is_empty()
+    }
+
+    /// The error, when it is about `key` (`lat` and `lon` both count as the location).
+    pub fn err(&self, key: &str) -> Option<&str> {
+        match (&self.error, &self.field) {
+            (Some(e), Some(f))
+                if f == key || (key == "location" && matches!(f.as_str(), "lat" | "lon" | "grid_code")) =>
+            {
+                Some(e)
+            }
+            _ => None,
+        }
+    }
+
+    /// The error, when it names none of the fields in `shown`.
+    pub fn general(&self, shown: &[&str]) -> Option<&str> {
+        match (&self.labelled, &self.field) {
+            (Some(_), Some(f)) if shown.contains(&f.as_str()) => None,
+            (Some(_), Some(f)) if shown.contains(&"location") && matches!(f.as_str(), "lat" | "lon" | "grid_code") => {
+                None
+            }
+            (Some(l), _) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+// ───────────────────────────── list ─────────────────────────────
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: EvLabels,
+    f: FormState,
+    rows: Vec<EventView>,
+    total: String,
+    next: Option<String>,
+    error: Option<String>,
+    regions: Vec<(String, String)>,
+    has_department: bool,
+    may_report: bool,
+}
+
+impl EventsPage {
+    fn statuses(&self) -> Vec<(&'static str, &'static str)> {
+        Status::ALL.iter().map(|s| (s.as_str(), self.l.status(s.as_str()))).collect()
+    }
+}
+
+/// Region options for the list's filter: the caller's streets and communities (grids are typed as codes).
+async fn region_options(app: &AppState, pa: &PageActor) -> Vec<(String, String)> {
+    let tree = app.region_tree(&pa.actor).await.unwrap_or_default();
+    tree.into_iter()
+        .filter(|r| r.level != RegionLevel::Grid)
+        .take(300)
+        .map(|r| {
+            let indent = match r.level {
+                RegionLevel::District => "",
+                RegionLevel::Street => "　",
+                _ => "　　",
+            };
+            (r.code, format!("{indent}{}", r.name))
+        })
+        .collect()
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(mut q): Query<HashMap<String, String>>,
+) -> Response {
+    let has_department = pa.actor.has_role(Role::Department);
+    // A department's desk opens on its queue.
+    if has_department && !q.contains_key("view") {
+        q.insert("view".into(), "queue".into());
+    }
+    let get = |k: &str| q.get(k).map(String::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let status = get("status");
+    let (view, status) = match status {
+        Some("overdue") => (Some("overdue"), None),
+        s => (get("view").filter(|v| *v != "all"), s),
+    };
+    let query = EventQuery {
+        region: get("region"),
+        status,
+        category: get("category"),
+        department: get("department"),
+        view,
+        from: get("from"),
+        to: get("to"),
+        limit: Some(30),
+        cursor: get("cursor"),
+    };
+    let l = EvLabels::load(&app, lang).await;
+    let (rows, total, next, error, code) = match app.list_events(&pa.actor, query).await {
+        Ok(page) => {
+            let next = page.next_cursor.map(|c| {
+                let mut params: Vec<String> = q
+                    .iter()
+                    .filter(|(k, v)| *k != "cursor" && !v.is_empty())
+                    .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+                    .collect();
+                params.sort();
+                params.push(format!("cursor={}", urlencode(&c)));
+                format!("/events?{}", params.join("&"))
+            });
+            (page.items, group_digits(page.total), next, None, StatusCode::OK)
+        }
+        Err(e) if e.kind == ErrorKind::InvalidInput => {
+            (vec![], "0".into(), None, Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)
+        }
+        Err(e) => return error_page(lang, pa.bar(), &e),
+    };
+    let regions = region_options(&app, &pa).await;
+    let may_report = pa.actor.may_somewhere(Permission::ReportEvents);
+    let page = EventsPage {
+        lang,
+        user: pa.bar(),
+        l,
+        f: FormState::new(q),
+        rows,
+        total,
+        next,
+        error,
+        regions,
+        has_department,
+        may_report,
+    };
+    render(code, &page)
+}
+
+// ───────────────────────────── one event ─────────────────────────────
+
+pub struct TimelineRow {
+    pub t: TimelineEntry,
+    /// What the action carried besides the note (departments, card, hours), in words.
+    pub extra: String,
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    l: EvLabels,
+    d: EventDetail,
+    timeline: Vec<TimelineRow>,
+    /// The action whose form failed, with what was typed.
+    failed_action: String,
+    f: FormState,
+    notice: Option<String>,
+    tile_url: String,
+    grids_url: String,
+    /// Actions in the order the forms are shown: the main line first, then the side flows.
+    main_actions: Vec<String>,
+    side_actions: Vec<String>,
+    /// A department that may only ask for a postponement (approvers grant it).
+    requests_postpone: bool,
+}
+
+impl EventPage {
+    /// The typed value of a field of the `action` form, when that form was the one that failed.
+    fn fv(&self, action: &str, key: &str) -> &str {
+        if self.failed_action == action { self.f.v(key) } else { "" }
+    }
+
+    fn ferr(&self, action: &str) -> Option<&str> {
+        if self.failed_action == action { self.f.labelled.as_deref() } else { None }
+    }
+
+    fn dept_checked(&self, action: &str, code: &str) -> bool {
+        self.failed_action == action && self.f.checked(&format!("dept_{code}"))
+    }
+
+    fn has_photo_field(&self, action: &str) -> bool {
+        matches!(action, "handle" | "verify" | "self_handle")
+    }
+
+    fn note_required(&self, action: &str) -> bool {
+        matches!(action, "reject" | "void" | "return" | "suspend" | "self_handle" | "supervise")
+            || (action == "postpone" && self.requests_postpone)
+    }
+
+    fn is_image(&self, content_type: &str) -> bool {
+        content_type.starts_with("image/")
+    }
+
+    fn side_open(&self) -> bool {
+        self.side_actions.contains(&self.failed_action)
+    }
+
+    fn stars(&self) -> Vec<&'static str> {
+        vec!["1", "2", "3", "4", "5"]
+    }
+
+    fn star_checked(&self, action: &str, n: &str) -> bool {
+        self.fv(action, "satisfaction") == n
+    }
+}
+
+fn timeline_extra(l: &EvLabels, t: &TimelineEntry) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let zh = l.lang == Lang::Zh;
+    if let Some(d) = t.data.get("departments").and_then(|v| v.as_array()) {
+        let codes: Vec<String> = d.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+        parts.push(format!("{}{}", if zh { "派至：" } else { "to: " }, l.departments(&codes)));
+    }
+    if let Some(c) = t.data.get("card").and_then(|v| v.as_str()) {
+        parts.push(l.card(c).to_string());
+    }
+    if let Some(h) = t.data.get("requested_hours").and_then(|v| v.as_i64()) {
+        parts.push(if zh { format!("申请延期 {h} 工作时") } else { format!("asks {h} more working hours") });
+    }
+    if let Some(h) = t.data.get("approved_hours").and_then(|v| v.as_i64()) {
+        parts.push(if zh { format!("批准延期 {h} 工作时") } else { format!("{h} working hours granted") });
+    }
+    if t.data.get("approved").and_then(|v| v.as_bool()) == Some(false) {
+        parts.push(if zh { "不同意延期".into() } else { "postponement refused".into() });
+    }
+    if let Some(lv) = t.data.get("level").and_then(|v| v.as_str()) {
+        parts.push(format!("{}{}", if zh { "升至：" } else { "raised to: " }, l.level(lv)));
+    }
+    if let Some(s) = t.data.get("satisfaction").and_then(|v| v.as_i64()) {
+        parts.push(format!("{}{s}/5", if zh { "满意度 " } else { "satisfaction " }));
+    }
+    parts.join(" · ")
+}
+
+const MAIN_ACTIONS: &[&str] =
+    &["accept", "register", "dispatch", "handle", "verify", "close", "evaluate", "self_handle"];
+
+pub(crate) async fn event_page(
+    app: &AppState,
+    lang: Lang,
+    pa: &PageActor,
+    id: i64,
+    failed: Option<(String, FormState, StatusCode)>,
+    notice: Option<String>,
+) -> Response {
+    let d = match app.event_detail(&pa.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(lang, pa.bar(), &e),
+    };
+    let l = EvLabels::load(app, lang).await;
+    let tiles = app.map_settings().await.map(|t| t.tile_url).unwrap_or_default();
+    let grids_url = if pa.actor.may(Permission::ReadRegions, &d.event.grid_code) {
+        format!("/api/v1/regions/{}/grids.geojson", d.event.grid_code)
+    } else {
+        String::new()
+    };
+    let timeline = d.timeline.iter().map(|t| TimelineRow { extra: timeline_extra(&l, t), t: t.clone() }).collect();
+    let main_actions: Vec<String> =
+        MAIN_ACTIONS.iter().filter(|a| d.event.actions.iter().any(|x| x == *a)).map(|a| a.to_string()).collect();
+    let side_actions: Vec<String> =
+        d.event.actions.iter().filter(|a| !MAIN_ACTIONS.contains(&a.as_str())).cloned().collect();
+    let approver = pa.actor.grants.iter().any(|g| {
+        matches!(g.role, Role::Admin | Role::District | Role::Street)
+            && (g.role == Role::Admin || wangge_domain::region::is_within(&d.event.grid_code, &g.region_code))
+    });
+    let (failed_action, f, status) = failed.unwrap_or_else(|| (String::new(), FormState::default(), StatusCode::OK));
+    // A refused form stays on the page with its message and what was typed, even when the event moved on
+    // and the action is no longer offered.
+    let (mut main_actions, mut side_actions) = (main_actions, side_actions);
+    if Action::parse(&failed_action).is_some() && !d.event.actions.contains(&failed_action) {
+        if MAIN_ACTIONS.contains(&failed_action.as_str()) {
+            main_actions.insert(0, failed_action.clone());
+        } else {
+            side_actions.insert(0, failed_action.clone());
+        }
+    }
+    let page = EventPage {
+        lang,
+        user: pa.bar(),
+        csrf: pa.csrf.clone(),
+        l,
+        timeline,
+        failed_action,
+        f,
+        notice,
+        tile_url: tiles,
+        grids_url,
+        main_actions,
+        side_actions,
+        requests_postpone: !approver,
+        d,
+    };
+    render(status, &page)
+}
+
+fn parse_event_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| Box::new(error_page(lang, pa.bar(), &AppError::not_found(id))))
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let id = match parse_event_id(lang, &pa, &id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let notice = if q.contains_key("reported") {
+        Some(lang.t("evt_reported_notice").to_string())
+    } else {
+        q.get("done").and_then(|a| Action::parse(a)).map(|a| {
+            let label = if lang == Lang::Zh { a.label_zh() } else { a.label_en() };
+            format!("{}{}", label, lang.t("evt_done_suffix"))
+        })
+    };
+    event_page(&app, lang, &pa, id, None, notice).await
+}
+
+fn parse_int(field: &str, s: &str) -> Result<Option<i64>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| AppError::field(field, "应为整数 / must be a whole number"))
+}
+
+/// Attachment ids a form carries, comma-separated (uploaded by the page's script beforehand).
+pub(crate) fn parse_ids(s: &str) -> Result<Vec<i64>, AppError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse::<i64>().map_err(|_| AppError::field("attachments", "附件编号无效 / bad attachment id")))
+        .collect()
+}
+
+fn action_input(f: &CsrfForm) -> Result<ActionInput, AppError> {
+    let opt = |k: &str| Some(f.get(k)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let mut departments: Vec<String> = f
+        .fields
+        .iter()
+        .filter(|(k, v)| k.starts_with("dept_") && !v.is_empty())
+        .map(|(k, _)| k[5..].to_string())
+        .collect();
+    departments.sort();
+    Ok(ActionInput {
+        action: f.get("action"),
+        note: f.get("note"),
+        department: opt("department"),
+        departments,
+        hours: parse_int("hours", &f.get("hours"))?,
+        approve: match f.get("approve").as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        card: opt("card"),
+        satisfaction: parse_int("satisfaction", &f.get("satisfaction"))?,
+        attachments: parse_ids(&f.get("attachments"))?,
+        version: parse_int("version", &f.get("version"))?,
+    })
+}
+
+/// One action from the event page. A refusal (400 field, 403 role, 409 state or a stale page) shows the page
+/// again with the message in that action's form and everything typed kept.
+pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
+    let id = match parse_event_id(lang, &f.pa, &id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let action = f.get("action");
+    let result = match action_input(&f) {
+        Ok(input) => app.act_on_event(&f.pa.actor, id, input).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/events/{id}?done={}", urlencode(&action))).into_response(),
+        Err(e) if e.kind == ErrorKind::NotFound => error_page(lang, f.pa.bar(), &e),
+        Err(e) => {
+            let status = status_of(&e);
+            let state = FormState::failed(f.fields.clone(), lang, &e);
+            event_page(&app, lang, &f.pa, id, Some((action, state, status)), None).await
+        }
+    }
+}
+
+// ───────────────────────────── report (staff) ─────────────────────────────
+
+#[derive(Template)]
+#[template(path = "event_new.html")]
+struct NewEventPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    csrf: String,
+    l: EvLabels,
+    f: FormState,
+    common: Vec<(String, String)>,
+    others: Vec<(String, String)>,
+    grids: Vec<(String, String)>,
+    grids_url: String,
+    tile_url: String,
+    /// Likely duplicates found nearby: the reporter may open them or report anyway.
+    duplicates: Vec<EventView>,
+}
+
+const NEW_FIELDS: &[&str] = &["category", "description", "address", "location", "attachments"];
+
+impl NewEventPage {
+    fn general(&self) -> Option<&str> {
+        self.f.general(NEW_FIELDS)
+    }
+}
+
+async fn new_event_page(
+    app: &AppState,
+    lang: Lang,
+    pa: &PageActor,
+    f: FormState,
+    status: StatusCode,
+    duplicates: Vec<EventView>,
+) -> Response {
+    let l = EvLabels::load(app, lang).await;
+    let common: Vec<(String, String)> = COMMON_CATEGORIES
+        .iter()
+        .filter(|c| l.categories.contains_key(**c))
+        .map(|c| (c.to_string(), l.category(c)))
+        .collect();
+    let others = l.category_options(|_| true);
+    let tree = app.region_tree(&pa.actor).await.unwrap_or_default();
+    let grids: Vec<(String, String)> = tree
+        .iter()
+        .filter(|r| r.level == RegionLevel::Grid && pa.actor.may(Permission::ReportEvents, &r.code))
+        .take(500)
+        .map(|r| (r.code.clone(), format!("{}（{}）", r.name, r.code)))
+        .collect();
+    let home = app.home_region(&pa.actor).await.ok().flatten().unwrap_or_default();
+    let grids_url = if home.is_empty() { String::new() } else { format!("/api/v1/regions/{home}/grids.geojson") };
+    let tile_url = app.map_settings().await.map(|t| t.tile_url).unwrap_or_default();
+    let page = NewEventPage {
+        lang,
+        user: pa.bar(),
+        csrf: pa.csrf.clone(),
+        l,
+        f,
+        common,
+        others,
+        grids,
+        grids_url,
+        tile_url,
+        duplicates,
+    };
+    render(status, &page)
+}
+
+pub async fn new_event(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
+    if let Err(e) = app.authorize_anywhere(&pa.actor, Permission::ReportEvents) {
+        return error_page(lang, pa.bar(), &e);
+    }
+    new_event_page(&app, lang, &pa, FormState::default(), StatusCode::OK, vec![]).await
+}
+
+/// The point typed or found: both coordinates or none; anything else names the field.
+pub(crate) fn parse_point(lat: &str, lon: &str) -> Result<(Option<f64>, Option<f64>), AppError> {
+    let p = |field: &str, s: &str| -> Result<Option<f64>, AppError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| AppError::field(field, "坐标无效 / not a coordinate"))
+    };
+    Ok((p("lat", lat)?, p("lon", lon)?))
+}
+
+/// The category chosen: from the full list when used, else from the common buttons.
+pub(crate) fn chosen_category(f: &HashMap<String, String>) -> String {
+    let other = f.get("category_other").map(|s| s.trim()).unwrap_or("");
+    if other.is_empty() { f.get("category").cloned().unwrap_or_default() } else { other.to_string() }
+}
+
+pub async fn create(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
+    let built = (|| -> Result<ReportInput, AppError> {
+        let (lat, lon) = parse_point(&f.get("lat"), &f.get("lon"))?;
+        Ok(ReportInput {
+            category: chosen_category(&f.fields),
+            description: f.get("description"),
+            lat,
+            lon,
+            crs: Some(f.get("crs")).filter(|c| !c.is_empty()),
+            grid_code: Some(f.get("grid_code")).filter(|g| !g.trim().is_empty() && lat.is_none()),
+            address: f.get("address"),
+            attachments: parse_ids(&f.get("attachments"))?,
+            check_duplicates: f.get("force").is_empty(),
+            ..ReportInput::default()
+        })
+    })();
+    let result = match built {
+        Ok(input) => app.report_event(Reporter::User(&f.pa.actor), input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(r) => Redirect::to(&format!("/events/{}?reported=1", r.id)).into_response(),
+        Err(e) if e.kind == ErrorKind::Forbidden => error_page(lang, f.pa.bar(), &e),
+        Err(e) => {
+            // Likely duplicates: show them, with the choice to report anyway.
+            let mut duplicates = Vec::new();
+            if e.kind == ErrorKind::Conflict
+                && let Some(ids) = e.details.as_ref().and_then(|d| d.get("duplicates")).and_then(|d| d.as_array())
+            {
+                for id in ids.iter().filter_map(|v| v.as_i64()).take(5) {
+                    if let Ok(d) = app.event_detail(&f.pa.actor, id).await {
+                        duplicates.push(d.event);
+                    }
+                }
+            }
+            let state = FormState::failed(f.fields.clone(), lang, &e);
+            new_event_page(&app, lang, &f.pa, state, status_of(&e), duplicates).await
+        }
+    }
+}
+
+// ───────────────────────────── indicators ─────────────────────────────
+
+pub struct IndicatorRow {
+    pub key: String,
+    pub name: String,
+    pub i: wangge_domain::event::Indicators,
+}
+
+#[derive(Template)]
+#[template(path = "event_indicators.html")]
+struct IndicatorsPage {
+    lang: Lang,
+    user: Option<UserBar>,
+    l: EvLabels,
+    f: FormState,
+    total: Option<wangge_domain::event::Indicators>,
+    by_category: Vec<IndicatorRow>,
+    by_department: Vec<IndicatorRow>,
+    regions: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+pub async fn indicators(
+    State(app): State<AppState>,
+    lang: Lang,
+    pa: PageActor,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let (region, from, to) = (get("region"), get("from"), get("to"));
+    let l = EvLabels::load(&app, lang).await;
+    let regions = region_options(&app, &pa).await;
+    let loaded = async {
+        let total = app.indicators(&pa.actor, region, from, to).await?;
+        let cats = app.indicators_by(&pa.actor, "category", region, from, to).await?;
+        let depts = app.indicators_by(&pa.actor, "department", region, from, to).await?;
+        Ok::<_, AppError>((total, cats, depts))
+    }
+    .await;
+    let (total, by_category, by_department, error, status) = match loaded {
+        Ok((t, c, d)) => {
+            let rows = |v: Vec<(String, wangge_domain::event::Indicators)>, dept: bool| -> Vec<IndicatorRow> {
+                v.into_iter()
+                    .map(|(k, i)| IndicatorRow {
+                        name: if dept { l.department(&k) } else { l.category(&k) },
+                        key: k,
+                        i,
+                    })
+                    .collect()
+            };
+            (Some(t), rows(c, false), rows(d, true), None, StatusCode::OK)
+        }
+        Err(e) if e.kind == ErrorKind::InvalidInput => {
+            (None, vec![], vec![], Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)
+        }
+        Err(e) => return error_page(lang, pa.bar(), &e),
+    };
+    let page = IndicatorsPage {
+        lang,
+        user: pa.bar(),
+        l,
+        f: FormState::new(q),
+        total,
+        by_category,
+        by_department,
+        regions,
+        error,
+    };
+    render(status, &page)
+}

@@ -1,0 +1,296 @@
+// The event closed loop in the browser: a resident reports on the public page and follows the tracking link;
+// a grid worker reports from the phone (GPS, a likely duplicate offered first), the street accepts, registers
+// and dispatches, the department handles from its queue, the worker verifies, the street closes, and the
+// resident rates on the tracking page; bad input keeps what was typed; two tabs acting on one event → 409.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServerAndBrowser, withPage, login, screenshot, clickShapeCentre, DEMO_PASSWORD } from './helpers.mjs';
+import { mkdirSync, copyFileSync } from 'node:fs';
+import { deflateSync, crc32 } from 'node:zlib';
+import path from 'node:path';
+import { SCREENSHOT_DIR, WEB_TESTS_DIR } from './helpers.mjs';
+
+const GRID1 = '33019900100101';
+const PHONE = { width: 390, height: 844 };
+const DOCS = path.resolve(WEB_TESTS_DIR, '../docs/screenshots');
+
+/** A small PNG photo (a colour gradient) as a file for an <input type=file>. */
+function photo(name = 'photo.png') {
+  const [w, h] = [64, 48];
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) raw.set([x * 4, y * 5, 120], y * (w * 3 + 1) + 1 + x * 3);
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return { name, mimeType: 'image/png', buffer: png };
+}
+
+/** Chooses a photo in a form and waits until the page has uploaded it and named its id in the form. */
+async function addPhoto(form) {
+  await form.locator('input.photo-input').setInputFiles(photo());
+  await form.locator('input[name="attachments"]').evaluate((i) => new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => (i.value ? resolve() : Date.now() - t0 > 10000 ? reject(new Error('photo not uploaded')) : setTimeout(tick, 50));
+    tick();
+  }));
+}
+
+/** Saves a screenshot for the README as well as the test's own. */
+function keepForDocs(name, docName) {
+  mkdirSync(DOCS, { recursive: true });
+  copyFileSync(path.join(SCREENSHOT_DIR, `${name}.png`), path.join(DOCS, docName));
+}
+
+/** Waits until a pick map or event map has drawn its grids. */
+async function waitForSmallMap(page, id) {
+  await page.waitForFunction((i) => {
+    const m = document.getElementById(i);
+    return m && (m.dataset.loaded !== undefined || m.dataset.error !== undefined);
+  }, id);
+  const err = await page.locator(`#${id}`).getAttribute('data-error');
+  assert.equal(err, null, `the map failed: ${err}`);
+}
+
+/** The resident's public report with the grid chosen from the list; returns the tracking path. */
+async function publicReport(page, { category, description, grid, address }) {
+  await page.goto('/report');
+  await page.locator('#report-form select[name="category"]').selectOption(category);
+  await page.locator('#report-form select[name="grid_code"]').selectOption(grid);
+  await page.locator('#report-form input[name="address"]').fill(address);
+  await page.locator('#report-form textarea[name="description"]').fill(description);
+  await page.locator('#report-form input[name="anonymous"]').check();
+  await Promise.all([page.waitForLoadState('load'), page.locator('#report-submit').click()]);
+  await page.locator('#track-link').waitFor();
+  return page.locator('#track-link').getAttribute('href');
+}
+
+/** Takes one action from the event page's form for it, and checks the page says it is done. */
+async function act(page, id, action, fill = async () => {}) {
+  await page.goto(`/events/${id}`);
+  const form = page.locator(`#act-${action}`);
+  if (!(await form.isVisible())) await page.locator('#side-actions summary').click();
+  await fill(form);
+  await Promise.all([page.waitForURL(new RegExp(`/events/${id}\\?done=${action}$`)), form.locator('button[type="submit"]').click()]);
+  assert.ok(await page.locator('#event-notice').isVisible(), `${action} done`);
+}
+
+/** A grid worker's report from /events/new, located by the (faked) GPS at the grid's centre. */
+async function workerReport(page, { category, description, expectDuplicate = false, consoleErrors = null }) {
+  // A point inside the worker's grid, faked as the phone's GPS fix.
+  const centre = await page.evaluate(async (grid) => {
+    const fc = await (await fetch(`/api/v1/regions/${grid}/grids.geojson`)).json();
+    const ring = fc.features[0].geometry.type === 'Polygon' ? fc.features[0].geometry.coordinates[0] : fc.features[0].geometry.coordinates[0][0];
+    const xs = ring.map((p) => p[0]);
+    const ys = ring.map((p) => p[1]);
+    return { longitude: (Math.min(...xs) + Math.max(...xs)) / 2, latitude: (Math.min(...ys) + Math.max(...ys)) / 2 };
+  }, GRID1);
+  await page.context().grantPermissions(['geolocation']);
+  await page.context().setGeolocation(centre);
+  await page.goto('/events/new');
+  await waitForSmallMap(page, 'pick-map');
+  await page.locator(`#cat-picker input[value="${category}"]`).check({ force: true });
+  await page.locator('#locate-me').click();
+  await page.waitForFunction(() => document.querySelector('#event-form input[name="lat"]').value !== '');
+  await page.locator('#event-form textarea[name="description"]').fill(description);
+  if (expectDuplicate) {
+    consoleErrors?.expectHttpError('/events/new', 409);
+    await Promise.all([page.waitForLoadState('load'), page.locator('#report-submit').click()]);
+    await page.locator('#duplicates').waitFor();
+    assert.ok((await page.locator('#duplicates a.dup-link').count()) >= 1, 'the likely duplicate is listed');
+    assert.equal(await page.locator('#event-form textarea[name="description"]').inputValue(), description, 'typed text kept');
+    await screenshot(page, 'event-new-duplicates');
+    await Promise.all([page.waitForURL(/\/events\/\d+\?reported=1$/), page.locator('#report-anyway').click()]);
+  } else {
+    await Promise.all([page.waitForURL(/\/events\/\d+\?reported=1$/), page.locator('#report-submit').click()]);
+  }
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+describe('events', () => {
+  const env = useServerAndBrowser();
+  const shared = {};
+
+  it('a resident reports on /report from a phone and follows the tracking link', async () => {
+    await withPage(env, async ({ page }) => {
+      await page.setViewportSize(PHONE);
+      await page.goto('/login');
+      await Promise.all([page.waitForURL('**/report'), page.locator('#public-report-link').click()]);
+      await waitForSmallMap(page, 'pick-map');
+      const cats = await page.locator('#report-form select[name="category"] option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+      assert.ok(cats.length > 10 && cats.every((c) => /^[EB]\d{4}$/.test(c)), `only 部件/事件 categories: ${cats}`);
+      await page.locator('#report-form select[name="category"]').selectOption('B0103');
+      await clickShapeCentre(page, page.locator('#pick-map path.grid-shape').first());
+      assert.notEqual(await page.locator('#report-form input[name="lat"]').inputValue(), '', 'the map click set the point');
+      await page.locator('#report-form textarea[name="description"]').fill('小区门口路灯不亮已经三天了');
+      await page.locator('#report-form input[name="name"]').fill('王先生');
+      await page.locator('#report-form input[name="contact"]').fill('13812345678');
+      await addPhoto(page.locator('#report-form'));
+      await screenshot(page, 'report-phone');
+      keepForDocs('report-phone', 'report-phone.png');
+      await Promise.all([page.waitForLoadState('load'), page.locator('#report-submit').click()]);
+      const link = await page.locator('#track-link').getAttribute('href');
+      assert.match(link, /^\/track\/[0-9a-f]{32}$/);
+      await screenshot(page, 'report-done-phone');
+      await Promise.all([page.waitForURL(`**${link}`), page.locator('#track-link').click()]);
+      assert.equal((await page.locator('#track-status').textContent()).trim(), '上报');
+      const first = page.locator('#track-timeline li').first();
+      assert.match(await first.textContent(), /公众/);
+      await screenshot(page, 'track-phone');
+    });
+  });
+
+  it('bad input keeps what was typed: the public form without a description, the worker form without a category', async () => {
+    await withPage(env, async ({ page, consoleErrors }) => {
+      await page.goto('/report');
+      await page.locator('#report-form select[name="category"]').selectOption('E0102');
+      await page.locator('#report-form select[name="grid_code"]').selectOption(GRID1);
+      await page.locator('#report-form input[name="address"]').fill('翠苑路12号东门');
+      consoleErrors.expectHttpError('/report', 400);
+      await Promise.all([page.waitForLoadState('load'), page.locator('#report-submit').click()]);
+      assert.match(await page.locator('#description-error').textContent(), /描述|说明|填写/);
+      assert.equal(await page.locator('#report-form input[name="address"]').inputValue(), '翠苑路12号东门');
+      assert.equal(await page.locator('#report-form select[name="category"]').inputValue(), 'E0102');
+      assert.equal(await page.locator('#report-form select[name="grid_code"]').inputValue(), GRID1);
+      await screenshot(page, 'report-error');
+
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      await page.goto('/events/new');
+      await page.locator('#event-form textarea[name="description"]').fill('井盖缺失');
+      await page.locator('#event-form select[name="grid_code"]').selectOption(GRID1);
+      consoleErrors.expectHttpError('/events/new', 400);
+      await Promise.all([page.waitForLoadState('load'), page.locator('#report-submit').click()]);
+      assert.ok(await page.locator('#cat-picker ~ .field-error, fieldset .field-error').first().isVisible(), 'the category error is shown');
+      assert.equal(await page.locator('#event-form textarea[name="description"]').inputValue(), '井盖缺失');
+    });
+  });
+
+  it('the whole loop: worker reports, street dispatches, department handles from its queue, worker verifies, street closes, resident rates', async () => {
+    await withPage(env, async ({ page, consoleErrors }) => {
+      const track = await publicReport(page, { category: 'E0102', description: '垃圾桶旁堆了很多垃圾', grid: GRID1, address: '翠苑一区3幢' });
+      shared.track = track;
+
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      await page.setViewportSize(PHONE);
+      const id = await workerReport(page, { category: 'E0102', description: '3幢旁暴露垃圾约两方', expectDuplicate: true, consoleErrors });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const publicId = Number(await page.evaluate(async (t) => {
+        const html = await (await fetch(t)).text();
+        return html.match(/#(\d+)/)[1];
+      }, track));
+
+      await page.context().clearCookies();
+      await login(page, 'demo_street', DEMO_PASSWORD);
+      await page.goto('/events?status=open');
+      assert.equal(await page.locator(`#events-table tr[data-id="${id}"]`).count(), 1, 'the street lists it');
+      await screenshot(page, 'events-street');
+      for (const e of [id, publicId]) {
+        await act(page, e, 'accept');
+        await act(page, e, 'register', (f) => f.locator('textarea[name="note"]').fill('符合立案条件'));
+        await act(page, e, 'dispatch', (f) => f.locator('select[name="department"]').selectOption('chengguan'));
+      }
+      assert.match(await page.locator('#event-departments').textContent(), /城市管理/);
+
+      await page.context().clearCookies();
+      await login(page, 'demo_department', DEMO_PASSWORD);
+      await page.goto('/events');
+      assert.equal(await page.locator('#view-queue').getAttribute('class'), 'on', 'a department opens on its queue');
+      for (const e of [id, publicId]) assert.equal(await page.locator(`#events-table tr[data-id="${e}"]`).count(), 1);
+      await screenshot(page, 'events-queue');
+      for (const e of [id, publicId]) {
+        await act(page, e, 'handle', async (f) => {
+          await f.locator('textarea[name="note"]').fill('已清运完毕');
+          await addPhoto(f);
+        });
+      }
+
+      await page.context().clearCookies();
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      for (const e of [id, publicId]) {
+        await act(page, e, 'verify', (f) => f.locator('textarea[name="note"]').fill('现场核查已清理'));
+      }
+
+      await page.context().clearCookies();
+      await login(page, 'demo_street', DEMO_PASSWORD);
+      for (const e of [id, publicId]) await act(page, e, 'close');
+      await page.goto(`/events/${id}`);
+      const steps = await page.locator('#event-timeline li').evaluateAll((ls) => ls.map((l) => l.dataset.action));
+      assert.deepEqual(steps, ['report', 'accept', 'register', 'dispatch', 'handle', 'verify', 'close']);
+      const proof = page.locator('#event-timeline li[data-action="handle"] .photos img');
+      assert.equal(await proof.count(), 1, 'the handling photo is on the timeline');
+      await proof.evaluate((img) => img.complete || new Promise((r) => (img.onload = r)));
+      assert.ok(await proof.evaluate((img) => img.naturalWidth > 0), 'the thumbnail loads');
+      assert.equal((await page.locator('#event-status').textContent()).trim(), '结案');
+      await waitForSmallMap(page, 'event-map');
+      await screenshot(page, 'event');
+      keepForDocs('event', 'event.png');
+
+      await page.context().clearCookies();
+      await page.goto(track);
+      assert.equal((await page.locator('#track-status').textContent()).trim(), '结案');
+      const actors = await page.locator('#track-timeline .who').allTextContents();
+      assert.ok(!actors.some((a) => a.startsWith('demo_')), `no staff names on the public page: ${actors}`);
+      const pub = page.locator('#track-timeline li[data-action="handle"] .photos img');
+      assert.equal(await pub.count(), 1, 'the reporter sees the proof photo');
+      await pub.evaluate((img) => img.complete || new Promise((r) => (img.onload = r)));
+      assert.ok(await pub.evaluate((img) => img.naturalWidth > 0), 'through the tracking link');
+      await page.locator('#rate-form input[name="satisfaction"][value="5"]').check();
+      await page.locator('#rate-form textarea[name="note"]').fill('处理很及时');
+      await Promise.all([page.waitForURL(/\?done=evaluate$/), page.locator('#rate-submit').click()]);
+      assert.equal((await page.locator('#track-status').textContent()).trim(), '评价');
+      assert.equal((await page.locator('#track-satisfaction').textContent()).trim(), '5/5');
+      await screenshot(page, 'track-rated');
+    });
+  });
+
+  it('two tabs acting on one event: the second gets a 409 in Chinese and keeps its note', async () => {
+    await withPage(env, async ({ page, context, consoleErrors }) => {
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      const id = await workerReport(page, { category: 'E0201', description: '电线杆上贴满小广告' });
+      await context.clearCookies();
+      await login(page, 'demo_street', DEMO_PASSWORD);
+      const tab2 = await context.newPage();
+      await page.goto(`/events/${id}`);
+      await tab2.goto(`/events/${id}`);
+      await act(page, id, 'accept');
+      await tab2.locator('#act-accept textarea[name="note"]').fill('同意受理');
+      consoleErrors.expectHttpError(`/events/${id}/act`, 409);
+      const tab2Errors = [];
+      tab2.on('console', (m) => { if (m.type() === 'error' && !/status of 409/.test(m.text())) tab2Errors.push(m.text()); });
+      const [res] = await Promise.all([tab2.waitForResponse((r) => r.url().endsWith(`/events/${id}/act`)), tab2.locator('#act-accept button[type="submit"]').click()]);
+      assert.equal(res.status(), 409);
+      await tab2.waitForLoadState('load');
+      assert.match(await tab2.locator('#act-accept .error').textContent(), /事件|状态|更新/);
+      assert.equal(await tab2.locator('#act-accept textarea[name="note"]').inputValue(), '同意受理');
+      await screenshot(tab2, 'event-409');
+      assert.deepEqual(tab2Errors, []);
+      await tab2.close();
+    });
+  });
+
+  it('indicators for the district and the event list in English', async () => {
+    await withPage(env, async ({ page }) => {
+      await login(page, 'demo_district', DEMO_PASSWORD);
+      await page.goto('/events/indicators');
+      assert.ok(Number(await page.locator('#kpi-reported').textContent()) >= 3);
+      assert.equal((await page.locator('#kpi-closure-rate').textContent()).trim().endsWith('%'), true);
+      assert.ok((await page.locator('#by-department tbody tr').count()) >= 1);
+      await screenshot(page, 'event-indicators');
+      await page.goto('/events?lang=en');
+      assert.equal(await page.locator('h1').first().evaluate((h) => h.firstChild.textContent.trim()), 'Events');
+      await screenshot(page, 'events-en');
+    });
+  });
+});

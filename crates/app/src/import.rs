@@ -24,7 +24,107 @@ pub struct RejectedRow {
 pub struct ImportReport {
     pub imported: usize,
     pub headers: Vec<String>,
+    /// Rejected rows in file order; a large import keeps only the first [`KEEP_REJECTED`] here and the rest in
+    /// `spilled`, so that re-importing a million-row file does not hold a million rows in memory.
     pub rejected: Vec<RejectedRow>,
+    pub spilled: Option<std::sync::Arc<RejectedSpill>>,
+}
+
+/// Rejected rows an import keeps in memory before it writes the rest to a temporary file.
+pub const KEEP_REJECTED: usize = 10_000;
+
+impl ImportReport {
+    /// Every rejected row, in memory or spilled.
+    pub fn rejected_count(&self) -> usize {
+        self.rejected.len() + self.spilled.as_ref().map_or(0, |s| s.count)
+    }
+
+    /// Calls `f` with every rejected row in file order (the spilled ones are read back one at a time).
+    pub fn for_each_rejected(&self, mut f: impl FnMut(&RejectedRow) -> Result<()>) -> Result<()> {
+        for r in &self.rejected {
+            f(r)?;
+        }
+        if let Some(s) = &self.spilled {
+            s.for_each(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rejected rows beyond [`KEEP_REJECTED`]: a temporary CSV file (row, reason, cells…), removed on drop.
+#[derive(Debug, PartialEq)]
+pub struct RejectedSpill {
+    path: PathBuf,
+    pub count: usize,
+}
+
+impl Drop for RejectedSpill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl RejectedSpill {
+    fn for_each(&self, mut f: impl FnMut(&RejectedRow) -> Result<()>) -> Result<()> {
+        let fail = |e: csv::Error| AppError::internal(format!("reading {}: {e}", self.path.display()));
+        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&self.path).map_err(fail)?;
+        for rec in r.records() {
+            let rec = rec.map_err(fail)?;
+            let row = rec.get(0).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let reason = rec.get(1).unwrap_or("").to_string();
+            f(&RejectedRow { row, reason, values: rec.iter().skip(2).map(str::to_string).collect() })?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects an import's rejected rows: the first [`KEEP_REJECTED`] in the report, the rest in a spill file.
+#[derive(Default)]
+pub struct RejectedSink {
+    spill: Option<(PathBuf, csv::Writer<std::fs::File>, usize)>,
+}
+
+impl RejectedSink {
+    pub fn push(&mut self, report: &mut ImportReport, r: RejectedRow) -> Result<()> {
+        if report.rejected.len() < KEEP_REJECTED && self.spill.is_none() {
+            report.rejected.push(r);
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            let path = std::env::temp_dir().join(format!(
+                "wangge-rejected-{}-{:016x}.csv",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| AppError::internal(format!("creating {}: {e}", path.display())))?;
+            self.spill = Some((path, csv::WriterBuilder::new().flexible(true).from_writer(file), 0));
+        }
+        if let Some((path, w, n)) = &mut self.spill {
+            let fail = |e: csv::Error| AppError::internal(format!("writing {}: {e}", path.display()));
+            w.write_field(r.row.to_string()).map_err(fail)?;
+            w.write_field(&r.reason).map_err(fail)?;
+            for v in &r.values {
+                w.write_field(v).map_err(fail)?;
+            }
+            w.write_record(None::<&[u8]>).map_err(fail)?;
+            *n += 1;
+        }
+        Ok(())
+    }
+
+    /// Hands the spill file (if any) to the report.
+    pub fn finish(self, report: &mut ImportReport) -> Result<()> {
+        if let Some((path, mut w, count)) = self.spill {
+            let spill = RejectedSpill { path, count };
+            w.flush().map_err(|e| AppError::internal(format!("writing {}: {e}", spill.path.display())))?;
+            report.spilled = Some(std::sync::Arc::new(spill));
+        }
+        Ok(())
+    }
 }
 
 /// A table read from CSV or XLSX: header row and data rows as text.
@@ -212,7 +312,7 @@ impl App {
             self.rebuild_locator().await?;
         }
         rejected.sort_by_key(|r| r.row);
-        Ok(ImportReport { imported: accepted.len(), headers, rejected })
+        Ok(ImportReport { imported: accepted.len(), headers, rejected, spilled: None })
     }
 
     /// Regions from CSV/XLSX with columns 区域编码, 区域名称, 上级编码 (optional, derived from the code), 边界 (optional GeoJSON).

@@ -7,7 +7,7 @@
 //! within a few hundred MB. Usable from the CLI (a path) and from a web upload (bytes + file name), with a
 //! progress callback `(done, total)`.
 
-use crate::import::{ImportReport, REASON_HEADER, RejectedRow, errors_path};
+use crate::import::{ImportReport, REASON_HEADER, RejectedRow, RejectedSink, errors_path};
 use crate::{App, AppError, Result};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
@@ -20,6 +20,8 @@ use wangge_domain::register::{HouseUsage, PopulationType, parse_ethnicity, parse
 use wangge_domain::role::Permission;
 use wangge_domain::scope::Actor;
 use wangge_store::audit::NewAudit;
+use wangge_store::bulk_pg::PgBulk;
+use wangge_store::bulk_sqlite::{ResidentBatch, SqliteBulk};
 use wangge_store::register::{NewHouse, NewHousehold, NewPerson};
 use wangge_store::{Store, StoreError};
 
@@ -602,16 +604,29 @@ impl Known {
         Ok(())
     }
 
-    async fn load_households(&mut self, app: &App, numbers: &[&str]) -> Result<()> {
-        let missing: Vec<&str> = unique(numbers.iter().copied().filter(|n| !self.households.contains_key(*n)));
-        if missing.is_empty() {
-            return Ok(());
+    /// Addresses among `addresses` not looked up yet (each once).
+    fn missing_addresses<'a>(&self, addresses: impl Iterator<Item = &'a str>) -> Vec<String> {
+        unique(addresses.filter(|a| !a.is_empty() && !self.addresses_checked.contains(*a)))
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn absorb_addresses(&mut self, looked_up: Vec<String>, found: HashMap<(String, String), String>) {
+        self.addresses.extend(found);
+        self.addresses_checked.extend(looked_up);
+    }
+
+    /// 户号 among `numbers` not looked up yet (each once).
+    fn missing_households<'a>(&self, numbers: impl Iterator<Item = &'a str>) -> Vec<String> {
+        unique(numbers.filter(|n| !self.households.contains_key(*n))).into_iter().map(str::to_string).collect()
+    }
+
+    fn absorb_households(&mut self, looked_up: Vec<String>, found: HashSet<String>) {
+        for n in looked_up {
+            let exists = found.contains(&n);
+            self.households.insert(n, exists);
         }
-        let found = app.store.existing_households(&missing).await?;
-        for n in missing {
-            self.households.insert(n.to_string(), found.contains(n));
-        }
-        Ok(())
     }
 
     /// The next generated house code in `grid`: `F` + grid code + 4 digits.
@@ -648,20 +663,25 @@ pub fn errors_file(input_name: &str, report: &ImportReport) -> Result<Option<(St
     }
     let name =
         errors_path(Path::new(input_name)).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut bytes = Vec::new();
+    write_errors(&name, report, &mut bytes)?;
+    Ok(Some((name, bytes)))
+}
+
+/// The cells of one line of an errors file: the row's values, then 错误原因 with the row number.
+fn error_line(report: &ImportReport, r: &RejectedRow) -> Vec<String> {
+    let mut v = r.values.clone();
+    v.resize(report.headers.len(), String::new());
+    v.push(format!("第{}行 {}", r.row, r.reason));
+    v
+}
+
+/// Writes the errors file named `name` (its extension picks the format) to `out`, one rejected row at a time.
+fn write_errors(name: &str, report: &ImportReport, out: &mut impl std::io::Write) -> Result<()> {
     let mut headers = report.headers.clone();
     headers.push(REASON_HEADER.to_string());
-    let rows: Vec<Vec<String>> = report
-        .rejected
-        .iter()
-        .map(|r| {
-            let mut v = r.values.clone();
-            v.resize(report.headers.len(), String::new());
-            v.push(format!("第{}行 {}", r.row, r.reason));
-            v
-        })
-        .collect();
     let fail = |e: String| AppError::internal(format!("writing {name}: {e}"));
-    let bytes = if name.ends_with(".xlsx") {
+    if name.ends_with(".xlsx") {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
         let text = rust_xlsxwriter::Format::new().set_num_format("@");
@@ -670,38 +690,41 @@ pub fn errors_file(input_name: &str, report: &ImportReport) -> Result<Option<(St
             ws.set_column_width(c as u16, if c + 1 == headers.len() { 60 } else { 16 })
                 .map_err(|e| fail(e.to_string()))?;
         }
-        for (r, row) in std::iter::once(&headers).chain(rows.iter()).enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32, c as u16, v).map_err(|e| fail(e.to_string()))?;
-            }
+        for (c, v) in headers.iter().enumerate() {
+            ws.write_string(0, c as u16, v).map_err(|e| fail(e.to_string()))?;
         }
-        wb.save_to_buffer().map_err(|e| fail(e.to_string()))?
+        let mut r = 0u32;
+        report.for_each_rejected(|row| {
+            r += 1;
+            for (c, v) in error_line(report, row).iter().enumerate() {
+                ws.write_string(r, c as u16, v).map_err(|e| fail(e.to_string()))?;
+            }
+            Ok(())
+        })?;
+        let bytes = wb.save_to_buffer().map_err(|e| fail(e.to_string()))?;
+        out.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
     } else {
-        let mut bytes = b"\xEF\xBB\xBF".to_vec();
-        {
-            let mut w = csv::Writer::from_writer(&mut bytes);
-            w.write_record(&headers).map_err(|e| fail(e.to_string()))?;
-            for r in &rows {
-                w.write_record(r).map_err(|e| fail(e.to_string()))?;
-            }
-            w.flush().map_err(|e| fail(e.to_string()))?;
-        }
-        bytes
-    };
-    Ok(Some((name, bytes)))
+        out.write_all(b"\xEF\xBB\xBF").map_err(|e| fail(e.to_string()))?;
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(&headers).map_err(|e| fail(e.to_string()))?;
+        report.for_each_rejected(|row| w.write_record(error_line(report, row)).map_err(|e| fail(e.to_string())))?;
+        w.flush().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(())
 }
 
-/// Writes the rejected rows next to the input file (`residents.csv` → `residents.errors.csv`).
+/// Writes the rejected rows next to the input file (`residents.csv` → `residents.errors.csv`), streamed.
 pub fn write_errors_file(input: &Path, report: &ImportReport) -> Result<Option<PathBuf>> {
-    let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match errors_file(&name, report)? {
-        None => Ok(None),
-        Some((out_name, bytes)) => {
-            let path = input.with_file_name(out_name);
-            std::fs::write(&path, bytes).map_err(|e| AppError::internal(format!("writing {}: {e}", path.display())))?;
-            Ok(Some(path))
-        }
+    if report.rejected.is_empty() {
+        return Ok(None);
     }
+    let path = errors_path(input);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let fail = |e: std::io::Error| AppError::internal(format!("writing {}: {e}", path.display()));
+    let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path).map_err(fail)?);
+    write_errors(&name, report, &mut f)?;
+    std::io::Write::flush(&mut f).map_err(fail)?;
+    Ok(Some(path))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -715,12 +738,181 @@ struct Pending {
 }
 
 /// What one batch writes.
-#[derive(Default)]
-struct Batch {
-    houses: Vec<NewHouse>,
-    households: Vec<NewHousehold>,
-    people: Vec<NewPerson>,
-    household_tags: Vec<(String, String)>,
+type Batch = ResidentBatch;
+
+/// Where accepted batches go. On a SQLite file: a connection of the import's own (rusqlite, prepared
+/// statements, see `wangge_store::bulk_sqlite`) that writes batch N on a blocking thread while batch N+1 is
+/// read, checked and encrypted, and a read-only one for the batch's lookups. Elsewhere (PostgreSQL, an
+/// in-memory database): the generic sqlx path, one transaction per batch.
+enum Sink {
+    Sqlite {
+        writer: Option<SqliteBulk>,
+        reader: Option<SqliteBulk>,
+        pending: Option<WriteTask<SqliteBulk>>,
+    },
+    /// PostgreSQL: COPY on a connection of the import's own, batch N written while N+1 is prepared.
+    Postgres {
+        writer: Option<PgBulk>,
+        pending: Option<WriteTask<PgBulk>>,
+    },
+    Generic,
+}
+
+type WriteTask<W> = tokio::task::JoinHandle<(W, std::result::Result<(), StoreError>)>;
+
+fn joined(e: tokio::task::JoinError) -> AppError {
+    AppError::internal(format!("import writer: {e}"))
+}
+
+impl Sink {
+    async fn open(app: &App) -> Result<Sink> {
+        if std::env::var("WANGGE_IMPORT_GENERIC").is_ok_and(|v| v == "1") {
+            return Ok(Sink::Generic);
+        }
+        if let Some(w) = app.store.pg_bulk().await? {
+            return Ok(Sink::Postgres { writer: Some(w), pending: None });
+        }
+        Ok(match (app.store.sqlite_bulk(false)?, app.store.sqlite_bulk(true)?) {
+            (Some(w), Some(r)) => Sink::Sqlite { writer: Some(w), reader: Some(r), pending: None },
+            _ => Sink::Generic,
+        })
+    }
+
+    /// Waits for the batch being written (its error, if any, is the import's).
+    async fn settle(&mut self) -> Result<()> {
+        if let Sink::Sqlite { writer, pending, .. } = self
+            && let Some(task) = pending.take()
+        {
+            let (w, res) = task.await.map_err(joined)?;
+            *writer = Some(w);
+            res?;
+        }
+        if let Sink::Postgres { writer, pending } = self
+            && let Some(task) = pending.take()
+        {
+            let (w, res) = task.await.map_err(joined)?;
+            *writer = Some(w);
+            res?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the last batch and closes the import's own connections.
+    async fn close(mut self) -> Result<()> {
+        let settled = self.settle().await;
+        if let Sink::Postgres { writer: Some(w), .. } = self {
+            w.close().await?;
+        }
+        settled
+    }
+
+    async fn write(&mut self, app: &App, batch: Batch) -> Result<()> {
+        self.settle().await?;
+        match self {
+            Sink::Sqlite { writer, pending, .. } => {
+                let mut w = writer.take().ok_or_else(|| AppError::internal("import writer lost"))?;
+                *pending = Some(tokio::task::spawn_blocking(move || {
+                    let t = std::time::Instant::now();
+                    let res = w.write_batch(&batch);
+                    tracing::debug!(
+                        rows = batch.people.len(),
+                        write_ms = t.elapsed().as_secs_f64() * 1000.0,
+                        "resident import batch written"
+                    );
+                    (w, res)
+                }));
+                Ok(())
+            }
+            Sink::Postgres { writer, pending } => {
+                let mut w = writer.take().ok_or_else(|| AppError::internal("import writer lost"))?;
+                *pending = Some(tokio::spawn(async move {
+                    let res = w.write_batch(&batch).await;
+                    (w, res)
+                }));
+                Ok(())
+            }
+            Sink::Generic => {
+                let mut tx = app.store.begin().await?;
+                if let Some(mib) = import_cache_mib().filter(|_| app.store.backend() == wangge_store::Backend::Sqlite) {
+                    Store::set_cache_mib(&mut tx, mib).await?;
+                }
+                wangge_store::bulk::insert_resident_batch(
+                    &mut tx,
+                    &batch.houses,
+                    &batch.households,
+                    &batch.people,
+                    &batch.household_tags,
+                    (&batch.history_kind, &batch.note, &batch.actor),
+                )
+                .await?;
+                Store::audit(
+                    &mut tx,
+                    NewAudit {
+                        actor: &batch.actor,
+                        action: "import",
+                        object: &batch.audit_object,
+                        reason: Some(&batch.note),
+                        region_code: batch.audit_region.as_deref(),
+                    },
+                )
+                .await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Which of `hashes` are registered, and the database's answers for the houses and households `known`
+    /// has not seen yet.
+    async fn lookups(
+        &mut self,
+        app: &App,
+        hashes: Vec<String>,
+        known: &mut Known,
+        pending: &[Pending],
+    ) -> Result<HashSet<String>> {
+        let addresses =
+            known.missing_addresses(pending.iter().filter(|p| p.r.house_code.is_empty()).map(|p| p.r.address.as_str()));
+        let numbers = known.missing_households(pending.iter().map(|p| p.r.household.as_str()));
+        match self {
+            Sink::Sqlite { reader, .. } => {
+                let r = reader.take().ok_or_else(|| AppError::internal("import reader lost"))?;
+                let (r, res) = tokio::task::spawn_blocking(move || {
+                    let res = (|| -> std::result::Result<_, StoreError> {
+                        let h: Vec<&str> = hashes.iter().map(String::as_str).collect();
+                        let a: Vec<&str> = addresses.iter().map(String::as_str).collect();
+                        let n: Vec<&str> = numbers.iter().map(String::as_str).collect();
+                        Ok((
+                            r.existing_id_hashes(&h)?,
+                            r.houses_at(&a)?,
+                            r.existing_households(&n)?,
+                            addresses,
+                            numbers,
+                        ))
+                    })();
+                    (r, res)
+                })
+                .await
+                .map_err(joined)?;
+                *reader = Some(r);
+                let (registered, houses, households, addresses, numbers) = res?;
+                known.absorb_addresses(addresses, houses);
+                known.absorb_households(numbers, households);
+                Ok(registered)
+            }
+            Sink::Postgres { .. } | Sink::Generic => {
+                let h: Vec<&str> = hashes.iter().map(String::as_str).collect();
+                let registered = app.store.existing_id_hashes(&h).await?;
+                let a: Vec<&str> = addresses.iter().map(String::as_str).collect();
+                let houses = app.store.houses_at(&a).await?;
+                let n: Vec<&str> = numbers.iter().map(String::as_str).collect();
+                let households = app.store.existing_households(&n).await?;
+                known.absorb_addresses(addresses, houses);
+                known.absorb_households(numbers, households);
+                Ok(registered)
+            }
+        }
+    }
 }
 
 impl App {
@@ -737,17 +929,20 @@ impl App {
         let cols = ResidentColumns::find(&headers)?;
         let tags = TagIndex::new(&self.store.tag_kinds().await?);
         let note = format!("导入 {}", src.name());
-        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new() };
+        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new(), spilled: None };
         let mut known = Known::default();
         // First 17 digits of every number accepted so far → its row.
         let mut seen: HashMap<u64, usize> = HashMap::new();
         let mut done = 0usize;
         let batch = batch_rows();
         progress(0, total);
+        let mut sink = Sink::open(self).await?;
+        let mut rejects = RejectedSink::default();
         // Large loads: secondary indexes are built once at the end instead of maintained row by row.
         let deferred = total >= defer_indexes_from() && self.store.defer_people_indexes().await? > 0;
         let result: Result<()> = async {
             loop {
+                let t_read = std::time::Instant::now();
                 let mut chunk = Vec::with_capacity(batch.min(total.max(16)));
                 for r in rows.by_ref() {
                     chunk.push(r?);
@@ -756,25 +951,44 @@ impl App {
                     }
                 }
                 if chunk.is_empty() {
-                    return Ok(());
+                    return sink.settle().await;
                 }
+                tracing::debug!(
+                    rows = chunk.len(),
+                    read_ms = t_read.elapsed().as_secs_f64() * 1000.0,
+                    "resident import rows read"
+                );
                 done += chunk.len();
-                let n =
-                    self.resident_batch(actor, &cols, &tags, &note, chunk, &mut known, &mut seen, &mut report).await?;
-                report.imported += n;
+                let mut rejected = Vec::new();
+                let planned = self
+                    .resident_batch(actor, &cols, &tags, &note, chunk, &mut known, &mut seen, &mut rejected, &mut sink)
+                    .await?;
+                rejected.sort_by_key(|r: &RejectedRow| r.row);
+                for r in rejected {
+                    rejects.push(&mut report, r)?;
+                }
+                if let Some(b) = planned {
+                    report.imported += b.people.len();
+                    sink.write(self, b).await?;
+                }
                 progress(done, total.max(done));
             }
         }
         .await;
+        // Whatever happened, the batch in flight is finished (committed or rolled back) before indexes return.
+        let settled = sink.close().await;
         if deferred {
             self.store.rebuild_deferred_indexes().await?;
         }
         result?;
+        settled?;
+        rejects.finish(&mut report)?;
         progress(done, done);
         report.rejected.sort_by_key(|r| r.row);
         Ok(report)
     }
 
+    /// Checks one chunk of rows and plans what it writes (None when no row was accepted).
     #[allow(clippy::too_many_arguments)]
     async fn resident_batch(
         &self,
@@ -785,8 +999,9 @@ impl App {
         chunk: Vec<Row>,
         known: &mut Known,
         seen: &mut HashMap<u64, usize>,
-        report: &mut ImportReport,
-    ) -> Result<usize> {
+        rejected: &mut Vec<RejectedRow>,
+        sink: &mut Sink,
+    ) -> Result<Option<Batch>> {
         // 1. Each row on its own (parsing, check digits, blind index) on the blocking pool: pure CPU work.
         let t0 = std::time::Instant::now();
         let crypto = self.crypto.clone();
@@ -807,23 +1022,18 @@ impl App {
         for p in parsed {
             match p {
                 Ok(p) => pending.push(p),
-                Err(r) => report.rejected.push(r),
+                Err(r) => rejected.push(r),
             }
         }
 
         // 2. What the database knows about this batch's keys.
         let t_parse = t0.elapsed();
-        let hashes: Vec<&str> = pending.iter().map(|p| p.hash.as_str()).collect();
-        let registered = self.store.existing_id_hashes(&hashes).await?;
+        let hashes: Vec<String> = pending.iter().map(|p| p.hash.clone()).collect();
         let grids: Vec<&str> = pending.iter().map(|p| p.r.grid.as_str()).collect();
         known.load_grids(self, actor, &grids).await?;
         let codes: Vec<&str> = pending.iter().map(|p| p.r.house_code.as_str()).collect();
         known.load_house_codes(self, &codes).await?;
-        let addresses: Vec<&str> =
-            pending.iter().filter(|p| p.r.house_code.is_empty()).map(|p| p.r.address.as_str()).collect();
-        known.load_addresses(self, &addresses).await?;
-        let numbers: Vec<&str> = pending.iter().map(|p| p.r.household.as_str()).collect();
-        known.load_households(self, &numbers).await?;
+        let registered = sink.lookups(self, hashes, known, &pending).await?;
 
         // 3. Row by row, in file order: duplicates, grid, house, household.
         let t_lookup = t0.elapsed();
@@ -836,66 +1046,38 @@ impl App {
                     seen.insert(id_key(&p.r.id), p.row);
                     accepted.push(p);
                 }
-                Err(e) => report.rejected.push(RejectedRow { row: p.row, values: p.values, reason: reason(&e) }),
+                Err(e) => rejected.push(RejectedRow { row: p.row, values: p.values, reason: reason(&e) }),
             }
         }
         if accepted.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
 
-        // 4. Encrypt (pure CPU) and write the batch in one transaction.
+        // 4. Encrypt (pure CPU); the caller writes the batch in one transaction with its audit record.
         let t_link = t0.elapsed();
         let crypto = self.crypto.clone();
-        let (people, accepted) = tokio::task::spawn_blocking(move || {
-            let people = par_map(accepted, |p| (new_person(&crypto, &p), p));
-            people.into_iter().unzip::<NewPerson, Pending, Vec<NewPerson>, Vec<Pending>>()
+        let (people, region) = tokio::task::spawn_blocking(move || {
+            let region = common_prefix(accepted.iter().map(|p| p.r.grid.as_str()));
+            (par_map(accepted, |p| new_person(&crypto, p)), region)
         })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
+        batch.audit_object = format!("residents:{} rows", people.len());
         batch.people = people;
-        let n = batch.people.len();
-        let t_encrypt = t0.elapsed();
-        let mut tx = self.store.begin().await?;
-        if let Some(mib) = import_cache_mib().filter(|_| self.store.backend() == wangge_store::Backend::Sqlite) {
-            Store::set_cache_mib(&mut tx, mib).await?;
-        }
-        wangge_store::bulk::insert_resident_batch(
-            &mut tx,
-            &batch.houses,
-            &batch.households,
-            &batch.people,
-            &batch.household_tags,
-            ("registered", note, &actor.username),
-        )
-        .await?;
-        let t_register = t0.elapsed();
-        let t_history = t0.elapsed();
-        let region = common_prefix(accepted.iter().map(|p| p.r.grid.as_str()));
-        Store::audit(
-            &mut tx,
-            NewAudit {
-                actor: &actor.username,
-                action: "import",
-                object: &format!("residents:{n} rows"),
-                reason: Some(note),
-                region_code: region.as_deref(),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        batch.audit_region = region;
+        batch.history_kind = "registered".into();
+        batch.note = note.to_string();
+        batch.actor = actor.username.clone();
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         tracing::debug!(
-            rows = n,
+            rows = batch.people.len(),
             parse_ms = ms(t_parse),
             lookup_ms = ms(t_lookup - t_parse),
             link_ms = ms(t_link - t_lookup),
-            encrypt_ms = ms(t_encrypt - t_link),
-            register_ms = ms(t_register - t_encrypt),
-            history_ms = ms(t_history - t_register),
-            commit_ms = ms(t0.elapsed() - t_history),
-            "resident import batch"
+            encrypt_ms = ms(t0.elapsed() - t_link),
+            "resident import batch checked"
         );
-        Ok(n)
+        Ok(Some(batch))
     }
 
     /// Links one checked row to its grid, house and household, planning what must be created.
@@ -999,24 +1181,24 @@ fn par_map<T: Send, U: Send>(mut items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Ve
     })
 }
 
-fn new_person(crypto: &wangge_store::Crypto, p: &Pending) -> NewPerson {
-    let r = &p.r;
+fn new_person(crypto: &wangge_store::Crypto, p: Pending) -> NewPerson {
+    let r = p.r;
     NewPerson {
-        name: r.name.clone(),
         id_number_enc: crypto.encrypt(r.id.as_str()),
-        id_number_hash: p.hash.clone(),
+        id_number_hash: p.hash,
         id_number_masked: r.id.masked(),
         gender: r.gender.as_str().to_string(),
         birth_date: r.birth.format("%Y-%m-%d").to_string(),
-        ethnicity: r.ethnicity.clone(),
         phone_enc: r.phone.as_ref().map(|x| crypto.encrypt(x.as_str())),
         phone_hash: r.phone.as_ref().map(|x| crypto.blind_index("phone", x.as_str())),
         phone_masked: r.phone.as_ref().map(Phone::masked),
         population_type: r.population_type.as_str().to_string(),
-        household_number: r.household.clone(),
-        relation: r.relation.clone(),
-        grid_code: r.grid.clone(),
-        tags: r.person_tags.clone(),
+        name: r.name,
+        ethnicity: r.ethnicity,
+        household_number: r.household,
+        relation: r.relation,
+        grid_code: r.grid,
+        tags: r.person_tags,
     }
 }
 
@@ -1148,7 +1330,7 @@ impl App {
         let Rows { headers, mut rows, total } = open_rows(src)?;
         let cols = HouseColumns::find(&headers)?;
         let note = format!("导入 {}", src.name());
-        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new() };
+        let mut report = ImportReport { imported: 0, headers, rejected: Vec::new(), spilled: None };
         let mut known = Known::default();
         let mut done = 0usize;
         let batch = batch_rows();

@@ -23,7 +23,12 @@ pub const KEY_ENV: &str = "WANGGE_KEY";
 struct KeySet {
     id: u32,
     cipher: Aes256Gcm,
-    index_key: [u8; 32],
+    /// HMAC keyed with the blind-index key, its pads computed once (cloned per hash).
+    index_mac: Hmac<Sha256>,
+}
+
+fn index_mac(key: &[u8; 32]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length")
 }
 
 /// Encrypts with the current key, decrypts with whichever key a value names, hashes with the current key.
@@ -90,7 +95,7 @@ impl StoredKey {
     fn open(&self) -> Option<KeySet> {
         let enc = decode_key(&self.enc_key)?;
         let index_key = decode_key(&self.index_key)?;
-        Some(KeySet { id: self.id, cipher: Aes256Gcm::new(&enc.into()), index_key })
+        Some(KeySet { id: self.id, cipher: Aes256Gcm::new(&enc.into()), index_mac: index_mac(&index_key) })
     }
 
     /// The `ID:BASE64` form used by `WANGGE_KEY`.
@@ -233,7 +238,10 @@ impl Crypto {
 
     /// A single key with id 1 (tests).
     pub fn from_keys(enc_key: [u8; 32], index_key: [u8; 32]) -> Crypto {
-        Crypto { current: KeySet { id: 1, cipher: Aes256Gcm::new(&enc_key.into()), index_key }, others: vec![] }
+        Crypto {
+            current: KeySet { id: 1, cipher: Aes256Gcm::new(&enc_key.into()), index_mac: index_mac(&index_key) },
+            others: vec![],
+        }
     }
 
     pub fn key_id(&self) -> u32 {
@@ -241,8 +249,10 @@ impl Crypto {
     }
 
     pub fn encrypt(&self, plain: &str) -> String {
+        // A random 96-bit nonce from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS): unique in
+        // practice like one read from the OS each time, without a system call per value.
         let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a fresh 96-bit nonce and an in-memory buffer cannot fail.
         let ct = self.current.cipher.encrypt(Nonce::from_slice(&nonce), plain.as_bytes()).unwrap_or_default();
         let mut out = Vec::with_capacity(12 + ct.len());
@@ -267,8 +277,7 @@ impl Crypto {
 
     /// Keyed hash for exact lookups; `kind` keeps an id number and a phone with equal digits apart.
     pub fn blind_index(&self, kind: &str, value: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.current.index_key).expect("HMAC takes any key length");
+        let mut mac = self.current.index_mac.clone();
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());

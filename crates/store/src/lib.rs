@@ -7,6 +7,8 @@
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod bulk_pg;
+pub mod bulk_sqlite;
 pub mod crypto;
 pub mod events;
 mod migrate;
@@ -65,6 +67,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with (bulk loads open their own connections to the same database).
+    url: std::sync::Arc<str>,
 }
 
 pub fn now_ms() -> i64 {
@@ -105,13 +109,36 @@ impl Store {
             Backend::Postgres => opts.max_connections(16),
         };
         let pool = opts.connect(url).await?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, url: url.into() };
         migrate::run(&store).await?;
+        // A bulk load that died half-way left its deferred indexes dropped: build them now.
+        store.rebuild_deferred_indexes().await?;
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite database file (None on PostgreSQL or an in-memory database).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self.backend {
+            Backend::Sqlite => bulk_sqlite::sqlite_file(&self.url),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// A connection of its own for a bulk load on SQLite (None on PostgreSQL or an in-memory database).
+    pub fn sqlite_bulk(&self, readonly: bool) -> Result<Option<bulk_sqlite::SqliteBulk>> {
+        self.sqlite_file().map(|p| bulk_sqlite::SqliteBulk::open(&p, readonly)).transpose()
+    }
+
+    /// A connection of its own for a bulk load with COPY on PostgreSQL (None on SQLite).
+    pub async fn pg_bulk(&self) -> Result<Option<bulk_pg::PgBulk>> {
+        match self.backend {
+            Backend::Postgres => Ok(Some(bulk_pg::PgBulk::connect(&self.url).await?)),
+            Backend::Sqlite => Ok(None),
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -416,7 +416,7 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn import_residents_scenario(name: &str, xlsx: bool, n: usize) -> Result<Scenario> {
+async fn import_residents_scenario(name: &str, xlsx: bool, n: usize, reimport: bool) -> Result<Scenario> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
@@ -432,23 +432,9 @@ async fn import_residents_scenario(name: &str, xlsx: bool, n: usize) -> Result<S
     let app = App::open(Config::new(data.clone()), &Store::sqlite_url(&data)).await?;
     app.ensure_reference_data().await?;
     insert_region_tree(&app, &grids).await?;
-    reset_peak_rss();
-    let start = Instant::now();
-    let report = app
-        .import_residents(
-            &system_actor("bench"),
-            wangge_app::import_residents::Source::Path(&file),
-            &wangge_app::import_residents::no_progress,
-        )
-        .await?;
-    let secs = start.elapsed().as_secs_f64();
-    let rss = rss_mib();
-    anyhow::ensure!(
-        report.imported == n && report.rejected.is_empty(),
-        "{name}: imported {} of {n}, first rejection: {:?}",
-        report.imported,
-        report.rejected.first().map(|r| &r.reason)
-    );
+    let (secs, rss) = timed_import(&app, &file, n, name).await?;
+    // The same file again: everybody is already registered, every row is rejected (and kept or spilled).
+    let again = if reimport { Some(timed_reimport(&app, &file, n).await?) } else { None };
     app.store.close().await;
     let rate = n as f64 / secs;
     let raw_db = dir.path().join("raw.db");
@@ -461,9 +447,156 @@ async fn import_residents_scenario(name: &str, xlsx: bool, n: usize) -> Result<S
         baseline: raw,
         ratio: rate / raw,
         params: json!({ "rows": n, "rss_mib": rss, "seconds": secs, "backend": "sqlite",
+                        "reimport_seconds": again.map(|a| a.0), "reimport_rss_mib": again.map(|a| a.1),
                         "batch": wangge_app::import_residents::batch_rows(), "grids": n_grids,
                         "baseline_what": "rusqlite prepared INSERT of the same 13 text columns, 10k rows per transaction" }),
     })
+}
+
+/// Imports `file` (all `n` rows must be accepted): seconds and peak RSS in MiB.
+async fn timed_import(app: &App, file: &Path, n: usize, name: &str) -> Result<(f64, f64)> {
+    reset_peak_rss();
+    let start = Instant::now();
+    let report = app
+        .import_residents(
+            &system_actor("bench"),
+            wangge_app::import_residents::Source::Path(file),
+            &wangge_app::import_residents::no_progress,
+        )
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    let rss = rss_mib();
+    anyhow::ensure!(
+        report.imported == n && report.rejected.is_empty(),
+        "{name}: imported {} of {n}, first rejection: {:?}",
+        report.imported,
+        report.rejected.first().map(|r| &r.reason)
+    );
+    Ok((secs, rss))
+}
+
+/// Imports `file` a second time (every row must be rejected as registered): seconds and peak RSS in MiB.
+async fn timed_reimport(app: &App, file: &Path, n: usize) -> Result<(f64, f64)> {
+    reset_peak_rss();
+    let start = Instant::now();
+    let report = app
+        .import_residents(
+            &system_actor("bench"),
+            wangge_app::import_residents::Source::Path(file),
+            &wangge_app::import_residents::no_progress,
+        )
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    let rss = rss_mib();
+    anyhow::ensure!(
+        report.imported == 0 && report.rejected_count() == n,
+        "re-import: imported {}, rejected {} of {n}",
+        report.imported,
+        report.rejected_count()
+    );
+    Ok((secs, rss))
+}
+
+/// PostgreSQL for the COPY scenario: `WANGGE_BENCH_PG` or the test server's default; None when unreachable.
+async fn bench_pg() -> Option<(String, String)> {
+    use sqlx::Executor;
+    let admin = std::env::var("WANGGE_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect(&admin)
+        .await
+        .ok()?;
+    let name = format!("wangge_bench_{}", std::process::id());
+    pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.ok()?;
+    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.ok()?;
+    pool.close().await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+    Some((admin, format!("{base}/{name}")))
+}
+
+async fn drop_bench_pg(admin: &str, url: &str) {
+    use sqlx::Executor;
+    let Some(name) = url.rsplit('/').next() else { return };
+    if let Ok(pool) = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(admin).await {
+        let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+        pool.close().await;
+    }
+}
+
+/// The physical limit on PostgreSQL: the same rows, already built, streamed with `COPY … FROM STDIN` into a
+/// plain table of 13 text columns, 10,000 per transaction. Only the copies are timed.
+async fn raw_copy_rate(url: &str, n: usize, grids: &[String]) -> Result<f64> {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
+    let cols: Vec<String> = (0..13).map(|c| format!("c{c} TEXT")).collect();
+    let create = format!(
+        "CREATE TABLE raw_residents (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, {})",
+        cols.join(", ")
+    );
+    conn.execute(create.as_str()).await?;
+    let names: Vec<String> = (0..13).map(|c| format!("c{c}")).collect();
+    let sql = format!("COPY raw_residents ({}) FROM STDIN", names.join(", "));
+    let mut timed = std::time::Duration::ZERO;
+    let mut start = 0;
+    while start < n {
+        let end = (start + 10_000).min(n);
+        let mut data = Vec::with_capacity((end - start) * 160);
+        for i in start..end {
+            data.extend_from_slice(resident_row(i, grids).join("\t").as_bytes());
+            data.push(b'\n');
+        }
+        let t = Instant::now();
+        let mut tx = conn.begin().await?;
+        let mut copy = tx.copy_in_raw(&sql).await?;
+        copy.send(data).await?;
+        copy.finish().await?;
+        tx.commit().await?;
+        timed += t.elapsed();
+        start = end;
+    }
+    conn.close().await?;
+    Ok(n as f64 / timed.as_secs_f64())
+}
+
+/// The CSV import on PostgreSQL (COPY path) against a raw COPY of the same rows, when PostgreSQL is reachable.
+async fn import_residents_pg_scenario(n: usize) -> Result<Option<Scenario>> {
+    let Some((admin, url)) = bench_pg().await else {
+        eprintln!("bench: PostgreSQL not reachable, skipping import_residents_pg_csv");
+        return Ok(None);
+    };
+    let result = async {
+        let dir = tempfile::tempdir().context("creating a temporary data directory")?;
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data)?;
+        let grids = bench_grids();
+        let file = dir.path().join("residents.csv");
+        {
+            let (file, grids) = (file.clone(), grids.clone());
+            tokio::task::spawn_blocking(move || write_residents_csv(&file, n, &grids)).await??;
+        }
+        let app = App::open(Config::new(data.clone()), &url).await?;
+        app.ensure_reference_data().await?;
+        insert_region_tree(&app, &grids).await?;
+        let (secs, rss) = timed_import(&app, &file, n, "import_residents_pg_csv").await?;
+        app.store.close().await;
+        let raw = raw_copy_rate(&url, n, &grids).await?;
+        let rate = n as f64 / secs;
+        Ok::<_, anyhow::Error>(Scenario {
+            name: "import_residents_pg_csv".into(),
+            value: rate,
+            unit: "rows/s".into(),
+            baseline: raw,
+            ratio: rate / raw,
+            params: json!({ "rows": n, "rss_mib": rss, "seconds": secs, "backend": "postgres",
+                            "batch": wangge_app::import_residents::batch_rows(),
+                            "baseline_what": "COPY FROM STDIN of the same 13 text columns, 10k rows per transaction" }),
+        })
+    }
+    .await;
+    drop_bench_pg(&admin, &url).await;
+    result.map(Some)
 }
 
 /// District → street → communities → the grids, without boundaries.
@@ -501,15 +634,21 @@ async fn insert_region_tree(app: &App, grids: &[String]) -> Result<()> {
 }
 
 async fn register_imports(quick: bool) -> Result<Vec<Scenario>> {
-    let (mut csv_rows, mut xlsx_rows) = if quick { (20_000, 5_000) } else { (1_000_000, 100_000) };
-    // For experiments: WANGGE_BENCH_IMPORT_ROWS=CSV[,XLSX].
+    let (mut csv_rows, mut xlsx_rows, mut pg_rows) =
+        if quick { (20_000, 5_000, 20_000) } else { (1_000_000, 100_000, 1_000_000) };
+    // For experiments: WANGGE_BENCH_IMPORT_ROWS=CSV[,XLSX[,PG]] (PG 0 skips PostgreSQL).
     if let Ok(v) = std::env::var("WANGGE_BENCH_IMPORT_ROWS") {
         let mut it = v.split(',').filter_map(|s| s.trim().parse::<usize>().ok());
         csv_rows = it.next().unwrap_or(csv_rows).max(1);
         xlsx_rows = it.next().unwrap_or(xlsx_rows).max(1);
+        pg_rows = it.next().unwrap_or(pg_rows);
     }
-    Ok(vec![
-        import_residents_scenario("import_residents_csv", false, csv_rows).await?,
-        import_residents_scenario("import_residents_xlsx", true, xlsx_rows).await?,
-    ])
+    let mut out = vec![
+        import_residents_scenario("import_residents_csv", false, csv_rows, true).await?,
+        import_residents_scenario("import_residents_xlsx", true, xlsx_rows, false).await?,
+    ];
+    if pg_rows > 0 {
+        out.extend(import_residents_pg_scenario(pg_rows).await?);
+    }
+    Ok(out)
 }

@@ -143,7 +143,7 @@ fn store_result(
         kind: kind.to_string(),
         file_name: name.to_string(),
         imported: report.imported,
-        rejected: report.rejected.len(),
+        rejected: report.rejected_count(),
         errors_file: errors.map(|(n, _)| n),
         first_errors: report.rejected.iter().take(50).map(|r| (r.row, r.reason.clone())).collect(),
     };

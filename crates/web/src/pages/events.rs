@@ -420,10 +420,14 @@ pub(crate) async fn event_page(
     failed: Option<(String, FormState, StatusCode)>,
     notice: Option<String>,
 ) -> Response {
-    let d = match app.event_detail(&pa.actor, id).await {
+    let mut d = match app.event_detail(&pa.actor, id).await {
         Ok(d) => d,
         Err(e) => return error_page(lang, pa.bar(), &e),
     };
+    // A member of the public is named by surname only (王**); staff who report are colleagues.
+    if d.event.source == Source::Resident.as_str() {
+        d.event.reporter = d.event.reporter.take().map(|n| mask_name(&n));
+    }
     let l = EvLabels::load(app, lang).await;
     let tiles = app.map_settings().await.map(|t| t.tile_url).unwrap_or_default();
     let grids_url = if pa.actor.may(Permission::ReadRegions, &d.event.grid_code) {
@@ -468,6 +472,15 @@ pub(crate) async fn event_page(
         d,
     };
     render(status, &page)
+}
+
+/// "王先生" → "王**": enough to greet them on the phone, not enough to identify them from the page.
+fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
 }
 
 fn parse_event_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
@@ -773,4 +786,24 @@ pub async fn indicators(
         error,
     };
     render(status, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_names_keep_only_the_surname() {
+        assert_eq!(mask_name("王先生"), "王**");
+        assert_eq!(mask_name("A"), "A");
+        assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn points_are_both_or_none() {
+        assert_eq!(parse_point("", "").unwrap(), (None, None));
+        assert_eq!(parse_point("30.1", "120.2").unwrap(), (Some(30.1), Some(120.2)));
+        assert_eq!(parse_point("x", "120").unwrap_err().field_name(), Some("lat"));
+        assert!(parse_ids("1, 2,").unwrap() == vec![1, 2] && parse_ids("a").is_err());
+    }
 }

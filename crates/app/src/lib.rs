@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod event_rules;
 pub mod events;
 pub mod export;
 pub mod import;

@@ -16,6 +16,7 @@ use wangge_app::{App, Config, system_actor};
 use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
+mod events;
 mod search;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -197,7 +198,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // WANGGE_BENCH_ONLY=imports,grids,http,search runs only those groups (all when unset).
+    // WANGGE_BENCH_ONLY=imports,grids,http,search,events runs only those groups (all when unset).
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
     let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
     // Imports first, so that their peak RSS is their own.
@@ -212,6 +213,9 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if want("search") {
         all.extend(search::scenarios(quick).await?);
+    }
+    if want("events") {
+        all.extend(events::scenarios(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

@@ -319,4 +319,157 @@ async fn bad_input_races_and_scope(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(main_loop, side_flows, bad_input_races_and_scope);
+/// Admins edit categories, limits, routing rules and the calendar; the loop follows at once.
+async fn rules_are_data(db: TestDb) {
+    let srv = Server::demo(db);
+    let admin = srv.admin().await;
+    let district = srv.login("demo_district", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+
+    let cat = |limits: Value| {
+        json!({"name": "井盖丢失", "department_code": "shuiwu", "triage": "general", "limits": limits,
+        "fields": [{"code": "cover_no", "name": "井盖编号", "datatype": "string", "required": true}]})
+    };
+    assert_error(&street.put("/api/v1/categories/B0105", &cat(json!({}))).await, 403, "forbidden", None);
+    assert_error(&district.put("/api/v1/categories/b0105", &cat(json!({}))).await, 400, "invalid_input", Some("code"));
+    assert_error(&district.put("/api/v1/categories/B9905", &cat(json!({}))).await, 400, "invalid_input", Some("code"));
+    assert_error(
+        &district.put("/api/v1/categories/B0105", &cat(json!({"handle": "4x"}))).await,
+        400,
+        "invalid_input",
+        Some("limits.handle"),
+    );
+    assert_error(
+        &district.put("/api/v1/categories/B0105", &cat(json!({"lunch": "1h"}))).await,
+        400,
+        "invalid_input",
+        Some("limits.lunch"),
+    );
+    let mut bad = cat(json!({}));
+    bad["department_code"] = json!("nope");
+    assert_error(&district.put("/api/v1/categories/B0105", &bad).await, 400, "invalid_input", Some("department_code"));
+    let mut bad = cat(json!({}));
+    bad["fields"] = json!([{"code": "Bad Code", "name": "x"}]);
+    assert_error(&district.put("/api/v1/categories/B0105", &bad).await, 400, "invalid_input", Some("fields[0].code"));
+    let (s, c) = district.put("/api/v1/categories/B0105", &cat(json!({"handle": "2h", "verify": "1h"}))).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (c["limits"]["handle"].as_str(), c["limits"]["verify"].as_str(), c["limits"]["accept"].as_str()),
+        (Some("2h"), Some("1h"), Some("1h"))
+    );
+
+    // The new category is reportable at once, with its required extra field.
+    let body = json!({"category": "B0105", "description": "井盖不见了", "grid_code": GRID1});
+    assert_error(&worker.post("/api/v1/events", &body).await, 400, "invalid_input", Some("attributes.cover_no"));
+    let mut body = body;
+    body["attributes"] = json!({"cover_no": "JG-001"});
+    let (s, r) = worker.post("/api/v1/events", &body).await;
+    assert_eq!(s, 201, "{r}");
+    let id = r["id"].as_i64().unwrap();
+
+    // A routing rule for this street sends B01 to 城管 instead of the category's 水务.
+    assert_error(
+        &district
+            .post("/api/v1/routing-rules", &json!({"category_prefix": "B01", "departments": [], "triage": "general"}))
+            .await,
+        400,
+        "invalid_input",
+        Some("departments"),
+    );
+    assert_error(
+        &district
+            .post(
+                "/api/v1/routing-rules",
+                &json!({"category_prefix": "B01", "departments": ["chengguan"], "triage": "soon"}),
+            )
+            .await,
+        400,
+        "invalid_input",
+        Some("triage"),
+    );
+    let (s, rule) = district
+        .post("/api/v1/routing-rules", &json!({"category_prefix": "B01", "region_prefix": STREET1, "departments": ["chengguan", "zhujian"], "triage": "comprehensive"}))
+        .await;
+    assert_eq!(s, 201, "{rule}");
+    for a in ["accept", "register"] {
+        ok(&street, id, json!({"action": a})).await;
+    }
+    let d = ok(&street, id, json!({"action": "dispatch"})).await;
+    assert_eq!(d["departments"], json!(["chengguan", "zhujian"]), "{d}");
+    let (s, rules) = worker.get("/api/v1/routing-rules").await;
+    assert_eq!((s, rules["total"].as_i64()), (200, Some(1)));
+    assert_eq!(district.delete(&format!("/api/v1/routing-rules/{}", rule["id"])).await.0, 204);
+    assert_eq!(district.delete(&format!("/api/v1/routing-rules/{}", rule["id"])).await.0, 404);
+
+    // The calendar: seeded holidays are listed; admins add a day and change the working periods.
+    let (_, cal) = worker.get("/api/v1/calendar").await;
+    assert!(
+        cal["days"].as_array().unwrap().iter().any(|d| d["day"] == "2026-10-01" && d["kind"] == "holiday"),
+        "{cal}"
+    );
+    assert_eq!(cal["day_minutes"], 450);
+    assert_error(
+        &admin.put("/api/v1/calendar/2026-13-01", &json!({"kind": "holiday"})).await,
+        400,
+        "invalid_input",
+        Some("day"),
+    );
+    assert_error(
+        &admin.put("/api/v1/calendar/2026-12-31", &json!({"kind": "party"})).await,
+        400,
+        "invalid_input",
+        Some("kind"),
+    );
+    let (s, cal) = admin.put("/api/v1/calendar/2026-12-31", &json!({"kind": "holiday", "note": "区定假日"})).await;
+    assert_eq!(s, 200, "{cal}");
+    assert!(cal["days"].as_array().unwrap().iter().any(|d| d["day"] == "2026-12-31" && d["note"] == "区定假日"));
+    assert_error(
+        &admin.put("/api/v1/calendar", &json!({"periods": "09:00-12:00,11:00-17:00"})).await,
+        400,
+        "invalid_input",
+        Some("periods"),
+    );
+    let (s, cal) = admin.put("/api/v1/calendar", &json!({"periods": "09:00-12:00,14:00-18:00"})).await;
+    assert_eq!((s, cal["day_minutes"].as_i64()), (200, Some(420)), "{cal}");
+    srv.finish().await;
+}
+
+/// kill -9 while reports stream in: every report answered 201 is there after the restart.
+async fn acknowledged_reports_survive_kill(db: TestDb) {
+    let mut srv = Server::demo(db);
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let c = srv.login("demo_grid_worker", DEMO_PW).await;
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..10_000 {
+                let body = json!({"category": "E0102", "description": format!("压测{w}-{i}"), "grid_code": GRID1});
+                let r = c.request(reqwest::Method::POST, "/api/v1/events").json(&body).send().await;
+                let Ok(r) = r else { break };
+                if r.status().as_u16() != 201 {
+                    break;
+                }
+                let Ok(v) = r.json::<Value>().await else { break };
+                acked.push(v["id"].as_i64().unwrap());
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    srv.stop(); // SIGKILL: no graceful shutdown
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    assert!(acked.len() > 10, "the load ran before the kill: {}", acked.len());
+    let srv = srv.restart();
+    let admin = srv.admin().await;
+    let stored: std::collections::HashSet<i64> =
+        admin.all_items("/api/v1/events").await.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let lost: Vec<&i64> = acked.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(lost.is_empty(), "{}: {} acknowledged reports lost: {lost:?}", srv.backend(), lost.len());
+    srv.finish().await;
+}
+
+both_backends!(main_loop, side_flows, bad_input_races_and_scope, rules_are_data, acknowledged_reports_survive_kill);

@@ -56,6 +56,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/events/{id}/actions"),
     ("GET", "/api/v1/categories"),
     ("GET", "/api/v1/indicators"),
+    ("PUT", "/api/v1/categories/{code}"),
+    ("GET", "/api/v1/routing-rules"),
+    ("POST", "/api/v1/routing-rules"),
+    ("DELETE", "/api/v1/routing-rules/{id}"),
+    ("GET", "/api/v1/calendar"),
+    ("PUT", "/api/v1/calendar"),
+    ("PUT", "/api/v1/calendar/{day}"),
     ("POST", "/api/v1/attachments"),
     ("GET", "/api/v1/attachments/{id}"),
 ];
@@ -290,6 +297,60 @@ impl Events {
             let path = format!("/api/v1/indicators?region={OTHER_GRID}");
             let r = m.call(c, "GET", "/api/v1/indicators", &path, None).await;
             expect_status(who, &path, &r, &[403, 404]);
+        }
+        // Event rules: everyone who reads events reads them; only admin and district edit, and a district only
+        // for its own subtree.
+        let reads = !resident;
+        let edits = case.admin || who == "demo_district";
+        for route in ["/api/v1/routing-rules", "/api/v1/calendar"] {
+            let r = m.call(c, "GET", route, route, None).await;
+            expect_status(who, route, &r, if reads { &[200] } else { &[403] });
+        }
+        let denied: &[u16] = if edits { &[400] } else { &[403] };
+        let r = m
+            .call(
+                c,
+                "PUT",
+                "/api/v1/categories/{code}",
+                "/api/v1/categories/E0102",
+                Some(&json!({ "name": "", "triage": "general" })),
+            )
+            .await;
+        expect_status(who, "PUT /categories (blank name)", &r, denied);
+        let r =
+            m.call(c, "PUT", "/api/v1/calendar", "/api/v1/calendar", Some(&json!({ "periods": "17:00-09:00" }))).await;
+        expect_status(who, "PUT /calendar (bad periods)", &r, denied);
+        let r = m
+            .call(
+                c,
+                "PUT",
+                "/api/v1/calendar/{day}",
+                "/api/v1/calendar/2026-02-30",
+                Some(&json!({ "kind": "holiday" })),
+            )
+            .await;
+        expect_status(who, "PUT /calendar/day (bad date)", &r, denied);
+        let body = json!({ "category_prefix": "E05", "region_prefix": OTHER_GRID, "departments": ["chengguan"], "triage": "general" });
+        let r = m.call(c, "POST", "/api/v1/routing-rules", "/api/v1/routing-rules", Some(&body)).await;
+        expect_status(
+            who,
+            "POST /routing-rules (other district)",
+            &r,
+            if case.admin {
+                &[201]
+            } else if edits {
+                &[404]
+            } else {
+                &[403]
+            },
+        );
+        if r.0 == 201 {
+            let path = format!("/api/v1/routing-rules/{}", r.1["id"]);
+            let r = m.call(c, "DELETE", "/api/v1/routing-rules/{id}", &path, None).await;
+            expect_status(who, "DELETE /routing-rules", &r, &[204]);
+        } else {
+            let r = m.call(c, "DELETE", "/api/v1/routing-rules/{id}", "/api/v1/routing-rules/999999", None).await;
+            expect_status(who, "DELETE /routing-rules (none)", &r, if edits { &[404] } else { &[403] });
         }
         let path = format!("/api/v1/attachments/{}", self.outside_file);
         let r = m.call(c, "GET", "/api/v1/attachments/{id}", &path, None).await;

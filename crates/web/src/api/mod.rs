@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod event_rules;
 pub mod events;
 pub mod locate;
 pub mod meta;
@@ -30,6 +31,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         meta::departments,
         events::create, events::list, events::get_one, events::act, events::categories, events::indicators,
         attachments::upload, attachments::download,
+        event_rules::put_category, event_rules::rules, event_rules::add_rule, event_rules::delete_rule,
+        event_rules::calendar, event_rules::put_periods, event_rules::put_day,
         settings::get_map, settings::put_map,
         people::list, people::create, people::get_one, people::update, people::reveal, people::event,
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
@@ -44,6 +47,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::events::ReportInput, wangge_app::events::Reported, wangge_app::events::ActionInput,
         wangge_app::events::EventView, wangge_app::events::EventDetail, wangge_app::events::TimelineEntry,
         wangge_app::events::AttachmentView, wangge_app::events::Category,
+        wangge_app::event_rules::CategoryInput, wangge_app::event_rules::RuleInput, wangge_app::event_rules::RuleView,
+        wangge_app::event_rules::CalendarView, wangge_app::event_rules::CalendarDay, wangge_app::event_rules::CalendarDayInput,
+        event_rules::PeriodsInput,
         wangge_app::settings::MapSettings, settings::MapSettingsInput, wangge_app::tags::TagKindInput,
         wangge_app::people::PersonView, wangge_app::people::PersonDetail, wangge_app::people::MemberView,
         wangge_app::people::HouseholdBrief, wangge_app::people::HouseBrief, wangge_app::people::BuildingBrief,
@@ -111,6 +117,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/events/{id}", get(events::get_one))
         .route("/api/v1/events/{id}/actions", post(events::act))
         .route("/api/v1/categories", get(events::categories))
+        .route("/api/v1/categories/{code}", axum::routing::put(event_rules::put_category))
+        .route("/api/v1/routing-rules", get(event_rules::rules).post(event_rules::add_rule))
+        .route("/api/v1/routing-rules/{id}", axum::routing::delete(event_rules::delete_rule))
+        .route("/api/v1/calendar", get(event_rules::calendar).put(event_rules::put_periods))
+        .route("/api/v1/calendar/{day}", axum::routing::put(event_rules::put_day))
         .route(
             "/api/v1/attachments",
             post(attachments::upload)

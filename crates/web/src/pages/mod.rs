@@ -1,5 +1,6 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
+mod event_rules;
 mod events;
 mod imports;
 mod merge;
@@ -37,6 +38,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/roles", post(grant_submit))
         .route("/admin/settings", get(settings_page).post(settings_submit))
+        .route("/admin/event-rules", get(event_rules::page))
+        .route("/admin/event-rules/category", post(event_rules::save_category))
+        .route("/admin/event-rules/rules", post(event_rules::add_rule))
+        .route("/admin/event-rules/rules/{id}/delete", post(event_rules::delete_rule))
+        .route("/admin/event-rules/days", post(event_rules::put_day))
+        .route("/admin/event-rules/periods", post(event_rules::put_periods))
         .route("/people", get(people::list))
         .route("/people/{id}", get(people::person))
         .route("/people/{id}/reveal", post(people::reveal))

@@ -401,7 +401,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("evt_report_anyway", "仍然上报", "Report anyway"),
     ("evt_more_categories", "更多类别", "Other categories"),
     ("evt_location", "位置", "Location"),
-    ("evt_use_my_location", "◎ 使用当前位置", "◎ Use my location"),
+    ("evt_use_my_location", "使用当前位置", "Use my location"),
     ("evt_locating", "正在定位…", "Locating…"),
     ("evt_located", "已定位：", "Located:"),
     ("evt_locate_failed", "无法获取位置，请在地图上点选或选择网格。", "No location; click the map or choose the grid."),

@@ -763,11 +763,15 @@ impl App {
         }
         let (rows, total) = self.store.events(&f, before, limit).await?;
         let reference = self.event_reference().await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for e in rows {
-            let depts = self.store.event_departments(e.id).await?;
-            items.push(self.view_of(Some(actor), &reference, e, depts));
-        }
+        let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+        let mut depts = self.store.departments_of(&ids).await?;
+        let items: Vec<EventView> = rows
+            .into_iter()
+            .map(|e| {
+                let d = depts.remove(&e.id).unwrap_or_default();
+                self.view_of(Some(actor), &reference, e, d)
+            })
+            .collect();
         Ok(paging::page(items, limit, total, |e: &EventView| e.id.to_string()))
     }
 
@@ -784,6 +788,14 @@ impl App {
             Some(r) => {
                 self.authorize(actor, Permission::ReadEvents, r)?;
                 f.roots = Some(vec![r.to_string()]);
+                if self
+                    .store
+                    .region(r)
+                    .await?
+                    .is_some_and(|x| x.region.level == wangge_domain::region::RegionLevel::Grid)
+                {
+                    f.grid = Some(r.to_string());
+                }
             }
             None => f.roots = actor.roots(Permission::ReadEvents),
         }

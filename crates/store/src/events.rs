@@ -201,6 +201,8 @@ pub struct AttachmentRow {
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub roots: Option<Vec<String>>,
+    /// Exactly this grid (a leaf): equality lets the (grid_code, id) index return the newest page in order.
+    pub grid: Option<String>,
     pub status: Vec<String>,
     pub category_prefix: Option<String>,
     /// Only events dispatched to one of these departments.
@@ -340,9 +342,12 @@ impl Store {
     }
 
     fn event_where(f: &EventFilter) -> String {
-        let mut wh: Vec<String> = vec!["merged_into IS NULL".into()];
+        let mut wh: Vec<String> = vec!["1 = 1".into()];
         if let Some(r) = roots_sql("grid_code", &f.roots) {
             wh.push(r);
+        }
+        if let Some(g) = f.grid.as_deref().filter(|g| g.bytes().all(|b| b.is_ascii_digit())) {
+            wh.push(format!("grid_code = '{g}'"));
         }
         if !f.status.is_empty() {
             wh.push(format!("status IN ({})", f.status.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")));
@@ -376,11 +381,8 @@ impl Store {
             wh.push(format!("external_id IN ({list})"));
         }
         if let Some(cs) = &f.categories {
-            let list = if cs.is_empty() {
-                "''".to_string()
-            } else {
-                cs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
-            };
+            let list =
+                if cs.is_empty() { "''".to_string() } else { cs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ") };
             wh.push(format!("category_code IN ({list})"));
         }
         if let Some(c) = &f.exclude_category_prefix {
@@ -498,6 +500,25 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The departments of several events at once (a list page asks once, not once per row).
+    pub async fn departments_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+        let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT event_id, department_code FROM event_departments WHERE event_id IN ({list}) \
+             ORDER BY event_id, lead DESC, department_code"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        for (e, d) in rows {
+            out.entry(e).or_default().push(d);
+        }
+        Ok(out)
     }
 
     /// Adds counters to the day rollup of the grid and the month rollups of the category and departments.

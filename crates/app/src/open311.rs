@@ -17,9 +17,12 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use wangge_domain::event::Status;
-use wangge_domain::event::calendar::cst;
-use wangge_store::StoreError;
+use wangge_domain::event::calendar::{cst, format_cst};
+use wangge_domain::role::Permission;
+use wangge_domain::scope::Actor;
+use wangge_store::audit::NewAudit;
 use wangge_store::events::{EventFilter, EventRow};
+use wangge_store::{Store, StoreError};
 
 /// Category codes with this prefix are hidden from Open311.
 pub const HIDDEN_PREFIX: &str = "Z";
@@ -593,6 +596,54 @@ impl App {
             .await
             .map_err(open311_field_error)?;
         Ok(Created { service_request_id: reported.id.to_string(), service_notice: notice })
+    }
+}
+
+/// An API key as the admin page lists it (the key itself is shown once, at creation, and never stored).
+#[derive(Debug, Clone)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl App {
+    /// Every client application's key, newest first (admins).
+    pub async fn api_keys(&self, actor: &Actor) -> Result<Vec<ApiKeyView>> {
+        self.authorize_anywhere(actor, Permission::ManageApiKeys)?;
+        Ok(self
+            .store
+            .api_keys()
+            .await?
+            .into_iter()
+            .map(|(id, name, created, revoked)| ApiKeyView {
+                id,
+                name,
+                created_at: format_cst(created),
+                revoked_at: revoked.map(format_cst),
+            })
+            .collect())
+    }
+
+    /// Revokes a key at once: its next POST gets 403. Audited.
+    pub async fn revoke_api_key(&self, actor: &Actor, id: i64) -> Result<()> {
+        self.authorize_anywhere(actor, Permission::ManageApiKeys)?;
+        let mut tx = self.store.begin().await?;
+        let name = Store::revoke_api_key(&mut tx, id).await?.ok_or_else(|| AppError::not_found("api_key"))?;
+        Store::audit(
+            &mut tx,
+            NewAudit {
+                actor: &actor.username,
+                action: "revoke",
+                object: &format!("api_key:{id}:{name}"),
+                reason: None,
+                region_code: None,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
     }
 }
 

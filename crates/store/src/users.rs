@@ -205,6 +205,25 @@ impl Store {
         Ok(id)
     }
 
+    /// Every API key, newest first: (id, name, created_at, revoked_at). The keys themselves are never stored.
+    pub async fn api_keys(&self) -> Result<Vec<(i64, String, i64, Option<i64>)>> {
+        Ok(sqlx::query_as("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id DESC")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Revokes a live key; returns its name, or None when there is no such live key.
+    pub async fn revoke_api_key(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_as::<_, (String,)>(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING name",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.0))
+    }
+
     /// The name of the live API key with this hash.
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<(i64, String)>> {
         Ok(sqlx::query_as("SELECT id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")

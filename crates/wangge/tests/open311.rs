@@ -586,4 +586,86 @@ async fn open311(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(open311);
+/// The admin page issues a key (shown once) that Open311 accepts, and revokes it (403 from then on); only admins
+/// reach the page, and its forms carry the CSRF token.
+async fn api_key_page(db: TestDb) {
+    let srv = Server::demo(db);
+    let o = O311 { c: srv.client(), seen: Default::default() };
+    let (admin, csrf) = page_login(&srv.base, "admin", ADMIN_PW).await;
+    let (s, html) = admin.page("/admin/api-keys").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("id=\"api-keys-table\"") && html.contains("href=\"/admin/api-keys\""), "{html}");
+    let post = |path: &str, fields: Vec<(&'static str, String)>| admin.http.post(admin.url(path)).form(&fields).send();
+    // Without the CSRF token: refused. A blank name: 400 with the form back.
+    let r = post("/admin/api-keys", vec![("name", "x".into())]).await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = post("/admin/api-keys", vec![("csrf", csrf.clone()), ("name", " ".into())]).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // Issued: shown once on the answer.
+    let r = post("/admin/api-keys", vec![("csrf", csrf.clone()), ("name", "随手拍 <app>".into())]).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("随手拍 &lt;app&gt;") || html.contains("随手拍 &#60;app&#62;"), "escaped name: {html}");
+    let start = html.find("id=\"new-api-key\">").expect("the new key is shown") + "id=\"new-api-key\">".len();
+    let key = html[start..start + html[start..].find('<').unwrap()].to_string();
+    assert!(key.len() >= 16, "{key}");
+    let (_, again) = admin.page("/admin/api-keys").await;
+    assert!(!again.contains(&key), "the key is shown only once");
+    let id_at = again.find("data-id=\"").expect("a row per key") + "data-id=\"".len();
+    let id = &again[id_at..id_at + again[id_at..].find('"').unwrap()];
+
+    let (_, fc) = srv.admin().await.get("/api/v1/regions/330199/grids.geojson").await;
+    let (lon, lat) = grid_points(&fc)[0].1;
+    let (lat, lon) = (lat.to_string(), lon.to_string());
+    let fields = |k: &str| -> Vec<(String, String)> {
+        [("api_key", k), ("service_code", "E0102"), ("lat", &lat), ("long", &lon), ("description", "垃圾")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let send = |v: Vec<(String, String)>| {
+        let o = &o;
+        async move {
+            let p: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            o.post("requests.xml", &p).await
+        }
+    };
+    let (s, _, body) = send(fields(&key)).await;
+    assert_eq!(s, 200, "the issued key works: {body}");
+
+    // Revoked: 403 from the next request on; the audit log has both.
+    let r = post(&format!("/admin/api-keys/{id}/revoke"), vec![("csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let (s, _, body) = send(fields(&key)).await;
+    assert_eq!(s, 403, "a revoked key is refused: {body}");
+    assert_eq!(parse_xml(&body).name, "errors");
+    let (_, page) = admin.page("/admin/api-keys?revoked=1").await;
+    assert!(page.contains("id=\"api-key-revoked\""), "{page}");
+    let r = post(&format!("/admin/api-keys/{id}/revoke"), vec![("csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(r.status().as_u16(), 404, "revoking twice");
+    let (s, audit) = srv.admin().await.get("/api/v1/audit?limit=20").await;
+    assert_eq!(s, 200);
+    let actions: Vec<String> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["object"].as_str().is_some_and(|o| o.starts_with(&format!("api_key:{id}:"))))
+        .map(|a| a["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(actions.contains(&"create".to_string()) && actions.contains(&"revoke".to_string()), "{audit}");
+
+    // Not for other roles.
+    let (district, dcsrf) = page_login(&srv.base, "demo_district", DEMO_PW).await;
+    assert_eq!(district.page("/admin/api-keys").await.0, 403);
+    let r = district
+        .http
+        .post(district.url("/admin/api-keys"))
+        .form(&[("csrf", dcsrf.as_str()), ("name", "mine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    srv.finish().await;
+}
+
+both_backends!(open311, api_key_page);

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
 mod event_rules;
+mod api_keys;
 mod events;
 mod imports;
 mod merge;
@@ -38,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/roles", post(grant_submit))
         .route("/admin/settings", get(settings_page).post(settings_submit))
+        .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/admin/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/admin/event-rules", get(event_rules::page))
         .route("/admin/event-rules/category", post(event_rules::save_category))
         .route("/admin/event-rules/rules", post(event_rules::add_rule))

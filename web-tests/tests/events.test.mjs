@@ -280,6 +280,36 @@ describe('events', () => {
     });
   });
 
+  it('the street accepts several events at once from the list', async () => {
+    await withPage(env, async ({ page, context }) => {
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      await page.goto('/events');
+      const ids = await page.evaluate(async (grid) => {
+        const csrf = document.querySelector('#logout-form input[name="csrf"]').value;
+        const out = [];
+        for (const [category, description] of [['E0301', '夜间施工噪音'], ['E0502', '流动摊贩聚集']]) {
+          const r = await fetch('/api/v1/events', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+            body: JSON.stringify({ category, description, grid_code: grid }),
+          });
+          out.push((await r.json()).id);
+        }
+        return out;
+      }, GRID1);
+      await context.clearCookies();
+      await login(page, 'demo_street', DEMO_PASSWORD);
+      await page.goto('/events?status=reported');
+      for (const id of ids) await page.locator(`#events-table input[name="id_${id}"]`).check();
+      await page.locator('#bulk-form select[name="action"]').selectOption('accept');
+      await Promise.all([page.waitForURL(/bulk_ok=2/), page.locator('#bulk-submit').click()]);
+      assert.match(await page.locator('#bulk-notice').textContent(), /2/);
+      assert.equal(await page.locator('#bulk-failed').count(), 0);
+      await page.goto('/events?status=accepted');
+      for (const id of ids) assert.equal(await page.locator(`#events-table tr[data-id="${id}"]`).count(), 1, `#${id} accepted`);
+    });
+  });
+
   it('indicators for the district and the event list in English', async () => {
     await withPage(env, async ({ page }) => {
       await login(page, 'demo_district', DEMO_PASSWORD);

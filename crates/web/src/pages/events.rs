@@ -220,9 +220,22 @@ struct EventsPage {
     regions: Vec<(String, String)>,
     has_department: bool,
     may_report: bool,
+    /// Centre desks (区/街道/社区) may act on several events at once.
+    may_bulk: bool,
+    /// This list's own address, to come back to after a bulk action.
+    here: String,
+    bulk_notice: Option<String>,
+    bulk_failed: Option<String>,
 }
 
+/// Actions offered in bulk: the centre's desk steps that need no more than a note.
+pub const BULK_ACTIONS: &[&str] = &["accept", "register", "dispatch", "close"];
+
 impl EventsPage {
+    fn bulk_actions(&self) -> Vec<(&'static str, &'static str)> {
+        BULK_ACTIONS.iter().map(|a| (*a, self.l.action(a))).collect()
+    }
+
     fn statuses(&self) -> Vec<(&'static str, &'static str)> {
         Status::ALL.iter().map(|s| (s.as_str(), self.l.status(s.as_str()))).collect()
     }
@@ -295,7 +308,25 @@ pub async fn list(
     };
     let regions = region_options(&app, &pa).await;
     let may_report = pa.actor.may_somewhere(Permission::ReportEvents);
+    let may_bulk =
+        pa.actor.grants.iter().any(|g| matches!(g.role, Role::Admin | Role::District | Role::Street | Role::Community));
+    let mut params: Vec<String> = q
+        .iter()
+        .filter(|(k, v)| !k.starts_with("bulk_") && !v.is_empty())
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect();
+    params.sort();
+    let here = format!("/events?{}", params.join("&"));
+    let bulk_notice = q.get("bulk_ok").map(|n| format!("{}{}", lang.t("evt_bulk_done"), n));
+    let bulk_failed = q.get("bulk_failed").filter(|f| !f.is_empty()).map(|f| {
+        let ids: Vec<String> = f.split(',').filter(|x| x.parse::<i64>().is_ok()).map(|x| format!("#{x}")).collect();
+        format!("{}{}", lang.t("evt_bulk_failed"), ids.join("、"))
+    });
     let page = EventsPage {
+        may_bulk,
+        here,
+        bulk_notice,
+        bulk_failed,
         lang,
         user: pa.bar(),
         l,
@@ -309,6 +340,36 @@ pub async fn list(
         may_report,
     };
     render(code, &page)
+}
+
+/// One action on the events ticked in the list (at most 100), each through the same checks as on its own page;
+/// the list comes back saying how many were done and which were refused.
+pub async fn bulk(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
+    let action = f.get("action");
+    if !BULK_ACTIONS.contains(&action.as_str()) {
+        return error_page(lang, f.pa.bar(), &AppError::field("action", "不支持批量执行该操作 / not a bulk action"));
+    }
+    let mut ids: Vec<i64> = f
+        .fields
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && k.starts_with("id_"))
+        .filter_map(|(k, _)| k[3..].parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (mut ok, mut failed) = (0, Vec::new());
+    for id in ids.into_iter().take(100) {
+        let input = ActionInput { action: action.clone(), note: f.get("note"), ..ActionInput::default() };
+        match app.act_on_event(&f.pa.actor, id, input).await {
+            Ok(_) => ok += 1,
+            Err(e) if e.kind == ErrorKind::Internal => return error_page(lang, f.pa.bar(), &e),
+            Err(_) => failed.push(id.to_string()),
+        }
+    }
+    let back = f.get("back");
+    let back = if back.starts_with("/events?") || back == "/events" { back } else { "/events?".to_string() };
+    let sep = if back.contains('?') { "&" } else { "?" };
+    Redirect::to(&format!("{back}{sep}bulk_ok={ok}&bulk_failed={}", failed.join(","))).into_response()
 }
 
 // ───────────────────────────── one event ─────────────────────────────

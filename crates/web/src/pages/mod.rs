@@ -76,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events/indicators", get(events::indicators))
         .route("/events/{id}", get(events::show))
         .route("/events/{id}/act", post(events::act))
+        .route("/events/bulk", post(events::bulk))
         .route("/report", get(report::report_form).post(report::report_submit))
         .route(
             "/report/photo",

@@ -341,10 +341,12 @@ impl App {
     /// is `start_date`..`end_date` (default: the last 90 days, at most 90 days wide), newest first, at most 1,000.
     pub async fn open311_requests(&self, q: &RequestsQuery) -> Result<Vec<ServiceRequest>> {
         if let Some(ids) = nonempty(&q.service_request_id) {
+            let names = self.department_names().await?;
+            let r = self.event_reference().await?;
             let mut out = Vec::new();
             for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(MAX_REQUESTS as usize) {
-                match self.open311_request(id).await {
-                    Ok(r) => out.push(r),
+                match self.open311_event(id).await {
+                    Ok(e) => out.push(public_request(&r.categories, &names, e)),
                     Err(e) if e.kind == ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
@@ -458,10 +460,10 @@ impl App {
     pub async fn open311_submit(&self, s: Submission) -> Result<Created> {
         let key = nonempty(&s.api_key)
             .ok_or_else(|| AppError::new(ErrorKind::Forbidden, "缺少 api_key / api_key is missing"))?;
-        let client = self
-            .check_api_key(key)
-            .await
-            .map_err(|_| AppError::new(ErrorKind::Forbidden, "api_key 无效 / invalid api_key"))?;
+        let client = self.check_api_key(key).await.map_err(|e| match e.kind {
+            ErrorKind::Unauthorized => AppError::new(ErrorKind::Forbidden, "api_key 无效 / invalid api_key"),
+            _ => e,
+        })?;
         let r = self.event_reference().await?;
         let mut errors = Vec::new();
         let category = match nonempty(&s.service_code) {

@@ -48,8 +48,9 @@ async function addPhoto(form) {
   }));
 }
 
-/** Saves a screenshot for the README as well as the test's own. */
+/** With WANGGE_DOCS_SCREENSHOTS=1, also saves a screenshot as the README's (so a plain run leaves docs alone). */
 function keepForDocs(name, docName) {
+  if (!process.env.WANGGE_DOCS_SCREENSHOTS) return;
   mkdirSync(DOCS, { recursive: true });
   copyFileSync(path.join(SCREENSHOT_DIR, `${name}.png`), path.join(DOCS, docName));
 }

@@ -69,6 +69,10 @@ describe('organizations', () => {
       const kinds = await page.locator('#orgs-table tbody tr td:nth-child(2)').allTextContents();
       assert.ok(kinds.length > 0 && kinds.every((k) => k === '学校'), `only schools: ${kinds}`);
       await screenshot(page, 'organizations');
+      await page.goto('/regions/330199001001');
+      await Promise.all([page.waitForURL('**/organizations?region=330199001001'), page.locator('#region-orgs').click()]);
+      const addresses = await page.locator('#orgs-table tbody tr td:last-child').allTextContents();
+      assert.ok(addresses.length > 0 && addresses.every((a) => a.includes('文新社区')), `the community's own: ${addresses}`);
       await page.goto(`/organizations?q=${encodeURIComponent('翠苑测试')}`);
       assert.equal(await page.locator(`#orgs-table a[href="${orgPath}"]`).count(), 1);
     });

@@ -265,6 +265,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("saved", "已保存", "Saved"),
     // Organizations, duplicates and tag kinds.
     ("organizations", "组织", "Organizations"),
+    ("orgs_here", "本区域组织", "Organizations in this region"),
     ("org_name", "组织名称", "Name"),
     ("org_kind", "组织类型", "Kind"),
     ("org_status", "经营状态", "Status"),

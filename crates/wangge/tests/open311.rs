@@ -577,6 +577,18 @@ async fn open311(db: TestDb) {
         expect_errors(&o, a, 404, o.get(a).await, o.get(b).await).await;
     }
 
+    // A method a resource does not take: 405 with an error list in the format asked for.
+    for (path, format) in [("services.xml", "text/xml"), ("requests.json", "application/json")] {
+        let r = o.c.http.put(o.c.url(&format!("/open311/v2/{path}"))).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 405, "PUT {path}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(format));
+        let body = r.text().await.unwrap();
+        assert!(body.contains("405"), "{body}");
+    }
+    let (s, _, body) = o.post("services.xml", &[("api_key", &key)]).await;
+    assert_eq!(s, 400, "POST is for requests only: {body}");
+    assert_eq!(parse_xml(&body).name, "errors");
+
     // No public answer carries the reporter's name, phone or e-mail.
     for body in o.seen.borrow().iter() {
         for secret in [FIRST, LAST, EMAIL, PHONE, "138****5678"] {

@@ -23,7 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/services/{file}", get(service_definition))
         .route("/requests/{file}", get(one_request))
         .route("/tokens/{file}", get(token))
-        .fallback(unknown);
+        .fallback(unknown)
+        .method_not_allowed_fallback(wrong_method);
     Router::new().nest("/open311/v2", inner)
 }
 
@@ -391,6 +392,15 @@ async fn one_request(State(app): State<AppState>, Path(file): Path<String>) -> R
 async fn token(State(app): State<AppState>, Path(file): Path<String>) -> Response {
     let Some((t, f)) = split(&file) else { return not_found(format_of(&file), &file) };
     answer(f, "service_requests", app.open311_token(t).await.map(token_v))
+}
+
+/// A method the resource does not take (e.g. PUT): 405 with the spec's error list.
+async fn wrong_method(uri: axum::http::Uri) -> Response {
+    let item = V::Obj(vec![
+        ("code", V::Int(405)),
+        ("description", s("只支持 GET（requests 另支持 POST）/ only GET, and POST on requests")),
+    ]);
+    render(format_of(uri.path()), StatusCode::METHOD_NOT_ALLOWED, "errors", &V::List("error", vec![item]))
 }
 
 async fn unknown(uri: axum::http::Uri) -> Response {

@@ -104,9 +104,10 @@ pub async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut form = HashMap::new();
-    if let Some(code) = q.get("edit") {
-        if let Ok(cats) = app.all_categories(&pa.actor).await
-            && let Some(c) = cats.iter().find(|c| &c.code == code)
+    if let Some(code) = q.get("edit")
+        && let Ok(cats) = app.all_categories(&pa.actor).await
+        && let Some(c) = cats.iter().find(|c| &c.code == code)
+    {
         {
             form.insert("code".into(), c.code.clone());
             form.insert("name".into(), c.name.clone());

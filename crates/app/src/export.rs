@@ -428,6 +428,68 @@ impl App {
     }
 }
 
+const EVENT_HEADERS: [&str; 16] = [
+    "编号",
+    "类别编码",
+    "类别",
+    "网格编码",
+    "地址",
+    "问题描述",
+    "来源",
+    "状态",
+    "上报时间",
+    "应结案时间",
+    "结案时间",
+    "处置部门",
+    "返工次数",
+    "督办",
+    "满意度",
+    "超期",
+];
+
+impl App {
+    /// `wangge export events FILE.csv|.xlsx`: every event the actor may see (newest first), watermarked and
+    /// audited; reporters are not exported.
+    pub async fn export_events(&self, actor: &Actor, path: &Path) -> Result<usize> {
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = crate::events::EventQuery { limit: Some(500), cursor: cursor.as_deref(), ..Default::default() };
+            let page = self.list_events(actor, q).await?;
+            for e in &page.items {
+                rows.push(vec![
+                    e.id.to_string(),
+                    e.category.clone(),
+                    e.category_name.clone(),
+                    e.grid_code.clone(),
+                    e.address.clone(),
+                    e.description.clone(),
+                    wangge_domain::event::Source::parse(&e.source)
+                        .map(|s| s.label_zh().to_string())
+                        .unwrap_or(e.source.clone()),
+                    e.status_label.clone(),
+                    e.reported_at.clone(),
+                    e.due_at.clone().unwrap_or_default(),
+                    e.closed_at.clone().unwrap_or_default(),
+                    e.departments.join("、"),
+                    e.rework_count.to_string(),
+                    wangge_domain::event::Card::parse(&e.card).map(|c| c.label_zh().to_string()).unwrap_or_default(),
+                    e.satisfaction.map(|s| s.to_string()).unwrap_or_default(),
+                    if e.overdue { "是".into() } else { String::new() },
+                ]);
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        write_export(path, &EVENT_HEADERS, &rows, &watermark(actor, chrono::Utc::now()))?;
+        let roots = actor.roots(wangge_domain::role::Permission::ReadEvents).unwrap_or_default();
+        self.audit_export(actor, "events", rows.len(), &roots).await?;
+        Ok(rows.len())
+    }
+}
+
 #[cfg(test)]
 mod register_tests {
     use super::*;

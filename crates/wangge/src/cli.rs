@@ -253,9 +253,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 "grids" => app.export_grids(&actor, &file).await?,
                 "residents" => app.export_residents(&actor, &file).await?,
                 "houses" => app.export_houses(&actor, &file).await?,
-                other => bail!(
-                    "exporting {other} arrives with its feature (events); supported now: regions, grids, residents, houses"
-                ),
+                "events" => app.export_events(&actor, &file).await?,
+                other => bail!("unknown kind {other}; supported: regions, grids, residents, houses, events"),
             };
             println!("exported {n} rows to {}", file.display());
             Ok(0)

@@ -100,6 +100,15 @@ async fn main_loop(db: TestDb) {
     assert_eq!(by["items"][0]["handled"], 1, "{by}");
     assert_error(&district.get("/api/v1/indicators?by=colour").await, 400, "invalid_input", Some("by"));
     assert_error(&district.get("/api/v1/indicators?from=2026-13-01").await, 400, "invalid_input", Some("from"));
+
+    // `wangge export events`: the rows with the watermark, audited.
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("events.csv");
+    let run = wangge_on(srv.db(), &["export", "events", file.to_str().unwrap()], None);
+    expect_code(&run, 0, "export events");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("导出人") && text.contains("垃圾堆在路边") && text.contains(",评价,"), "{text}");
+    assert!(text.contains(&format!("{id},E0103,")), "{text}");
     srv.finish().await;
 }
 

@@ -755,11 +755,19 @@ impl App {
         let limit = paging::limit(q.limit)?;
         let before = paging::int_cursor(q.cursor)?;
         let mut f = self.event_filter(actor, &q).await?;
-        if q.view == Some("overdue") {
-            f.stage_due_before = Some(now_ms());
-            if f.status.is_empty() {
-                f.status = OPEN.iter().map(|s| s.to_string()).collect();
+        match q.view {
+            Some("overdue") => f.stage_due_before = Some(now_ms()),
+            // 临期: the current stage ends within the configured working hours (default 4).
+            Some("due_soon") => {
+                let now = now_ms();
+                let cal = &self.event_reference().await?.calendar;
+                f.stage_due_after = Some(now);
+                f.stage_due_before = cal.add_working_minutes(now, self.config.due_soon_hours * 60).or(Some(now));
             }
+            _ => {}
+        }
+        if matches!(q.view, Some("overdue" | "due_soon")) && f.status.is_empty() {
+            f.status = OPEN.iter().map(|s| s.to_string()).collect();
         }
         let (rows, total) = self.store.events(&f, before, limit).await?;
         let reference = self.event_reference().await?;
@@ -813,8 +821,13 @@ impl App {
         if q.view == Some("mine") {
             f.reporter_user_id = Some(actor.user_id);
         }
-        if let Some(v) = q.view.filter(|v| !v.is_empty() && !matches!(*v, "overdue" | "mine" | "queue" | "all")) {
-            return Err(AppError::field("view", format!("应为 overdue、mine、queue 或 all / unknown view: {v}")));
+        if let Some(v) =
+            q.view.filter(|v| !v.is_empty() && !matches!(*v, "overdue" | "due_soon" | "mine" | "queue" | "all"))
+        {
+            return Err(AppError::field(
+                "view",
+                format!("应为 overdue、due_soon、mine、queue 或 all / unknown view: {v}"),
+            ));
         }
         if let Some(s) = q.status.map(str::trim).filter(|s| !s.is_empty()) {
             for part in s.split(',') {

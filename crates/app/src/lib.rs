@@ -57,6 +57,8 @@ pub struct Config {
     /// A report within this many metres and hours of an open event of the same category is a likely duplicate.
     pub duplicate_metres: f64,
     pub duplicate_hours: i64,
+    /// "Due soon" (临期) lists show open events whose stage ends within this many working hours.
+    pub due_soon_hours: i64,
 }
 
 impl Config {
@@ -76,6 +78,7 @@ impl Config {
             staff_per_extra: 250,
             duplicate_metres: 50.0,
             duplicate_hours: 24,
+            due_soon_hours: 4,
         }
     }
 }

@@ -210,6 +210,8 @@ pub struct EventFilter {
     pub reporter_user_id: Option<i64>,
     /// Only open events whose stage deadline is before this instant (overdue lists).
     pub stage_due_before: Option<i64>,
+    /// Only events whose stage deadline is at or after this instant (with `stage_due_before`: due soon).
+    pub stage_due_after: Option<i64>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub external_ids: Option<Vec<String>>,
@@ -362,6 +364,9 @@ impl Store {
         }
         if let Some(u) = f.reporter_user_id {
             wh.push(format!("reporter_user_id = {u}"));
+        }
+        if let Some(t) = f.stage_due_after {
+            wh.push(format!("stage_due_at >= {t}"));
         }
         if let Some(t) = f.stage_due_before {
             wh.push(format!("stage_due_at < {t}"));

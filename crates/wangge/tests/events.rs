@@ -181,6 +181,16 @@ async fn side_flows(db: TestDb) {
     let lvl = ok(&worker, id, json!({"action": "escalate"})).await["level"].as_str().unwrap().to_string();
     assert!(["street", "district"].contains(&lvl.as_str()), "{lvl}");
 
+    // 临期: a fresh report's accept stage (1 working hour) ends soon — unless it is outside working hours now,
+    // when its deadline is the next working morning; either way overdue and due-soon never overlap.
+    let (s, soon) = street.get("/api/v1/events?view=due_soon").await;
+    assert_eq!(s, 200, "{soon}");
+    let (_, late) = street.get("/api/v1/events?view=overdue").await;
+    for e in soon["items"].as_array().unwrap() {
+        assert!(!e["overdue"].as_bool().unwrap(), "{e}");
+        assert!(!late["items"].as_array().unwrap().iter().any(|l| l["id"] == e["id"]));
+    }
+
     // Void needs an approver; a voided event takes no more actions.
     let id2 = report(&worker, "E0103", GRID1).await["id"].as_i64().unwrap();
     assert_error(&act(&community, id2, json!({"action": "void", "note": "重复"})).await, 403, "forbidden", None);

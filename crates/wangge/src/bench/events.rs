@@ -83,7 +83,8 @@ async fn ingest(quick: bool) -> Result<Scenario> {
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;
     app.ensure_admin(Some("bench-password-1")).await?;
     let token = app.login("admin", "bench-password-1", "bench").await?.token;
-    let grids: Vec<String> = app.store.grids_in("330199").await?.into_iter().map(|g| g.region.code.to_string()).collect();
+    let grids: Vec<String> =
+        app.store.grids_in("330199").await?.into_iter().map(|g| g.region.code.to_string()).collect();
     let hello = axum::Router::new()
         .route("/bench/post", axum::routing::post(|body: String| async move { body.len().to_string() }));
     let router = wangge_web::router_with(app.clone(), hello);
@@ -135,7 +136,8 @@ async fn reads(quick: bool) -> Result<Vec<Scenario>> {
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;
-    let grids: Vec<String> = app.store.grids_in("330199").await?.into_iter().map(|g| g.region.code.to_string()).collect();
+    let grids: Vec<String> =
+        app.store.grids_in("330199").await?.into_iter().map(|g| g.region.code.to_string()).collect();
     let (events, days) = if quick { (40_000usize, 60usize) } else { (1_000_000, 365) };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
 

@@ -40,7 +40,8 @@ pub struct EventParams {
     pub category: Option<String>,
     /// Only events dispatched to this department.
     pub department: Option<String>,
-    /// `overdue`, `mine` (reported by me), `queue` (dispatched to my departments) or `all`.
+    /// `overdue`, `due_soon` (stage ends within 4 working hours), `mine` (reported by me), `queue` (dispatched
+    /// to my departments) or `all`.
     pub view: Option<String>,
     /// Reported on or after this day (YYYY-MM-DD, China time).
     pub from: Option<String>,

@@ -273,6 +273,7 @@ pub async fn list(
     let status = get("status");
     let (view, status) = match status {
         Some("overdue") => (Some("overdue"), None),
+        Some("due_soon") => (Some("due_soon"), None),
         s => (get("view").filter(|v| *v != "all"), s),
     };
     let query = EventQuery {

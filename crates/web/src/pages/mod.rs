@@ -1,7 +1,7 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
-mod event_rules;
 mod api_keys;
+mod event_rules;
 mod events;
 mod imports;
 mod merge;

@@ -90,17 +90,6 @@ pub struct CalendarDayInput {
     pub note: String,
 }
 
-fn stage_key(s: Stage) -> &'static str {
-    match s {
-        Stage::Accept => "accept",
-        Stage::Register => "register",
-        Stage::Dispatch => "dispatch",
-        Stage::Handle => "handle",
-        Stage::Verify => "verify",
-        Stage::Close => "close",
-    }
-}
-
 fn check_fields(fields: &[Value]) -> Result<String> {
     let mut seen = std::collections::HashSet::new();
     for (i, f) in fields.iter().enumerate() {
@@ -176,7 +165,7 @@ impl App {
             let stage = Stage::ALL
                 .iter()
                 .copied()
-                .find(|s| stage_key(*s) == k)
+                .find(|s| s.as_str() == k)
                 .ok_or_else(|| AppError::field(&format!("limits.{k}"), "未知环节 / unknown stage"))?;
             let l = v.as_str().and_then(Limit::parse).ok_or_else(|| {
                 AppError::field(
@@ -187,8 +176,6 @@ impl App {
             limits.set(stage, l);
         }
         let fields = check_fields(&input.fields)?;
-        let limits_json: Map<String, Value> =
-            Stage::ALL.iter().map(|s| (stage_key(*s).to_string(), Value::from(limits.get(*s).code()))).collect();
         let row = CategoryRow {
             code: code.into(),
             parent_code: parent,
@@ -196,7 +183,7 @@ impl App {
             name_en: input.name_en.trim().into(),
             department_code: dept.into(),
             triage: triage.as_str().into(),
-            limits: Value::Object(limits_json).to_string(),
+            limits: crate::events::limits_json(&limits),
             fields,
             active: input.active,
         };

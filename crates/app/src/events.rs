@@ -65,23 +65,12 @@ pub struct Category {
     pub parsed_limits: Limits,
 }
 
-fn stage_name(s: Stage) -> &'static str {
-    match s {
-        Stage::Accept => "accept",
-        Stage::Register => "register",
-        Stage::Dispatch => "dispatch",
-        Stage::Handle => "handle",
-        Stage::Verify => "verify",
-        Stage::Close => "close",
-    }
-}
-
 fn category_from_row(r: CategoryRow) -> Category {
     let limits: Map<String, Value> = serde_json::from_str(&r.limits).unwrap_or_default();
     let handle = limits.get("handle").and_then(Value::as_str).and_then(Limit::parse).unwrap_or(Limit::WorkingDays(5));
     let mut parsed = Limits::with_handle(handle);
     for s in Stage::ALL {
-        if let Some(l) = limits.get(stage_name(s)).and_then(Value::as_str).and_then(Limit::parse) {
+        if let Some(l) = limits.get(s.as_str()).and_then(Value::as_str).and_then(Limit::parse) {
             parsed.set(s, l);
         }
     }
@@ -99,9 +88,10 @@ fn category_from_row(r: CategoryRow) -> Category {
     }
 }
 
-fn limits_json(l: &Limits) -> String {
+/// A category's limits as stored: stage → limit code.
+pub(crate) fn limits_json(l: &Limits) -> String {
     let m: Map<String, Value> =
-        Stage::ALL.iter().map(|s| (stage_name(*s).to_string(), Value::from(l.get(*s).code()))).collect();
+        Stage::ALL.iter().map(|s| (s.as_str().to_string(), Value::from(l.get(*s).code()))).collect();
     Value::Object(m).to_string()
 }
 

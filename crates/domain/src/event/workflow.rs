@@ -102,6 +102,18 @@ pub enum Stage {
 impl Stage {
     pub const ALL: [Stage; 6] =
         [Stage::Accept, Stage::Register, Stage::Dispatch, Stage::Handle, Stage::Verify, Stage::Close];
+
+    /// The key of this stage in a category's limits (`{"handle": "4h", …}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Accept => "accept",
+            Stage::Register => "register",
+            Stage::Dispatch => "dispatch",
+            Stage::Handle => "handle",
+            Stage::Verify => "verify",
+            Stage::Close => "close",
+        }
+    }
 }
 
 /// What the caller is to the event, beyond their role: the app layer works these out from the event row.

@@ -64,6 +64,50 @@ async fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// Failed logins per key (username or client address) within a sliding window.
+/// Who is behind a session token, remembered for [`ACTOR_TTL`] so that every API call does not read the
+/// session, the user and their grants again (three queries that dominated small requests). A logout or a change
+/// of grants in this process takes effect at once; another server process sees it within `ACTOR_TTL`.
+#[derive(Default)]
+pub struct ActorCache(Mutex<HashMap<String, CachedActor>>);
+
+struct CachedActor {
+    actor: Actor,
+    csrf: String,
+    until: Instant,
+    session_expires_ms: i64,
+}
+
+pub const ACTOR_TTL: Duration = Duration::from_secs(2);
+/// Bounds memory when many distinct tokens arrive (the map is simply emptied).
+const ACTOR_CACHE_MAX: usize = 10_000;
+
+impl ActorCache {
+    fn get(&self, hash: &str) -> Option<(Actor, String)> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let c = map.get(hash)?;
+        (c.until > Instant::now() && c.session_expires_ms > wangge_store::now_ms())
+            .then(|| (c.actor.clone(), c.csrf.clone()))
+    }
+
+    fn put(&self, hash: String, actor: &Actor, csrf: &str, session_expires_ms: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= ACTOR_CACHE_MAX {
+            map.clear();
+        }
+        let until = Instant::now() + ACTOR_TTL;
+        map.insert(hash, CachedActor { actor: actor.clone(), csrf: csrf.into(), until, session_expires_ms });
+    }
+
+    fn forget(&self, hash: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(hash);
+    }
+
+    /// After a change to users or grants: nobody's cached permissions may outlive it.
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -148,16 +192,24 @@ impl App {
 
     /// The actor behind a session cookie or bearer token, with the session's CSRF token.
     pub async fn actor_for_token(&self, token: &str) -> Result<(Actor, String)> {
-        let s = self.store.session(&token_hash(token)).await?.ok_or_else(AppError::unauthorized)?;
+        let hash = token_hash(token);
+        if let Some(hit) = self.actors.get(&hash) {
+            return Ok(hit);
+        }
+        let s = self.store.session(&hash).await?.ok_or_else(AppError::unauthorized)?;
         let u = self.store.user_by_id(s.user_id).await?.ok_or_else(AppError::unauthorized)?;
         if u.disabled {
             return Err(AppError::unauthorized());
         }
-        Ok((Actor { user_id: u.id, username: u.username, display_name: u.display_name, grants: u.grants }, s.csrf))
+        let actor = Actor { user_id: u.id, username: u.username, display_name: u.display_name, grants: u.grants };
+        self.actors.put(hash, &actor, &s.csrf, s.expires_at);
+        Ok((actor, s.csrf))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
-        self.store.delete_session(&token_hash(token)).await?;
+        let hash = token_hash(token);
+        self.store.delete_session(&hash).await?;
+        self.actors.forget(&hash);
         Ok(())
     }
 

@@ -21,6 +21,7 @@ use wangge_domain::event::{
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
 use wangge_store::events::{CategoryRow, EventFilter, EventRow, NewAction, StatsDelta};
+use wangge_store::group_commit::{BoxFuture, Tx};
 use wangge_store::{Store, StoreError, audit::NewAudit, now_ms};
 
 /// Reference data read on every report and action, cached briefly so ingest does not re-read it.
@@ -125,6 +126,85 @@ pub fn seed_category_rows() -> Vec<CategoryRow> {
 fn day_month(ms: i64) -> (String, String) {
     let t = cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap());
     (t.format("%Y-%m-%d").to_string(), format!("{:04}-{:02}", t.year(), t.month()))
+}
+
+/// Everything a report writes: the event, its first timeline entry, attachments, rollups, the tracking
+/// message and the audit record. Run by [`write_report`] in one transaction.
+struct ReportWrite {
+    row: EventRow,
+    route_data: String,
+    actor_name: String,
+    actor_role: String,
+    attachments: Vec<i64>,
+    day: String,
+    month: String,
+    /// Channel, encrypted recipient and tracking path of the message telling a public reporter their link.
+    message: Option<(&'static str, String, String)>,
+}
+
+fn write_report<'a>(w: &'a ReportWrite, tx: &'a mut Tx) -> BoxFuture<'a, Result<i64>> {
+    Box::pin(async move {
+        let id = Store::insert_event(tx, &w.row).await?;
+        let action_id = Store::insert_action(
+            tx,
+            NewAction {
+                event_id: id,
+                action: Action::Report.as_str(),
+                from_status: "",
+                to_status: Status::Reported.as_str(),
+                actor: &w.actor_name,
+                actor_role: &w.actor_role,
+                note: "",
+                data: &w.route_data,
+            },
+        )
+        .await?;
+        link_attachments(tx, &w.attachments, id, action_id, &w.actor_name).await?;
+        Store::bump_stats(
+            tx,
+            StatsDelta {
+                grid_code: &w.row.grid_code,
+                day: &w.day,
+                month: &w.month,
+                category: &w.row.category_code,
+                departments: &[],
+                changes: &[("reported", 1)],
+            },
+        )
+        .await?;
+        if let Some((channel, enc, path)) = &w.message {
+            let body = format!("您反映的问题已受理登记，编号 {id}。查询进度：{path}");
+            Store::enqueue_message(tx, channel, enc, &body, Some(id)).await?;
+        }
+        Store::audit(
+            tx,
+            NewAudit {
+                actor: &w.actor_name,
+                action: "event.report",
+                object: &format!("event:{id}"),
+                reason: None,
+                region_code: Some(&w.row.grid_code),
+            },
+        )
+        .await?;
+        Ok(id)
+    })
+}
+
+/// Attaches uploaded files (at most 9) to an event's timeline entry.
+async fn link_attachments(tx: &mut Tx, ids: &[i64], event_id: i64, action_id: i64, actor: &str) -> Result<()> {
+    if ids.len() > 9 {
+        return Err(AppError::field("attachments", "最多9个附件 / at most 9 attachments"));
+    }
+    for id in ids {
+        Store::claim_attachment(tx, *id, event_id, action_id, actor).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                AppError::field("attachments", format!("附件不存在或已使用 / unknown or used attachment: {id}"))
+            }
+            e => e.into(),
+        })?;
+    }
+    Ok(())
 }
 
 /// Who reports: a signed-in user, a member of the public on the report page, or a client application.
@@ -415,12 +495,12 @@ impl App {
         let since = now_ms() - self.config.duplicate_hours * 3_600_000;
         let near = self
             .store
-            .events_near(&category.code, since, wangge_domain::event::bbox(lat, lon, self.config.duplicate_metres))
+            .open_events_near(&category.code, since, wangge_domain::event::bbox(lat, lon, self.config.duplicate_metres))
             .await?;
         let duplicates: Vec<i64> = near
             .iter()
-            .filter(|e| wangge_domain::event::distance_m(lat, lon, e.lat, e.lon) <= self.config.duplicate_metres)
-            .map(|e| e.id)
+            .filter(|(_, la, lo)| wangge_domain::event::distance_m(lat, lon, *la, *lo) <= self.config.duplicate_metres)
+            .map(|(id, ..)| *id)
             .collect();
         if input.check_duplicates && !duplicates.is_empty() {
             return Err(AppError::conflict(format!(
@@ -501,53 +581,25 @@ impl App {
             ..EventRow::default()
         };
         let (day, month) = day_month(now);
-        let mut tx = self.store.begin().await?;
-        let id = Store::insert_event(&mut tx, &row).await?;
-        let data = serde_json::json!({ "route": route, "source": source.as_str() }).to_string();
-        let action_id = Store::insert_action(
-            &mut tx,
-            NewAction {
-                event_id: id,
-                action: Action::Report.as_str(),
-                from_status: "",
-                to_status: Status::Reported.as_str(),
-                actor: &actor_name,
-                actor_role: &actor_role,
-                note: "",
-                data: &data,
-            },
-        )
-        .await?;
-        self.link_attachments(&mut tx, &input.attachments, id, action_id, &actor_name).await?;
-        Store::bump_stats(
-            &mut tx,
-            StatsDelta {
-                grid_code: &grid_code,
-                day: &day,
-                month: &month,
-                category: &category.code,
-                departments: &[],
-                changes: &[("reported", 1)],
-            },
-        )
-        .await?;
-        if let (Some(enc), Some(t)) = (&contact_enc, &token) {
-            let body = format!("您反映的问题已受理登记，编号 {id}。查询进度：/track/{t}");
-            Store::enqueue_message(&mut tx, if contact.contains('@') { "email" } else { "sms" }, enc, &body, Some(id))
-                .await?;
-        }
-        Store::audit(
-            &mut tx,
-            NewAudit {
-                actor: &actor_name,
-                action: "event.report",
-                object: &format!("event:{id}"),
-                reason: None,
-                region_code: Some(&grid_code),
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        let message = match (contact_enc, &token) {
+            (Some(enc), Some(t)) => {
+                Some((if contact.contains('@') { "email" } else { "sms" }, enc, format!("/track/{t}")))
+            }
+            _ => None,
+        };
+        let write = ReportWrite {
+            row,
+            route_data: serde_json::json!({ "route": route, "source": source.as_str() }).to_string(),
+            actor_name,
+            actor_role,
+            attachments: input.attachments.clone(),
+            day,
+            month,
+            message,
+        };
+        // Group commit: this report may share its transaction with others arriving at the same moment; the
+        // answer still comes only after that transaction committed.
+        let id = self.store.write(write, write_report).await?;
         Ok(Reported {
             id,
             grid_code,
@@ -609,28 +661,6 @@ impl App {
             (None, Some(_)) => Err(AppError::field("lat", "缺少纬度 / lat is missing")),
             (Some(_), None) => Err(AppError::field("lon", "缺少经度 / lon is missing")),
         }
-    }
-
-    async fn link_attachments(
-        &self,
-        tx: &mut wangge_store::Transaction<'static, wangge_store::Any>,
-        ids: &[i64],
-        event_id: i64,
-        action_id: i64,
-        actor: &str,
-    ) -> Result<()> {
-        if ids.len() > 9 {
-            return Err(AppError::field("attachments", "最多9个附件 / at most 9 attachments"));
-        }
-        for id in ids {
-            Store::claim_attachment(tx, *id, event_id, action_id, actor).await.map_err(|e| match e {
-                StoreError::NotFound => {
-                    AppError::field("attachments", format!("附件不存在或已使用 / unknown or used attachment: {id}"))
-                }
-                e => e.into(),
-            })?;
-        }
-        Ok(())
     }
 
     /// Can the actor see this event? Staff by scope; departments only what is dispatched to them; the
@@ -1133,7 +1163,7 @@ impl App {
             },
         )
         .await?;
-        self.link_attachments(&mut tx, &input.attachments, id, action_id, &actor.username).await?;
+        link_attachments(&mut tx, &input.attachments, id, action_id, &actor.username).await?;
         if let Some(list) = &new_depts {
             Store::set_event_departments(&mut tx, id, list).await?;
         }

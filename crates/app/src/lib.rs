@@ -91,6 +91,7 @@ pub struct App {
     /// What the grids looked like when the locator was built (see `refresh_locator_if_changed`).
     locator_fingerprint: std::sync::Mutex<Option<(i64, i64)>>,
     throttle: auth::Throttle,
+    actors: auth::ActorCache,
     /// People search index (names, pinyin, addresses), refreshed before each search; see `search`.
     search: search::SearchHolder,
     event_caches: events::Caches,
@@ -108,6 +109,7 @@ impl App {
             locator: RwLock::new(Arc::new(GridLocator::new(Vec::new()))),
             locator_fingerprint: std::sync::Mutex::new(None),
             throttle: auth::Throttle::default(),
+            actors: auth::ActorCache::default(),
             search: search::SearchHolder::default(),
             event_caches: events::Caches::default(),
         });

@@ -220,6 +220,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.actors.clear();
         self.user(actor, username).await
     }
 }

@@ -435,6 +435,29 @@ impl Store {
         Ok(rows.iter().map(event_row).collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
+    /// Id and position of open events of `category` reported since `since_ms` inside the box: the duplicate
+    /// check run on every report, answered from the `events_nearby` index alone (no table rows read).
+    pub async fn open_events_near(
+        &self,
+        category: &str,
+        since_ms: i64,
+        (min_lat, max_lat, min_lon, max_lon): (f64, f64, f64, f64),
+    ) -> Result<Vec<(i64, f64, f64)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, lat, lon FROM events WHERE category_code = $1 AND lat >= $2 AND lat <= $3 AND lon >= $4 \
+             AND lon <= $5 AND reported_at >= $6 AND status NOT IN ('closed', 'evaluated', 'rejected', 'voided') \
+             ORDER BY id DESC LIMIT 20",
+        )
+        .bind(category)
+        .bind(min_lat)
+        .bind(max_lat)
+        .bind(min_lon)
+        .bind(max_lon)
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Open events past their stage deadline and not yet escalated for it: what the overdue sweep raises.
     pub async fn overdue_unescalated(&self, now: i64, limit: i64) -> Result<Vec<EventRow>> {
         let sql = format!(

@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_events.sql"),
         postgres: include_str!("../migrations/postgres/0005_events.sql"),
     },
+    Migration {
+        version: 7,
+        name: "events_nearby",
+        sqlite: include_str!("../migrations/sqlite/0007_events_nearby.sql"),
+        postgres: include_str!("../migrations/postgres/0007_events_nearby.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -198,7 +198,8 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // WANGGE_BENCH_ONLY=imports,grids,http,search,events runs only those groups (all when unset).
+    // WANGGE_BENCH_ONLY=imports,grids,http,search,events runs only those groups (all when unset);
+    // event_ingest or event_reads runs half of the events group.
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
     let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
     // Imports first, so that their peak RSS is their own.
@@ -214,8 +215,11 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     if want("search") {
         all.extend(search::scenarios(quick).await?);
     }
-    if want("events") {
-        all.extend(events::scenarios(quick).await?);
+    if want("events") || want("event_ingest") {
+        all.push(events::ingest(quick).await?);
+    }
+    if want("events") || want("event_reads") {
+        all.extend(events::reads(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

@@ -311,6 +311,65 @@ describe('events', () => {
     });
   });
 
+  it('a duplicate is merged into the first report from the event page; both timelines and the tracking page say so', async () => {
+    await withPage(env, async ({ page, consoleErrors }) => {
+      await login(page, 'demo_grid_worker', DEMO_PASSWORD);
+      const first = await workerReport(page, { category: 'E0101', description: '人行道地砖破损一大片' });
+      const dup = await workerReport(page, { category: 'E0101', description: '地砖坏了容易绊倒', expectDuplicate: true, consoleErrors });
+      const track = await publicReport(page, { category: 'E0101', description: '人行道砖头松动', grid: GRID1, address: '翠苑一区南门' });
+      const publicId = Number((await page.locator('#report-id').textContent()).replace(/\D/g, ''));
+
+      await page.context().clearCookies();
+      await login(page, 'demo_street', DEMO_PASSWORD);
+      await page.goto(`/events/${dup}`);
+      await page.locator('#side-actions summary').click();
+      const form = page.locator('#act-merge');
+      // The first report is offered (ticked) among the open events of the category nearby; not the event itself.
+      assert.ok(await form.locator(`input[name="into"][value="${first}"]`).isChecked(), 'the original is offered');
+      assert.equal(await form.locator(`input[name="into"][value="${dup}"]`).count(), 0);
+      // A number that is no event: the form comes back with the message and what was typed.
+      consoleErrors.expectHttpError(`/events/${dup}/act`, 404);
+      await form.locator('input[name="into_other"]').fill('999999');
+      await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').click()]);
+      assert.match(await page.locator('#act-merge .error').textContent(), /999999/);
+      assert.equal(await page.locator('#act-merge input[name="into_other"]').inputValue(), '999999');
+      await page.locator('#act-merge input[name="into_other"]').fill('');
+      await page.locator('#act-merge textarea[name="note"]').fill('同一处地砖');
+      await screenshot(page, 'event-merge-form');
+      await Promise.all([page.waitForURL(new RegExp(`/events/${dup}\\?done=merge$`)), page.locator('#act-merge button[type="submit"]').click()]);
+      assert.equal((await page.locator('#event-status').textContent()).trim(), '作废');
+      assert.match(await page.locator('#event-merged-into').textContent(), new RegExp(`已合并至 #${first}`));
+      const mine = page.locator('#event-timeline li[data-action="merge"]');
+      assert.match(await mine.textContent(), new RegExp(`合并至 #${first}：同一处地砖`));
+      assert.equal(await page.locator('#no-actions').count(), 1, 'nothing more to do on the duplicate');
+      await screenshot(page, 'event-merged');
+
+      // The public report of the same thing, merged by its number typed in the free field.
+      await act(page, publicId, 'merge', (f) => f.locator('input[name="into_other"]').fill(String(first)));
+      await page.goto(`/events/${first}`);
+      assert.match(await page.locator('#event-merged-from').textContent(), new RegExp(`#${dup}.*#${publicId}`));
+      const theirs = await page.locator('#event-timeline li[data-action="merge"]').allTextContents();
+      assert.equal(theirs.length, 2);
+      assert.match(theirs[0], new RegExp(`合并 #${dup}`));
+      assert.equal((await page.locator('#event-status').textContent()).trim(), '上报', 'the target keeps its state');
+      await screenshot(page, 'event-merge-target');
+      await act(page, first, 'accept');
+
+      // The reporter's tracking link now follows the event it was merged into.
+      await page.context().clearCookies();
+      await page.goto(track);
+      assert.equal((await page.locator('#track-status').textContent()).trim(), '作废');
+      assert.equal((await page.locator('#track-merged-id').textContent()).trim(), `#${first}`);
+      assert.equal((await page.locator('#track-target-status').textContent()).trim(), '受理');
+      const steps = await page.locator('#track-target-timeline li').evaluateAll((ls) => ls.map((l) => l.dataset.action));
+      assert.deepEqual(steps, ['report', 'merge', 'merge', 'accept']);
+      const who = await page.locator('#track-target-timeline .who').allTextContents();
+      assert.ok(!who.some((a) => a.startsWith('demo_')), `no staff names: ${who}`);
+      assert.equal(await page.getByText('人行道地砖破损一大片').count(), 0, 'not the other report\'s words');
+      await screenshot(page, 'track-merged');
+    });
+  });
+
   it('indicators for the district and the event list in English', async () => {
     await withPage(env, async ({ page }) => {
       await login(page, 'demo_district', DEMO_PASSWORD);

@@ -4,7 +4,7 @@
 //! transaction (an acknowledged action is committed).
 
 use crate::paging::{self, Page};
-use crate::{App, AppError, Result};
+use crate::{App, AppError, ErrorKind, Result};
 use chrono::{Datelike, TimeZone};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -15,8 +15,8 @@ use wangge_domain::coord::{Crs, to_wgs84};
 use wangge_domain::event::calendar::{DayKind, cst, format_cst};
 use wangge_domain::event::category::{self as cat, route};
 use wangge_domain::event::{
-    Action, Card, Counts, Indicators, Level, Limit, Limits, Refusal, Relation, RoutingRule, Source, Stage, Status,
-    Triage, WorkCalendar,
+    Action, Card, Counts, Indicators, Level, Limit, Limits, MergeRefusal, Refusal, Relation, RoutingRule, Source,
+    Stage, Status, Triage, WorkCalendar,
 };
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
@@ -287,6 +287,8 @@ pub struct ActionInput {
     pub attachments: Vec<i64>,
     /// The version the caller saw; when given and stale, 409.
     pub version: Option<i64>,
+    /// merge: the id of the event this duplicate is merged into.
+    pub into: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -351,6 +353,8 @@ pub struct EventView {
     pub attributes: Value,
     /// Actions the caller may take now.
     pub actions: Vec<String>,
+    /// A duplicate merged into another event (its status is then `voided`): that event's id.
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -359,7 +363,43 @@ pub struct EventDetail {
     pub event: EventView,
     pub timeline: Vec<TimelineEntry>,
     pub attachments: Vec<AttachmentView>,
+    /// The duplicates merged into this event.
+    pub merged_from: Vec<i64>,
+    /// For a merged duplicate: the progress of the event its reporter now follows (the end of the chain when
+    /// that one was merged on in turn).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_target: Option<MergedTarget>,
 }
+
+/// What anyone who may see a merged duplicate — its reporter on the tracking page included — sees of the event
+/// it went into: how far it got. Nothing its own reporter wrote (description, address, photos), no notes and
+/// no staff names, since those were never meant for this reader.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MergedTarget {
+    pub id: i64,
+    pub category: String,
+    pub category_name: String,
+    pub status: String,
+    pub status_label: String,
+    pub reported_at: String,
+    pub closed_at: Option<String>,
+    pub timeline: Vec<PublicStep>,
+}
+
+/// One step of a [`MergedTarget`]'s timeline: when, what, and the role (not the name) of who did it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicStep {
+    pub at: String,
+    pub at_ms: i64,
+    pub action: String,
+    pub action_label: String,
+    pub to_status: String,
+    pub actor: String,
+}
+
+/// How far [`App::detail_of`] follows duplicates merged on into further events; a merge needs an unmerged
+/// target, so real chains are short and this only bounds the reads.
+const MERGE_CHAIN_LIMIT: usize = 8;
 
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery<'a> {
@@ -682,7 +722,7 @@ impl App {
     async fn detail_of(&self, actor: Option<&Actor>, e: EventRow, depts: Vec<String>) -> Result<EventDetail> {
         let reference = self.event_reference().await?;
         let attachments = self.store.attachments(e.id).await?;
-        let timeline = self
+        let timeline: Vec<TimelineEntry> = self
             .store
             .timeline(e.id)
             .await?
@@ -708,12 +748,141 @@ impl App {
                     .collect(),
             })
             .collect();
+        // Each merge writes a `merge` row with `{"from": id}` on its target in the same transaction as the
+        // duplicate's `merged_into`, so the timeline is the list (and needs no index on `merged_into`).
+        let merged_from = timeline
+            .iter()
+            .filter(|t| t.action == Action::Merge.as_str())
+            .filter_map(|t| t.data.get("from").and_then(Value::as_i64))
+            .collect();
+        let merged_target = match e.merged_into {
+            Some(into) => self.merged_target(&reference, into).await?,
+            None => None,
+        };
         let view = self.view_of(actor, &reference, e, depts);
         Ok(EventDetail {
             event: view,
             timeline,
             attachments: attachments.iter().map(crate::attachments::view).collect(),
+            merged_from,
+            merged_target,
         })
+    }
+
+    /// The event a merged duplicate now follows, at the end of the chain of merges, in public-safe terms.
+    async fn merged_target(&self, reference: &Reference, into: i64) -> Result<Option<MergedTarget>> {
+        let mut t = match self.store.event(into).await {
+            Ok(t) => t,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        for _ in 0..MERGE_CHAIN_LIMIT {
+            let Some(next) = t.merged_into else { break };
+            match self.store.event(next).await {
+                Ok(n) => t = n,
+                Err(StoreError::NotFound) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let status = Status::parse(&t.status).unwrap_or(Status::Reported);
+        let timeline = self
+            .store
+            .timeline(t.id)
+            .await?
+            .into_iter()
+            .map(|a| PublicStep {
+                at: format_cst(a.at),
+                at_ms: a.at,
+                action_label: Action::parse(&a.action)
+                    .map(|x| x.label_zh().to_string())
+                    .unwrap_or_else(|| a.action.clone()),
+                action: a.action,
+                to_status: a.to_status,
+                actor: role_label(&a.actor_role),
+            })
+            .collect();
+        Ok(Some(MergedTarget {
+            id: t.id,
+            category_name: reference.category(&t.category_code).map(|c| c.name.clone()).unwrap_or_default(),
+            category: t.category_code,
+            status: status.as_str().into(),
+            status_label: status.label_zh().into(),
+            reported_at: format_cst(t.reported_at),
+            closed_at: opt_time(t.closed_at),
+            timeline,
+        }))
+    }
+
+    /// Events the duplicate `id` could be merged into, for the merge form: open events of the same category
+    /// within the duplicate distance and hours of it (as the report's own check finds them), that the caller
+    /// may merge into. Oldest first: the first report is the one the others usually repeat.
+    pub async fn merge_candidates(&self, actor: &Actor, id: i64) -> Result<Vec<EventView>> {
+        let (e, _) = self.readable_event(actor, id).await?;
+        let since = e.reported_at - self.config.duplicate_hours * 3_600_000;
+        let metres = self.config.duplicate_metres;
+        let near =
+            self.store.events_near(&e.category_code, since, wangge_domain::event::bbox(e.lat, e.lon, metres)).await?;
+        let reference = self.event_reference().await?;
+        let mut out = Vec::new();
+        for c in near {
+            if c.id == e.id || wangge_domain::event::distance_m(e.lat, e.lon, c.lat, c.lon) > metres {
+                continue;
+            }
+            let depts = self.store.event_departments(c.id).await?;
+            if may_merge_into(actor, &c, &depts) {
+                out.push(self.view_of(Some(actor), &reference, c, depts));
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    /// The target of a merge, checked: it exists for the caller and lies where they may merge (else 404, as
+    /// for any event outside their scope), and the workflow accepts it (else 422 or 409 naming why).
+    async fn merge_target(&self, actor: &Actor, dup: &EventRow, into: Option<i64>) -> Result<EventRow> {
+        let into =
+            into.ok_or_else(|| AppError::field("into", "请填写要合并到的事件编号 / give the event to merge into"))?;
+        if into <= 0 {
+            return Err(AppError::field("into", "事件编号应为正整数 / must be an event number"));
+        }
+        let missing = || {
+            field_error(
+                ErrorKind::NotFound,
+                "into",
+                format!("事件 #{into} 不存在或无权查看 / event #{into} not found"),
+                serde_json::json!({}),
+            )
+        };
+        let (t, depts) = self.readable_event(actor, into).await.map_err(|e| match e.kind {
+            ErrorKind::NotFound => missing(),
+            _ => e,
+        })?;
+        if t.id != dup.id && !may_merge_into(actor, &t, &depts) {
+            return Err(missing());
+        }
+        let status = Status::parse(&t.status).unwrap_or(Status::Reported);
+        match wangge_domain::event::workflow::merge_target(dup.id, t.id, status, t.merged_into) {
+            Ok(()) => Ok(t),
+            Err(MergeRefusal::Itself) => {
+                Err(AppError::rule("into", "不能合并到事件自身 / an event cannot be merged into itself"))
+            }
+            Err(MergeRefusal::Merged(m)) => Err(field_error(
+                ErrorKind::Conflict,
+                "into",
+                format!("事件 #{into} 已合并至 #{m}，请合并至 #{m} / event #{into} was merged into #{m}; use #{m}"),
+                serde_json::json!({ "merged_into": m }),
+            )),
+            Err(MergeRefusal::Finished(s)) => Err(field_error(
+                ErrorKind::Conflict,
+                "into",
+                format!(
+                    "事件 #{into} 已{}，不能再合并 / event #{into} is {}; merge into an open event",
+                    s.label_zh(),
+                    s.as_str()
+                ),
+                serde_json::json!({ "status": s.as_str() }),
+            )),
+        }
     }
 
     fn view_of(&self, actor: Option<&Actor>, reference: &Reference, e: EventRow, depts: Vec<String>) -> EventView {
@@ -767,6 +936,7 @@ impl App {
             satisfaction: e.satisfaction,
             attributes: serde_json::from_str(&e.attributes).unwrap_or(Value::Null),
             actions,
+            merged_into: e.merged_into,
         }
     }
 
@@ -949,7 +1119,7 @@ impl App {
                 .with_details(serde_json::json!({ "version": e.version })));
         }
         let reference = self.event_reference().await?;
-        let note = input.note.trim().to_string();
+        let mut note = input.note.trim().to_string();
         if note.chars().count() > 1000 {
             return Err(AppError::field("note", "说明不能超过1000字 / at most 1,000 characters"));
         }
@@ -972,6 +1142,7 @@ impl App {
         let mut changes: Vec<(&'static str, i64)> = Vec::new();
         let mut new_depts: Option<Vec<String>> = None;
         let mut data = Map::new();
+        let mut merge_into: Option<EventRow> = None;
         match action {
             Action::Accept => changes.push(("valid", 1)),
             Action::Register => {
@@ -1128,6 +1299,18 @@ impl App {
                 n.escalated_at = Some(now);
                 data.insert("level".into(), Value::from(up.as_str()));
             }
+            Action::Merge => {
+                let t = self.merge_target(actor, &e, input.into).await?;
+                n.merged_into = Some(t.id);
+                // The note says where it went, for the timeline, the audit log and exports alike.
+                note = if note.is_empty() {
+                    format!("合并至 #{}", t.id)
+                } else {
+                    format!("合并至 #{}：{note}", t.id)
+                };
+                data.insert("into".into(), Value::from(t.id));
+                merge_into = Some(t);
+            }
             Action::Reject | Action::Void | Action::Verify | Action::Report => {}
         }
         // A new stage starts its own clock; side actions leave it running.
@@ -1142,13 +1325,34 @@ impl App {
         let (day, month) = day_month(now);
         let depts_after = new_depts.clone().unwrap_or_else(|| depts.clone());
         let data = Value::Object(data).to_string();
+        // A merge also writes the target under the version read, so it cannot be closed (or merged on) between
+        // the check and the commit; the lower id is written first so two merges of a pair never deadlock.
+        let target_after = merge_into.as_ref().map(|t| EventRow { updated_at: now, ..t.clone() });
         let mut tx = self.store.begin().await?;
-        Store::save_event(&mut tx, &n).await.map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                AppError::conflict("事件已被他人更新，请刷新 / the event changed meanwhile; reload it")
-            }
-            e => e.into(),
-        })?;
+        if let Some(t) = target_after.as_ref().filter(|t| t.id < id) {
+            save_under_version(&mut tx, t).await?;
+        }
+        save_under_version(&mut tx, &n).await?;
+        if let Some(t) = target_after.as_ref().filter(|t| t.id > id) {
+            save_under_version(&mut tx, t).await?;
+        }
+        if let Some(t) = &target_after {
+            let data = serde_json::json!({ "from": id }).to_string();
+            Store::insert_action(
+                &mut tx,
+                NewAction {
+                    event_id: t.id,
+                    action: Action::Merge.as_str(),
+                    from_status: &t.status,
+                    to_status: &t.status,
+                    actor: &actor.username,
+                    actor_role: role.as_str(),
+                    note: &format!("合并 #{id}"),
+                    data: &data,
+                },
+            )
+            .await?;
+        }
         let action_id = Store::insert_action(
             &mut tx,
             NewAction {
@@ -1339,6 +1543,40 @@ impl App {
         self.apply_action(&actor, e, depts, input, true).await?;
         self.event_by_token(token).await
     }
+}
+
+/// Writes an event under the version it was read at; someone else's write in between is a 409.
+async fn save_under_version(
+    tx: &mut wangge_store::Transaction<'static, wangge_store::Any>,
+    e: &EventRow,
+) -> Result<()> {
+    Store::save_event(tx, e).await.map(|_| ()).map_err(|err| match err {
+        StoreError::Conflict(_) => {
+            AppError::conflict("事件已被他人更新，请刷新 / the event changed meanwhile; reload it")
+                .with_details(serde_json::json!({ "event": e.id }))
+        }
+        err => err.into(),
+    })
+}
+
+/// An error of `kind` that names `field` (with further details), like [`AppError::field`] does for 400.
+fn field_error(kind: ErrorKind, field: &str, message: String, mut details: Value) -> AppError {
+    let mut e = AppError::field(field, message);
+    e.kind = kind;
+    if let (Some(d), Some(f)) = (details.as_object_mut(), e.details.take()) {
+        d.insert("field".into(), f["field"].clone());
+    }
+    e.details = Some(details);
+    e
+}
+
+/// May the actor merge a duplicate into `t`? Only where they hold a role that may merge at all, so a desk
+/// cannot fold its reports into another street's events (nor into events it sees only as their reporter).
+fn may_merge_into(actor: &Actor, t: &EventRow, depts: &[String]) -> bool {
+    let rel = relation(actor, t, depts);
+    grants_over(actor, &t.grid_code)
+        .into_iter()
+        .any(|r| wangge_domain::event::workflow::role_may(r, Action::Merge, rel))
 }
 
 /// Open statuses (not final, not parked).

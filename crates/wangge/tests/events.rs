@@ -491,4 +491,167 @@ async fn acknowledged_reports_survive_kill(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(main_loop, side_flows, bad_input_races_and_scope, rules_are_data, acknowledged_reports_survive_kill);
+/// A member of the public reports on /report (grid chosen, no point: the grid's centre stands in); returns the id
+/// and the tracking path.
+async fn public_report(srv: &Server, category: &str, grid: &str, description: &str) -> (i64, String) {
+    let c = Client::with_cookies(&srv.base);
+    let (s, html) = c.page("/report").await;
+    assert_eq!(s, 200, "{html}");
+    let csrf = hidden_field(&html, "csrf").expect("csrf on /report");
+    let r = c
+        .http
+        .post(c.url("/report"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", category),
+            ("grid_code", grid),
+            ("description", description),
+            ("anonymous", "1"),
+        ])
+        .send()
+        .await
+        .expect("POST /report");
+    assert_eq!(r.status().as_u16(), 201);
+    let html = r.text().await.unwrap();
+    let at = html.find("href=\"/track/").expect("tracking link") + "href=\"".len();
+    let track = html[at..at + html[at..].find('"').unwrap()].to_string();
+    let (_, list) = srv.admin().await.get("/api/v1/events?limit=1").await;
+    (list["items"][0]["id"].as_i64().unwrap(), track)
+}
+
+/// Issue #5: staff merge a duplicate report into the event it repeats. Role, then state, then the target named
+/// field by field; the duplicate is voided with `merged_into`, both timelines say so, and the duplicate's
+/// reporter follows the target on the tracking page.
+async fn merge_duplicates(db: TestDb) {
+    let srv = Server::demo(db);
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let community = srv.login("demo_community", DEMO_PW).await;
+    let admin = srv.admin().await;
+    let merge = |into: Value| json!({"action": "merge", "into": into});
+
+    // The original and a second report at the same point: offered as a likely duplicate.
+    let (s, first) = worker
+        .post("/api/v1/events", &json!({"category": "E0102", "description": "原始上报：东门垃圾", "grid_code": GRID1}))
+        .await;
+    assert_eq!(s, 201, "{first}");
+    let target = first["id"].as_i64().unwrap();
+    let dup = report(&worker, "E0102", GRID1).await;
+    assert_eq!(dup["possible_duplicates"], json!([target]), "{dup}");
+    let dup = dup["id"].as_i64().unwrap();
+
+    // Role first: the grid worker who reported it may not merge (403), whatever the payload.
+    assert_error(&act(&worker, dup, merge(json!(target))).await, 403, "forbidden", None);
+    // The target, field by field.
+    assert_error(&act(&street, dup, json!({"action": "merge"})).await, 400, "invalid_input", Some("into"));
+    assert_error(&act(&street, dup, merge(json!("abc"))).await, 400, "invalid_input", Some("into"));
+    assert_error(&act(&street, dup, merge(json!(1.5))).await, 400, "invalid_input", Some("into"));
+    assert_error(&act(&street, dup, merge(json!(0))).await, 400, "invalid_input", Some("into"));
+    assert_error(&act(&street, dup, merge(json!(999_999))).await, 404, "not_found", Some("into"));
+    assert_error(&act(&street, dup, merge(json!(dup))).await, 422, "rule_violated", Some("into"));
+    // Another street's event is not there for this street: 404, as if it did not exist.
+    let (s, far) = admin
+        .post("/api/v1/events", &json!({"category": "E0102", "description": "别处", "grid_code": OTHER_STREET_GRID}))
+        .await;
+    assert_eq!(s, 201, "{far}");
+    assert_error(&act(&street, dup, merge(far["id"].clone())).await, 404, "not_found", Some("into"));
+    // A finished target is a dead end for the reporter: 409 naming the field and its state.
+    let done = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    ok(&worker, done, json!({"action": "self_handle", "note": "已当场清理"})).await;
+    let r = act(&street, dup, merge(json!(done))).await;
+    assert_error(&r, 409, "conflict", Some("into"));
+    assert_eq!(r.1["error"]["details"]["status"], "closed", "{:?}", r.1);
+    // Nothing above was written.
+    let (_, d) = street.get(&format!("/api/v1/events/{dup}")).await;
+    assert_eq!((d["status"].as_str(), d["timeline"].as_array().unwrap().len()), (Some("reported"), 1), "{d}");
+    assert!(d["merged_into"].is_null() && d["actions"].as_array().unwrap().contains(&json!("merge")), "{d}");
+
+    // After 立案 a report is a case of its own: 409 naming the state.
+    let registered = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    ok(&street, registered, json!({"action": "accept"})).await;
+    ok(&street, registered, json!({"action": "register"})).await;
+    let r = act(&street, registered, merge(json!(target))).await;
+    assert_error(&r, 409, "conflict", None);
+    assert_eq!(r.1["error"]["details"]["status"], "registered", "{:?}", r.1);
+
+    // The community desk merges an accepted duplicate (with the version it saw): voided, pointing at the target.
+    ok(&street, dup, json!({"action": "accept"})).await;
+    let (_, seen) = community.get(&format!("/api/v1/events/{dup}")).await;
+    let d = ok(
+        &community,
+        dup,
+        json!({"action": "merge", "into": target, "note": "同一处垃圾", "version": seen["version"]}),
+    )
+    .await;
+    assert_eq!((d["status"].as_str(), d["merged_into"].as_i64()), (Some("voided"), Some(target)), "{d}");
+    let last = d["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "merge", "{d}");
+    assert_eq!(last["note"], format!("合并至 #{target}：同一处垃圾"), "{d}");
+    assert_eq!(last["data"]["into"], target, "{d}");
+    assert_eq!(d["merged_target"]["id"], target, "{d}");
+    assert!(d["actions"].as_array().unwrap().is_empty(), "a merged duplicate takes no more actions: {d}");
+    assert_eq!(act(&street, dup, json!({"action": "accept"})).await.0, 409);
+    // The target lists it and says so on its own timeline, its state unchanged.
+    let (_, t) = street.get(&format!("/api/v1/events/{target}")).await;
+    assert_eq!((t["status"].as_str(), t["merged_from"].clone()), (Some("reported"), json!([dup])), "{t}");
+    let row = t["timeline"].as_array().unwrap().iter().find(|x| x["action"] == "merge").expect("merge row").clone();
+    assert_eq!(
+        (row["note"].as_str(), row["data"]["from"].as_i64()),
+        (Some(&*format!("合并 #{dup}")), Some(dup)),
+        "{t}"
+    );
+    assert_eq!((row["from_status"].as_str(), row["to_status"].as_str()), (Some("reported"), Some("reported")));
+    assert_eq!(row["actor"], "demo_community");
+    // A merged event is no target: 409 pointing at where it went.
+    let third = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    let r = act(&street, third, merge(json!(dup))).await;
+    assert_error(&r, 409, "conflict", Some("into"));
+    assert_eq!(r.1["error"]["details"]["merged_into"], target, "{:?}", r.1);
+    // Two desks merge a pair into each other at once: exactly one wins (no deadlock, no cycle).
+    let x = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    let y = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    let (a, b) = tokio::join!(act(&street, x, merge(json!(y))), act(&community, y, merge(json!(x))));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (_, dx) = street.get(&format!("/api/v1/events/{x}")).await;
+    let (_, dy) = street.get(&format!("/api/v1/events/{y}")).await;
+    assert_eq!(dx["merged_into"].is_null() as u8 + dy["merged_into"].is_null() as u8, 1, "{dx} {dy}");
+
+    // Audited with where it went.
+    let (_, audit) = admin.get("/api/v1/audit?action=event.merge").await;
+    let a = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["object"] == format!("event:{dup}"))
+        .unwrap_or_else(|| panic!("the merge is audited: {audit}"));
+    assert_eq!(a["actor"], "demo_community", "{audit}");
+    assert!(a["reason"].as_str().unwrap().contains(&format!("#{target}")), "{audit}");
+
+    // A member of the public reports the same thing; once merged, the tracking link follows the target —
+    // its status and steps, never its description or staff names.
+    let (pid, track) = public_report(&srv, "E0102", GRID1, "门口垃圾没人管").await;
+    ok(&street, pid, json!({"action": "merge", "into": target})).await;
+    ok(&street, target, json!({"action": "accept"})).await;
+    let (s, html) = srv.client().page(&track).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("id=\"track-merged\"") && html.contains(&format!("#{target}</strong>")), "{html}");
+    assert!(html.contains("已合并至该事件"), "{html}");
+    let target_status = &html[html.find("id=\"track-target-status\"").unwrap()..];
+    let target_status: String = target_status.chars().take(120).collect();
+    assert!(target_status.contains("受理"), "the target's status: {target_status}");
+    let steps = &html[html.find("id=\"track-target-timeline\"").unwrap()..];
+    assert!(steps.contains("data-action=\"accept\"") && steps.contains("data-action=\"merge\""), "{steps}");
+    assert!(!html.contains("原始上报") && !html.contains("demo_street"), "nothing private of the target: {html}");
+    srv.finish().await;
+}
+
+both_backends!(
+    main_loop,
+    side_flows,
+    bad_input_races_and_scope,
+    rules_are_data,
+    acknowledged_reports_survive_kill,
+    merge_duplicates
+);

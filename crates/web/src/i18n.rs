@@ -418,6 +418,23 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "If it is the same problem, there is no need to report it again; report anyway only if it is not.",
     ),
     ("evt_report_anyway", "仍然上报", "Report anyway"),
+    // Merging a duplicate report into the event it repeats.
+    ("evt_merge_candidates", "附近同类未办结事件", "Open events of the same category nearby"),
+    ("evt_merge_none", "附近没有同类未办结事件，可在下方填写事件编号。", "None nearby; type the event number below."),
+    ("evt_merge_other", "或填写事件编号", "Or type the event number"),
+    (
+        "evt_merge_hint",
+        "合并后本事件作废，上报人可跟踪被合并到的事件。",
+        "This event is then voided; its reporter follows the other one.",
+    ),
+    ("evt_merged_into", "已合并至", "Merged into"),
+    ("evt_merged_from", "已合并的重复上报", "Duplicates merged here"),
+    (
+        "evt_track_merged",
+        "您反映的问题与已有事件相同，已合并至该事件统一办理：",
+        "Your report is the same problem as an existing event and was merged into it:",
+    ),
+    ("evt_track_target", "该事件的办理过程", "Progress of that event"),
     ("evt_more_categories", "更多类别", "Other categories"),
     ("evt_location", "位置", "Location"),
     ("evt_use_my_location", "使用当前位置", "Use my location"),

@@ -9,7 +9,7 @@ pub mod workflow;
 pub use calendar::{Limit, WorkCalendar};
 pub use category::{Limits, Route, RoutingRule, Triage};
 pub use indicators::{Counts, Indicators};
-pub use workflow::{Action, Card, Level, Plan, Refusal, Relation, Source, Stage, Status};
+pub use workflow::{Action, Card, Level, MergeRefusal, Plan, Refusal, Relation, Source, Stage, Status};
 
 /// Great-circle distance in metres between two WGS-84 points (haversine; plenty for "within 50 m").
 pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {

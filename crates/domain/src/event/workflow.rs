@@ -59,6 +59,7 @@ codes! {
         Supervise = ("supervise", "督办", "Supervise"),
         Escalate = ("escalate", "上报上级", "Escalate"),
         SelfHandle = ("self_handle", "当场解决", "Solved on the spot"),
+        Merge = ("merge", "合并", "Merge"),
     }
 }
 
@@ -159,7 +160,10 @@ fn field(role: Role) -> bool {
 pub fn role_may(role: Role, action: Action, rel: Relation) -> bool {
     match action {
         Action::Report => role != Role::Leader,
-        Action::Accept | Action::Register | Action::Dispatch | Action::Close | Action::Reject => centre(role),
+        // Merging a duplicate is the desk's judgement that a report is not a new case, like rejecting it.
+        Action::Accept | Action::Register | Action::Dispatch | Action::Close | Action::Reject | Action::Merge => {
+            centre(role)
+        }
         Action::Handle => (role == Role::Department && rel.handles) || centre(role),
         Action::Verify => field(role) || centre(role),
         Action::Evaluate => rel.reporter || centre(role),
@@ -193,6 +197,9 @@ pub fn plan(
     match (action, from) {
         (Action::Accept, Reported) => go(Accepted),
         (Action::Reject, Reported | Accepted) => go(Rejected),
+        // A duplicate is merged before 立案: after that it is a case of its own, with its own deadlines and
+        // departments, and ends by void or close. It becomes 作废 (the §6 states are fixed) with `merged_into` set.
+        (Action::Merge, Reported | Accepted) => go(Voided),
         (Action::Register, Accepted) => go(Registered),
         // Re-dispatch (改派) from Dispatched is allowed: the department list changes, the state does not.
         (Action::Dispatch, Registered | Dispatched) => go(Dispatched),
@@ -215,6 +222,32 @@ pub fn plan(
         (Action::SelfHandle, Reported) => go(Closed),
         _ => Err(Refusal::State(from)),
     }
+}
+
+/// Why an event cannot take in a merged duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeRefusal {
+    /// The duplicate names itself.
+    Itself,
+    /// The target is finished (closed, evaluated, rejected, voided): the reporter would follow a dead end.
+    Finished(Status),
+    /// The target was itself merged into this event: merge into that one instead.
+    Merged(i64),
+}
+
+/// May the event `into` (in state `target`, merged into `target_merged_into` if so) take in the duplicate
+/// `from`? The workflow's [`plan`] has already decided the duplicate may be merged at all.
+pub fn merge_target(from: i64, into: i64, target: Status, target_merged_into: Option<i64>) -> Result<(), MergeRefusal> {
+    if from == into {
+        return Err(MergeRefusal::Itself);
+    }
+    if let Some(m) = target_merged_into {
+        return Err(MergeRefusal::Merged(m));
+    }
+    if target.is_final() {
+        return Err(MergeRefusal::Finished(target));
+    }
+    Ok(())
 }
 
 /// The actions a caller could take now, for the buttons on the event page.
@@ -343,6 +376,53 @@ mod tests {
         );
         assert!(plan(Role::GridWorker, NONE, Action::SelfHandle, Status::Dispatched, None).is_err());
         assert_eq!(plan(Role::Department, HANDLER, Action::SelfHandle, Status::Reported, None), Err(Refusal::Role));
+    }
+
+    #[test]
+    fn duplicates_are_merged_by_the_desk_before_registration() {
+        for role in [Role::Admin, Role::District, Role::Street, Role::Community] {
+            for from in [Status::Reported, Status::Accepted] {
+                assert_eq!(plan(role, NONE, Action::Merge, from, None).unwrap().to, Status::Voided, "{role:?}");
+            }
+        }
+        // The same roles as reject: not the field, not departments (even handling it), not leaders or residents.
+        let rep = Relation { reporter: true, handles: true };
+        for role in [Role::GridWorker, Role::GridLeader, Role::Department, Role::Leader, Role::Resident] {
+            assert_eq!(plan(role, rep, Action::Merge, Status::Reported, None), Err(Refusal::Role), "{role:?}");
+            assert_eq!(role_may(role, Action::Merge, rep), role_may(role, Action::Reject, rep));
+        }
+        // After 立案 (or once finished or parked) it is no longer a duplicate to fold away: 409 naming the state.
+        for from in [
+            Status::Registered,
+            Status::Dispatched,
+            Status::Handled,
+            Status::Verified,
+            Status::Closed,
+            Status::Evaluated,
+            Status::Rejected,
+            Status::Voided,
+            Status::Suspended,
+        ] {
+            assert_eq!(plan(Role::Street, NONE, Action::Merge, from, None), Err(Refusal::State(from)));
+        }
+        assert!(available(Role::Community, NONE, Status::Accepted).contains(&Action::Merge));
+        assert!(!available(Role::GridWorker, NONE, Status::Reported).contains(&Action::Merge));
+    }
+
+    #[test]
+    fn a_merge_target_is_another_open_event_not_itself_merged() {
+        assert_eq!(merge_target(5, 3, Status::Reported, None), Ok(()));
+        // Any open or parked state takes duplicates, whatever its stage.
+        for s in [Status::Accepted, Status::Registered, Status::Dispatched, Status::Handled, Status::Suspended] {
+            assert_eq!(merge_target(5, 3, s, None), Ok(()), "{s:?}");
+        }
+        assert_eq!(merge_target(5, 5, Status::Reported, None), Err(MergeRefusal::Itself));
+        for s in [Status::Closed, Status::Evaluated, Status::Rejected] {
+            assert_eq!(merge_target(5, 3, s, None), Err(MergeRefusal::Finished(s)));
+        }
+        // A merged target is voided too, but the answer points at where it went.
+        assert_eq!(merge_target(5, 3, Status::Voided, Some(2)), Err(MergeRefusal::Merged(2)));
+        assert_eq!(merge_target(5, 3, Status::Voided, None), Err(MergeRefusal::Finished(Status::Voided)));
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub async fn get_one(
 
 /// Moves the event through the workflow (DESIGN.md §6). 403 when the caller's role may not take the action
 /// (checked first), 409 when the event's state does not allow it or another action won a race.
+/// `merge` (`{"action": "merge", "into": N}`, before 立案) voids a duplicate into the open event N: an `into`
+/// that is missing or not a number is 400, outside the caller's scope 404, the event itself 422, a finished or
+/// merged target 409 — each naming the field `into`.
 #[utoipa::path(post, path = "/api/v1/events/{id}/actions", tag = "events", params(("id" = i64, Path, description = "event id")),
     request_body = ActionInput,
     responses((status = 200, body = EventDetail), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody),

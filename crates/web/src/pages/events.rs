@@ -379,6 +379,8 @@ pub struct TimelineRow {
     pub t: TimelineEntry,
     /// What the action carried besides the note (departments, card, hours), in words.
     pub extra: String,
+    /// A merge names the other event (where the duplicate went, or which one came in): linked.
+    pub other: Option<i64>,
 }
 
 #[derive(Template)]
@@ -401,6 +403,8 @@ struct EventPage {
     side_actions: Vec<String>,
     /// A department that may only ask for a postponement (approvers grant it).
     requests_postpone: bool,
+    /// For the merge form: open events of the same category nearby that this one may be merged into.
+    merge_candidates: Vec<EventView>,
 }
 
 impl EventPage {
@@ -440,6 +444,29 @@ impl EventPage {
 
     fn star_checked(&self, action: &str, n: &str) -> bool {
         self.fv(action, "satisfaction") == n
+    }
+
+    /// The first candidate is chosen unless the failed form chose another (or typed an id).
+    fn target_checked(&self, id: &i64) -> bool {
+        if self.failed_action == "merge" {
+            self.f.v("into") == id.to_string()
+        } else {
+            self.merge_candidates.first().is_some_and(|c| c.id == *id)
+        }
+    }
+
+    /// Where a merged duplicate's chain ends when its target was merged on in turn.
+    fn further_target(&self) -> Option<i64> {
+        self.d.merged_target.as_ref().map(|t| t.id).filter(|t| Some(*t) != self.d.event.merged_into)
+    }
+
+    /// A description cut to a line for the candidate list.
+    fn short(&self, s: &str) -> String {
+        let mut out: String = s.chars().take(40).collect();
+        if s.chars().count() > 40 {
+            out.push('…');
+        }
+        out
     }
 }
 
@@ -497,7 +524,17 @@ pub(crate) async fn event_page(
     } else {
         String::new()
     };
-    let timeline = d.timeline.iter().map(|t| TimelineRow { extra: timeline_extra(&l, t), t: t.clone() }).collect();
+    let timeline = d
+        .timeline
+        .iter()
+        .map(|t| TimelineRow {
+            extra: timeline_extra(&l, t),
+            other: (t.action == Action::Merge.as_str())
+                .then(|| t.data.get("into").or_else(|| t.data.get("from")).and_then(|v| v.as_i64()))
+                .flatten(),
+            t: t.clone(),
+        })
+        .collect();
     let main_actions: Vec<String> =
         MAIN_ACTIONS.iter().filter(|a| d.event.actions.iter().any(|x| x == *a)).map(|a| a.to_string()).collect();
     let side_actions: Vec<String> =
@@ -517,12 +554,18 @@ pub(crate) async fn event_page(
             side_actions.insert(0, failed_action.clone());
         }
     }
+    let merge_candidates = if side_actions.iter().any(|a| a == Action::Merge.as_str()) {
+        app.merge_candidates(&pa.actor, id).await.unwrap_or_default()
+    } else {
+        vec![]
+    };
     let page = EventPage {
         lang,
         user: pa.bar(),
         csrf: pa.csrf.clone(),
         l,
         timeline,
+        merge_candidates,
         failed_action,
         f,
         notice,
@@ -615,6 +658,11 @@ fn action_input(f: &CsrfForm) -> Result<ActionInput, AppError> {
         satisfaction: parse_int("satisfaction", &f.get("satisfaction"))?,
         attachments: parse_ids(&f.get("attachments"))?,
         version: parse_int("version", &f.get("version"))?,
+        // A number typed in the free field wins over the candidate ticked in the list.
+        into: match parse_int("into", &f.get("into_other"))? {
+            Some(n) => Some(n),
+            None => parse_int("into", &f.get("into"))?,
+        },
     })
 }
 
@@ -632,7 +680,8 @@ pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>
     };
     match result {
         Ok(()) => Redirect::to(&format!("/events/{id}?done={}", urlencode(&action))).into_response(),
-        Err(e) if e.kind == ErrorKind::NotFound => error_page(lang, f.pa.bar(), &e),
+        // This event is gone for the caller; a field's 404 (the merge target) stays on the form.
+        Err(e) if e.kind == ErrorKind::NotFound && e.field_name().is_none() => error_page(lang, f.pa.bar(), &e),
         Err(e) => {
             let status = status_of(&e);
             let state = FormState::failed(f.fields.clone(), lang, &e);

@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_events.sql"),
         postgres: include_str!("../migrations/postgres/0005_events.sql"),
     },
+    Migration {
+        version: 6,
+        name: "event_person_stats",
+        sqlite: include_str!("../migrations/sqlite/0006_event_person_stats.sql"),
+        postgres: include_str!("../migrations/postgres/0006_event_person_stats.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -112,5 +118,6 @@ pub const TABLES: &[&str] = &[
     "attachments",
     "event_stats_day",
     "event_stats_month",
+    "event_stats_person",
     "outbox",
 ];

@@ -378,6 +378,18 @@ describe('events', () => {
       assert.equal((await page.locator('#kpi-closure-rate').textContent()).trim().endsWith('%'), true);
       assert.ok((await page.locator('#by-department tbody tr').count()) >= 1);
       await screenshot(page, 'event-indicators');
+      // By person (GB/T 30428.4 岗位): the worker who reported and verified, the department that handled.
+      const worker = page.locator('#by-person tr[data-key="demo_grid_worker"]');
+      assert.match(await worker.textContent(), /网格员 刘芳/);
+      assert.match((await worker.locator('.valid-rate').textContent()).trim(), /%$/);
+      assert.equal(await page.locator('#by-person tr[data-key="demo_department"]').count(), 1);
+      // Sorted by 有效上报率 first; the 上报数 header re-sorts, keeping the filters, and offers the way back.
+      await page.locator('#sort-reported').click();
+      await page.waitForURL(/psort=reported/);
+      assert.equal(await page.locator('#by-person tbody tr').first().getAttribute('data-key'), 'demo_grid_worker');
+      assert.equal(await page.locator('#sort-valid-rate').count(), 1);
+      await page.locator('#by-person').scrollIntoViewIfNeeded();
+      await screenshot(page, 'event-indicators-by-person');
       await page.goto('/events?lang=en');
       assert.equal(await page.locator('h1').first().evaluate((h) => h.firstChild.textContent.trim()), 'Events');
       await screenshot(page, 'events-en');

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use wangge_domain::coord::{Crs, to_wgs84};
 use wangge_domain::event::calendar::{DayKind, cst, format_cst};
 use wangge_domain::event::category::{self as cat, route};
+use wangge_domain::event::indicators::{Whose, on_time, person_changes, undo_close};
 use wangge_domain::event::{
-    Action, Card, Counts, Indicators, Level, Limit, Limits, MergeRefusal, Refusal, Relation, RoutingRule, Source,
-    Stage, Status, Triage, WorkCalendar,
+    Action, Card, Counts, Indicators, Level, Limit, Limits, MergeRefusal, PersonCounts, PersonIndicators, Refusal,
+    Relation, RoutingRule, Source, Stage, Status, Triage, WorkCalendar,
 };
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
@@ -172,6 +173,10 @@ fn write_report<'a>(w: &'a ReportWrite, tx: &'a mut Tx) -> BoxFuture<'a, Result<
             },
         )
         .await?;
+        // Person rollup (GB/T 30428.4 上报数): only a signed-in reporter is a person (not the system actor, 0).
+        if let Some(user_id) = w.row.reporter_user_id.filter(|u| *u > 0) {
+            Store::bump_person_stats(tx, user_id, &w.row.grid_code, &w.month, &[("reported", 1)]).await?;
+        }
         if let Some((channel, enc, path)) = &w.message {
             let body = format!("您反映的问题已受理登记，编号 {id}。查询进度：{path}");
             Store::enqueue_message(tx, channel, enc, &body, Some(id)).await?;
@@ -1383,6 +1388,26 @@ impl App {
             },
         )
         .await?;
+        // Reopening a closed event takes back what its close added, in the day and month the close was counted
+        // (same grid, category and departments), so closing it again counts one 结案, not two.
+        if action == Action::Return && status == Status::Closed {
+            let by = Store::last_close_action(&mut tx, id).await?;
+            let self_handled = by.as_deref() == Some(Action::SelfHandle.as_str());
+            let (close_day, close_month) = day_month(e.closed_at.unwrap_or(now));
+            Store::bump_stats(
+                &mut tx,
+                StatsDelta {
+                    grid_code: &grid,
+                    day: &close_day,
+                    month: &close_month,
+                    category: &e.category_code,
+                    departments: &depts,
+                    changes: &undo_close(self_handled, e.closed_at, e.due_at),
+                },
+            )
+            .await?;
+        }
+        bump_person_stats(&mut tx, actor.user_id, &e, action, now).await?;
         Store::audit(
             &mut tx,
             NewAudit {
@@ -1478,13 +1503,48 @@ impl App {
             _ => {
                 return Err(AppError::field(
                     "by",
-                    "应为 category、department 或 grid / must be category, department or grid",
+                    "应为 category、department、grid 或 person / must be category, department, grid or person",
                 ));
             }
         };
         let (f, t) = day_range(from, to)?;
         let rows = self.store.stats_by(kind, &roots, &f[..7], &t[..7]).await?;
         Ok(rows.into_iter().map(|(k, v)| (k, Indicators::from_counts(&Counts::from_values(&v)))).collect())
+    }
+
+    /// Indicators per person (GB/T 30428.4 岗位: 上报, 有效上报, 自行处置, 核查, 处置) whose work was on events in
+    /// the region, by month (`from`/`to` days widen to their months, like the category and department rollups).
+    /// Who sees whom: a caller who supervises or assesses staff there (`ReadStaffIndicators`) sees everyone;
+    /// anyone else who reads events (a grid worker, a department) sees only their own row. Ordered by 有效上报率.
+    pub async fn indicators_by_person(
+        &self,
+        actor: &Actor,
+        region: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<PersonRow>> {
+        let roots = self.indicator_roots(actor, region)?;
+        let (f, t) = day_range(from, to)?;
+        let (roots, only_user) = match region.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => (roots, (!actor.may(Permission::ReadStaffIndicators, r)).then_some(actor.user_id)),
+            None => match actor.roots(Permission::ReadStaffIndicators) {
+                None => (None, None),
+                Some(staff) if !staff.is_empty() => (Some(staff), None),
+                Some(_) => (roots, Some(actor.user_id)),
+            },
+        };
+        let rows = self.store.stats_by_person(&roots, only_user, &f[..7], &t[..7]).await?;
+        let mut out: Vec<PersonRow> = rows
+            .into_iter()
+            .map(|(user_id, username, display_name, v)| PersonRow {
+                user_id,
+                username,
+                display_name,
+                indicators: PersonIndicators::from_counts(&PersonCounts::from_values(&v)),
+            })
+            .collect();
+        wangge_domain::event::indicators::sort_people(&mut out, true, |r| (&r.indicators, r.username.as_str()));
+        Ok(out)
     }
 
     fn indicator_roots(&self, actor: &Actor, region: Option<&str>) -> Result<Option<Vec<String>>> {
@@ -1577,6 +1637,47 @@ fn may_merge_into(actor: &Actor, t: &EventRow, depts: &[String]) -> bool {
     grants_over(actor, &t.grid_code)
         .into_iter()
         .any(|r| wangge_domain::event::workflow::role_may(r, Action::Merge, rel))
+}
+
+/// One person's row of the GB/T 30428.4 岗位 indicators.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonRow {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub indicators: PersonIndicators,
+}
+
+/// The person rollup for one action: the actor's counters in this month, the reporter's (valid reports) in the
+/// month of the report. People are signed-in users only: the public (by tracking token) and clients are not.
+async fn bump_person_stats(
+    tx: &mut wangge_store::Transaction<'static, wangge_store::Any>,
+    actor_user_id: i64,
+    e: &EventRow,
+    action: Action,
+    now: i64,
+) -> Result<()> {
+    let due = match action {
+        Action::Verify => e.stage_due_at,
+        Action::Handle => e.handle_due_at,
+        _ => None,
+    };
+    let changes = person_changes(action, e.registered_at.is_none(), on_time(now, due));
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (_, this_month) = day_month(now);
+    let (_, report_month) = day_month(e.reported_at);
+    for (whose, user, month) in
+        [(Whose::Actor, Some(actor_user_id), &this_month), (Whose::Reporter, e.reporter_user_id, &report_month)]
+    {
+        let Some(user) = user.filter(|u| *u > 0) else { continue };
+        let cols: Vec<(&'static str, i64)> = changes.iter().filter(|c| c.0 == whose).map(|c| (c.1, c.2)).collect();
+        Store::bump_person_stats(tx, user, &e.grid_code, month, &cols).await?;
+    }
+    Ok(())
 }
 
 /// Open statuses (not final, not parked).

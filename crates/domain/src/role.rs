@@ -134,6 +134,9 @@ pub enum Permission {
     ReportEvents,
     /// Edit event categories, time limits, routing rules and the working calendar.
     ManageEventRules,
+    /// See other staff's own indicators (上报数, 有效上报率, 按时核查率…) in the subtree: those who supervise or
+    /// assess them. Everyone else who reads events sees only their own row.
+    ReadStaffIndicators,
 }
 
 impl Permission {
@@ -156,6 +159,9 @@ impl Permission {
             Permission::ReadEvents => role != Resident,
             Permission::ReportEvents => !matches!(role, Leader | Resident | Department),
             Permission::ManageEventRules => matches!(role, Admin | District),
+            Permission::ReadStaffIndicators => {
+                matches!(role, Admin | District | Street | Community | GridLeader | Leader)
+            }
         }
     }
 }
@@ -196,5 +202,11 @@ mod tests {
         assert!(!Permission::ReadSensitiveTags.granted_to(Role::Mediator));
         assert!(Permission::RevealPersonalData.granted_to(Role::GridWorker));
         assert!(!Permission::ReadRegions.granted_to(Role::Resident));
+        // A grid worker or a department sees their own indicators, not their colleagues'.
+        assert!(Permission::ReadStaffIndicators.granted_to(Role::GridLeader));
+        assert!(Permission::ReadStaffIndicators.granted_to(Role::Leader));
+        for r in [Role::GridWorker, Role::Department, Role::Mediator, Role::Resident] {
+            assert!(!Permission::ReadStaffIndicators.granted_to(r), "{r:?}");
+        }
     }
 }

@@ -658,6 +658,83 @@ impl Store {
             .collect()
     }
 
+    /// Adds counters to one person's row (user × grid × month): the 岗位 rollup of GB/T 30428.4.
+    pub async fn bump_person_stats(
+        tx: &mut Transaction<'static, Any>,
+        user_id: i64,
+        grid_code: &str,
+        month: &str,
+        changes: &[(&'static str, i64)],
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // Column names come from PersonCounts::COLUMNS (checked here, never from input), values are integers.
+        let cols = wangge_domain::event::PersonCounts::COLUMNS;
+        if let Some((c, _)) = changes.iter().find(|(c, _)| !cols.contains(c)) {
+            return Err(StoreError::Other(format!("not a person counter: {c}")));
+        }
+        let names: Vec<&str> = changes.iter().map(|(c, _)| *c).collect();
+        let vals: Vec<String> = changes.iter().map(|(_, v)| v.to_string()).collect();
+        let sets: Vec<String> = names.iter().map(|c| format!("{c} = event_stats_person.{c} + excluded.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO event_stats_person (user_id, grid_code, month, {}) VALUES ($1, $2, $3, {}) \
+             ON CONFLICT (user_id, grid_code, month) DO UPDATE SET {}",
+            names.join(", "),
+            vals.join(", "),
+            sets.join(", ")
+        );
+        sqlx::query(&sql).bind(user_id).bind(grid_code).bind(month).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Sums of the person rollups per user over the subtrees between two months (inclusive, 'YYYY-MM'), with
+    /// the user's name; `only_user` keeps one person's row. Rows: (user_id, username, display_name, counters in
+    /// [`wangge_domain::event::PersonCounts::COLUMNS`] order).
+    pub async fn stats_by_person(
+        &self,
+        roots: &Option<Vec<String>>,
+        only_user: Option<i64>,
+        from_month: &str,
+        to_month: &str,
+    ) -> Result<Vec<(i64, String, String, Vec<i64>)>> {
+        let cols = wangge_domain::event::PersonCounts::COLUMNS;
+        let sums: Vec<String> = cols.iter().map(|c| format!("CAST(COALESCE(SUM(s.{c}), 0) AS BIGINT)")).collect();
+        let mut wh = vec!["s.month >= $1".to_string(), "s.month <= $2".into()];
+        if let Some(r) = roots_sql("s.grid_code", roots) {
+            wh.push(r);
+        }
+        if let Some(u) = only_user {
+            wh.push(format!("s.user_id = {u}"));
+        }
+        let sql = format!(
+            "SELECT s.user_id, u.username, u.display_name, {} FROM event_stats_person s JOIN users u ON u.id = s.user_id \
+             WHERE {} GROUP BY s.user_id, u.username, u.display_name ORDER BY u.username",
+            sums.join(", "),
+            wh.join(" AND ")
+        );
+        let rows = sqlx::query(&sql).bind(from_month).bind(to_month).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let vals =
+                    (3..3 + cols.len()).map(|i| r.try_get::<i64, _>(i)).collect::<std::result::Result<Vec<_>, _>>()?;
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, vals))
+            })
+            .collect()
+    }
+
+    /// The action that last closed the event (`close` or `self_handle`), read inside the reopening transaction
+    /// so the reopen takes back exactly what that close added to the rollups.
+    pub async fn last_close_action(tx: &mut Transaction<'static, Any>, event_id: i64) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT action FROM event_actions WHERE event_id = $1 AND to_status = 'closed' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(event_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     // --- categories, routing rules, calendar ---
 
     pub async fn event_categories(&self) -> Result<Vec<CategoryRow>> {

@@ -42,6 +42,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0005_events.sql"),
     },
     Migration {
+        version: 6,
+        name: "event_person_stats",
+        sqlite: include_str!("../migrations/sqlite/0006_event_person_stats.sql"),
+        postgres: include_str!("../migrations/postgres/0006_event_person_stats.sql"),
+    },
+    Migration {
         version: 7,
         name: "events_nearby",
         sqlite: include_str!("../migrations/sqlite/0007_events_nearby.sql"),
@@ -118,5 +124,6 @@ pub const TABLES: &[&str] = &[
     "attachments",
     "event_stats_day",
     "event_stats_month",
+    "event_stats_person",
     "outbox",
 ];

@@ -647,11 +647,149 @@ async fn merge_duplicates(db: TestDb) {
     srv.finish().await;
 }
 
+fn person<'a>(rows: &'a Value, username: &str) -> &'a Value {
+    rows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["username"] == username)
+        .unwrap_or_else(|| panic!("{username} in {rows}"))
+}
+
+/// GB/T 30428.4 岗位 indicators by person (issue #5) and a reopened event counted closed once.
+async fn person_indicators_and_reopen(db: TestDb) {
+    let srv = Server::demo(db);
+    let worker = srv.login("demo_grid_worker", DEMO_PW).await;
+    let grid_leader = srv.login("demo_grid_leader", DEMO_PW).await;
+    let street = srv.login("demo_street", DEMO_PW).await;
+    let dept = srv.login("demo_department", DEMO_PW).await;
+    let district = srv.login("demo_district", DEMO_PW).await;
+    let admin = srv.admin().await;
+
+    // The worker reports three: one goes the whole loop, one is solved on the spot, one is rejected.
+    let a = report(&worker, "E0103", GRID1).await["id"].as_i64().unwrap();
+    for body in [
+        json!({"action": "accept"}),
+        json!({"action": "register"}),
+        json!({"action": "dispatch", "department": "chengguan"}),
+    ] {
+        ok(&street, a, body).await;
+    }
+    ok(&dept, a, json!({"action": "handle", "note": "已清运"})).await;
+    ok(&worker, a, json!({"action": "verify", "note": "已核查"})).await;
+    ok(&street, a, json!({"action": "close"})).await;
+    let b = report(&worker, "E0102", GRID1).await["id"].as_i64().unwrap();
+    ok(&worker, b, json!({"action": "self_handle", "note": "已当场清理"})).await;
+    let c = report(&worker, "E0103", GRID1).await["id"].as_i64().unwrap();
+    ok(&street, c, json!({"action": "reject", "note": "不属于受理范围"})).await;
+    // The grid leader reports one in the next grid that is not registered (yet).
+    report(&grid_leader, "E0103", GRID2).await;
+
+    let (s, rows) = district.get("/api/v1/indicators?by=person").await;
+    assert_eq!(s, 200, "{rows}");
+    let w = person(&rows, "demo_grid_worker");
+    assert_eq!(w["display_name"], "网格员 刘芳", "{w}");
+    assert_eq!(w["key"], "demo_grid_worker", "{w}");
+    assert_eq!(
+        (w["reported"].as_i64(), w["valid"].as_i64(), w["self_handled"].as_i64()),
+        (Some(3), Some(2), Some(1)),
+        "{w}"
+    );
+    assert!((w["valid_report_rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9, "{w}");
+    assert_eq!((w["verified"].as_i64(), w["verified_on_time"].as_i64()), (Some(1), Some(1)), "{w}");
+    assert_eq!(w["on_time_verify_rate"], 1.0, "{w}");
+    let d = person(&rows, "demo_department");
+    assert_eq!((d["handled"].as_i64(), d["reported"].as_i64()), (Some(1), Some(0)), "{d}");
+    assert!(d["valid_report_rate"].is_null(), "nothing reported, no rate: {d}");
+    let l = person(&rows, "demo_grid_leader");
+    assert_eq!((l["reported"].as_i64(), l["valid_report_rate"].as_f64()), (Some(1), Some(0.0)), "{l}");
+    // Ordered by 有效上报率, people without reports last; the street desk did none of the counted work.
+    let order: Vec<&str> = rows["items"].as_array().unwrap().iter().map(|r| r["username"].as_str().unwrap()).collect();
+    assert_eq!(order, ["demo_grid_worker", "demo_grid_leader", "demo_department"], "{rows}");
+    // A period is months: nothing in a month long past.
+    let (_, old) = district.get("/api/v1/indicators?by=person&from=2020-01-01&to=2020-01-31").await;
+    assert_eq!(old["total"], 0, "{old}");
+    // A region inside the caller's scope: GRID2 holds only the grid leader's report.
+    let (_, g2) = district.get(&format!("/api/v1/indicators?by=person&region={GRID2}")).await;
+    assert_eq!(g2["total"], 1, "{g2}");
+    assert_eq!(g2["items"][0]["username"], "demo_grid_leader", "{g2}");
+
+    // A grid worker and a department see only their own row; the grid leader (网格长) sees the community's people.
+    for (c, me) in [(&worker, "demo_grid_worker"), (&dept, "demo_department")] {
+        for q in ["/api/v1/indicators?by=person".to_string(), format!("/api/v1/indicators?by=person&region={GRID1}")] {
+            let (s, mine) = c.get(&q).await;
+            assert_eq!(s, 200, "{q}: {mine}");
+            let names: Vec<&str> =
+                mine["items"].as_array().unwrap().iter().map(|r| r["username"].as_str().unwrap()).collect();
+            assert_eq!(names, [me], "{q}: {mine}");
+        }
+    }
+    let (_, gl) = grid_leader.get("/api/v1/indicators?by=person").await;
+    assert_eq!(gl["total"], 3, "{gl}");
+
+    // Bad input names the field; another street's staff see none of this street's people.
+    assert_error(&district.get("/api/v1/indicators?by=people").await, 400, "invalid_input", Some("by"));
+    assert_error(&district.get("/api/v1/indicators?by=person&to=2026-02-30").await, 400, "invalid_input", Some("to"));
+    let (s, _) = admin
+        .post("/api/v1/users", &json!({"username": "street2", "display_name": "二街道", "password": "street2-pass-1", "roles": [{"role": "street", "region_code": STREET2}]}))
+        .await;
+    assert_eq!(s, 201);
+    let other = srv.login("street2", "street2-pass-1").await;
+    let (s, none) = other.get("/api/v1/indicators?by=person").await;
+    assert_eq!((s, none["total"].as_i64()), (200, Some(0)), "{none}");
+    assert_eq!(other.get(&format!("/api/v1/indicators?by=person&region={STREET1}")).await.0, 404);
+
+    // The page shows the table, zh-CN first; sorted by 上报数 on request.
+    let (browser, _) = page_login(&srv.base, "demo_district", DEMO_PW).await;
+    let (s, html) = browser.page("/events/indicators").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("按人员") && html.contains("id=\"by-person\"") && html.contains("网格员 刘芳"), "{html}");
+    let (s, html) = browser.page("/events/indicators?psort=reported&lang=en").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("By person") && html.contains("id=\"sort-valid-rate\""), "{html}");
+
+    // Reopen: the reporter sends the closed event back; closed again, it counts one 结案, not two.
+    let closed_before = |i: &Value| (i["closed"].as_i64(), i["closed_on_time"].as_i64(), i["registered"].as_i64());
+    let (_, i) = district.get(&format!("/api/v1/indicators?region={STREET1}")).await;
+    assert_eq!(closed_before(&i), (Some(2), Some(2), Some(2)), "{i}");
+    let r = ok(&worker, a, json!({"action": "return", "note": "又堆上了"})).await;
+    assert_eq!(r["status"], "dispatched", "{r}");
+    let (_, i) = district.get(&format!("/api/v1/indicators?region={STREET1}")).await;
+    assert_eq!(closed_before(&i), (Some(1), Some(1), Some(2)), "reopened is no longer closed: {i}");
+    assert_eq!(i["rework"], 1, "{i}");
+    ok(&dept, a, json!({"action": "handle", "note": "再次清运"})).await;
+    ok(&worker, a, json!({"action": "verify"})).await;
+    ok(&street, a, json!({"action": "close"})).await;
+    let (_, i) = district.get(&format!("/api/v1/indicators?region={STREET1}")).await;
+    assert_eq!(closed_before(&i), (Some(2), Some(2), Some(2)), "{i}");
+    assert!(i["closure_rate"].as_f64().unwrap() <= 1.0 && i["on_time_rate"].as_f64().unwrap() <= 1.0, "{i}");
+    assert_eq!(i["closure_rate"], 1.0, "{i}");
+    // The month rollups agree: the department and the category count the event closed once.
+    let (_, by) = district.get("/api/v1/indicators?by=department").await;
+    let cg = by["items"].as_array().unwrap().iter().find(|r| r["key"] == "chengguan").unwrap();
+    assert_eq!(cg["closed"], 1, "{by}");
+    let (_, by) = district.get("/api/v1/indicators?by=category").await;
+    let e0103 = by["items"].as_array().unwrap().iter().find(|r| r["key"] == "E0103").unwrap();
+    assert_eq!(e0103["closed"], 1, "{by}");
+    assert_eq!(e0103["closure_rate"], 1.0, "{by}");
+    // Each verification is work done: two now; the report is still one valid report.
+    let (_, rows) = district.get("/api/v1/indicators?by=person").await;
+    let w = person(&rows, "demo_grid_worker");
+    assert_eq!(
+        (w["verified"].as_i64(), w["valid"].as_i64(), w["reported"].as_i64()),
+        (Some(2), Some(2), Some(3)),
+        "{w}"
+    );
+    assert_eq!(person(&rows, "demo_department")["handled"], 2, "{rows}");
+    srv.finish().await;
+}
+
 both_backends!(
     main_loop,
     side_flows,
     bad_input_races_and_scope,
     rules_are_data,
     acknowledged_reports_survive_kill,
-    merge_duplicates
+    merge_duplicates,
+    person_indicators_and_reopen
 );

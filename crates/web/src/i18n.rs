@@ -499,6 +499,18 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("evt_ind_postponement_rate", "延期率", "Postponement rate"),
     ("evt_ind_valid_report_rate", "有效上报率", "Valid report rate"),
     ("evt_ind_composite", "综合指标值", "Composite score"),
+    ("evt_by_person", "按人员", "By person"),
+    ("evt_person", "人员", "Person"),
+    ("evt_ind_valid", "有效上报数", "Valid reports"),
+    ("evt_ind_self_handled", "自行处置数", "Solved on the spot"),
+    ("evt_ind_verified", "核查数", "Verified"),
+    ("evt_ind_on_time_verify_rate", "按时核查率", "Verified on time"),
+    ("evt_ind_handled", "处置数", "Handled"),
+    (
+        "evt_ind_person_hint",
+        "人员指标（GB/T 30428.4 岗位）：有效上报率 = 已立案或当场解决的上报 / 上报数（计入上报当月），按时核查率 = 在核查时限内完成的核查 / 核查数，按时处置率 = 按时处置数 / 处置数。按月汇总；网格员和职能部门人员只看到本人。",
+        "Person indicators (GB/T 30428.4 posts): valid report rate = reports registered or solved on the spot / reports (counted in the month reported), verified on time = verifications within the verify limit / verifications, handled on time = handled on time / handled. Kept per month; grid workers and department staff see only their own row.",
+    ),
     (
         "evt_ind_hint",
         "指标按 GB/T 30428.4 计算：结案率 = 结案数 / 立案数，按期结案率 = 按期结案数 / 立案数，返工率 = 返工数 / 处置数，延期率 = 延期数 / 立案数。分类与部门表按月汇总。",

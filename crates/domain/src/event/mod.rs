@@ -8,7 +8,7 @@ pub mod workflow;
 
 pub use calendar::{Limit, WorkCalendar};
 pub use category::{Limits, Route, RoutingRule, Triage};
-pub use indicators::{Counts, Indicators};
+pub use indicators::{Counts, Indicators, PersonCounts, PersonIndicators};
 pub use workflow::{Action, Card, Level, MergeRefusal, Plan, Refusal, Relation, Source, Stage, Status};
 
 /// Great-circle distance in metres between two WGS-84 points (haversine; plenty for "within 50 m").

@@ -6,6 +6,7 @@ use super::{Scenario, rss_mib};
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::Instant;
 use wangge_app::{App, Config, system_actor};
 use wangge_store::Store;
@@ -209,6 +210,56 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
     }
     insert_batch(&mut tx, "event_stats_month", &mcols, &mrows).await?;
 
+    // Person rollups: a grid worker per grid, who reports and verifies there every month, and the same few
+    // department handlers working across every grid.
+    let ucols = ["username", "display_name", "password_hash", "created_at"];
+    let workers: Vec<String> = (0..grids.len()).map(|i| format!("bench_gw_{i}")).collect();
+    let handlers: Vec<String> = (0..5).map(|i| format!("bench_dept_{i}")).collect();
+    let urows: Vec<Vec<Val>> = workers
+        .iter()
+        .chain(handlers.iter())
+        .map(|u| vec![Val::from(u.as_str()), Val::from(u.as_str()), Val::from("!"), Val::Int(0)])
+        .collect();
+    insert_batch(&mut tx, "users", &ucols, &urows).await?;
+    let ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT username, id FROM users WHERE username >= 'bench_' AND username < 'bench`'",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let pcols = ["user_id", "grid_code", "month", "reported", "valid", "verified", "verified_on_time", "handled"];
+    let mut prows = Vec::new();
+    for (gi, g) in grids.iter().enumerate() {
+        for m in 1..=days.div_ceil(30).min(12) {
+            let month = format!("2026-{m:02}");
+            let n = rng.gen_range(20..60);
+            prows.push(vec![
+                Val::Int(ids[&workers[gi]]),
+                Val::from(g.as_str()),
+                Val::from(month.as_str()),
+                Val::Int(n),
+                Val::Int(n - 3),
+                Val::Int(n / 2),
+                Val::Int(n / 2 - 1),
+                Val::Int(0),
+            ]);
+            for h in &handlers {
+                prows.push(vec![
+                    Val::Int(ids[h]),
+                    Val::from(g.as_str()),
+                    Val::from(month.as_str()),
+                    Val::Int(0),
+                    Val::Int(0),
+                    Val::Int(0),
+                    Val::Int(0),
+                    Val::Int(rng.gen_range(1..40)),
+                ]);
+            }
+        }
+    }
+    insert_batch(&mut tx, "event_stats_person", &pcols, &prows).await?;
+
     // Events: `events` rows spread over the grids (the drill-down reads one grid's newest page and count).
     let ecols = [
         "grid_code",
@@ -310,6 +361,37 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         baseline: raw_by,
         ratio: raw_by / by_p95,
         params: json!({ "month_rows": mrows.len(), "runs": runs, "backend": "sqlite" }),
+    });
+
+    // Indicators by person (month rollups joined to the users' names).
+    let person_p95 = p95(runs, |_| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move {
+            app.indicators_by_person(&admin, Some("330199"), Some("2026-01-01"), Some("2026-12-31")).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let raw_person = p95(runs, |_| {
+        let app = app.clone();
+        async move {
+            sqlx::query(
+                "SELECT user_id, SUM(reported), SUM(valid) FROM event_stats_person \
+                 WHERE month >= '2026-01' AND month <= '2026-12' GROUP BY user_id",
+            )
+            .fetch_all(app.store.pool())
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    out.push(Scenario {
+        name: "event_indicators_by_person".into(),
+        value: person_p95,
+        unit: "ms p95".into(),
+        baseline: raw_person,
+        ratio: raw_person / person_p95,
+        params: json!({ "person_rows": prows.len(), "people": workers.len() + handlers.len(), "runs": runs, "backend": "sqlite" }),
     });
 
     // A grid's drill-down: its newest page of events with the total, as the list API serves it.

@@ -119,7 +119,10 @@ pub struct IndicatorParams {
     /// First day (YYYY-MM-DD); without from/to, all time.
     pub from: Option<String>,
     pub to: Option<String>,
-    /// `category`, `department` or `grid`: one row per value instead of one total.
+    /// `category`, `department`, `grid` or `person`: one row per value instead of one total. `person` rows
+    /// (GB/T 30428.4 岗位) carry `username`, `display_name`, `reported`, `valid`, `self_handled`, `verified`,
+    /// `verified_on_time`, `handled`, `handled_on_time`, `valid_report_rate`, `on_time_verify_rate` and
+    /// `on_time_handling_rate`; a caller who does not supervise staff gets only their own row.
     pub by: Option<String>,
 }
 
@@ -137,6 +140,19 @@ pub async fn indicators(
         None => {
             let i = app.indicators(&a, p.region.as_deref(), p.from.as_deref(), p.to.as_deref()).await?;
             Ok(axum::Json(serde_json::to_value(i).map_err(|e| AppError::internal(e.to_string()))?))
+        }
+        Some("person") => {
+            let rows = app.indicators_by_person(&a, p.region.as_deref(), p.from.as_deref(), p.to.as_deref()).await?;
+            let items: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(&r).unwrap_or_default();
+                    v["key"] = serde_json::Value::from(r.username);
+                    v
+                })
+                .collect();
+            let total = items.len();
+            Ok(axum::Json(serde_json::json!({ "items": items, "next_cursor": null, "total": total })))
         }
         Some(by) => {
             let rows = app.indicators_by(&a, by, p.region.as_deref(), p.from.as_deref(), p.to.as_deref()).await?;

@@ -846,6 +846,11 @@ struct IndicatorsPage {
     total: Option<wangge_domain::event::Indicators>,
     by_category: Vec<IndicatorRow>,
     by_department: Vec<IndicatorRow>,
+    by_person: Vec<wangge_app::events::PersonRow>,
+    /// The people's table is ordered by 有效上报率 (default) or by 上报数 (`psort=reported`).
+    person_by_reported: bool,
+    /// Links that keep the filters and change the people's order: (by 有效上报率, by 上报数).
+    person_sort_links: (String, String),
     regions: Vec<(String, String)>,
     error: Option<String>,
 }
@@ -864,11 +869,23 @@ pub async fn indicators(
         let total = app.indicators(&pa.actor, region, from, to).await?;
         let cats = app.indicators_by(&pa.actor, "category", region, from, to).await?;
         let depts = app.indicators_by(&pa.actor, "department", region, from, to).await?;
-        Ok::<_, AppError>((total, cats, depts))
+        let people = app.indicators_by_person(&pa.actor, region, from, to).await?;
+        Ok::<_, AppError>((total, cats, depts, people))
     }
     .await;
-    let (total, by_category, by_department, error, status) = match loaded {
-        Ok((t, c, d)) => {
+    let person_by_reported = get("psort") == Some("reported");
+    let sort_link = |psort: Option<&str>| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("region", region), ("from", from), ("to", to), ("psort", psort)] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        format!("/events/indicators?{}#by-person", q.finish())
+    };
+    let person_sort_links = (sort_link(None), sort_link(Some("reported")));
+    let (total, by_category, by_department, mut by_person, error, status) = match loaded {
+        Ok((t, c, d, p)) => {
             let rows = |v: Vec<(String, wangge_domain::event::Indicators)>, dept: bool| -> Vec<IndicatorRow> {
                 v.into_iter()
                     .map(|(k, i)| IndicatorRow {
@@ -878,13 +895,16 @@ pub async fn indicators(
                     })
                     .collect()
             };
-            (Some(t), rows(c, false), rows(d, true), None, StatusCode::OK)
+            (Some(t), rows(c, false), rows(d, true), p, None, StatusCode::OK)
         }
         Err(e) if e.kind == ErrorKind::InvalidInput => {
-            (None, vec![], vec![], Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)
+            (None, vec![], vec![], vec![], Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)
         }
         Err(e) => return error_page(lang, pa.bar(), &e),
     };
+    if person_by_reported {
+        wangge_domain::event::indicators::sort_people(&mut by_person, false, |r| (&r.indicators, r.username.as_str()));
+    }
     let page = IndicatorsPage {
         lang,
         user: pa.bar(),
@@ -893,6 +913,9 @@ pub async fn indicators(
         total,
         by_category,
         by_department,
+        by_person,
+        person_by_reported,
+        person_sort_links,
         regions,
         error,
     };

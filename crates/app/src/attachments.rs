@@ -91,12 +91,24 @@ pub fn view(a: &AttachmentRow) -> AttachmentView {
     }
 }
 
+/// Who may claim an upload by a signed-in user: that user only.
+pub fn uploader_key(actor: &Actor) -> String {
+    format!("user:{}", actor.user_id)
+}
+
+/// Who may claim an upload from the public report page: the same browser, known by a random value it holds in a
+/// cookie (hashed, so the key stored with the file is not the cookie itself).
+pub fn public_uploader_key(browser_secret: &str) -> String {
+    format!("public:{}", &hex::encode(Sha256::digest(browser_secret.as_bytes()))[..32])
+}
+
 impl App {
     pub fn blobs(&self) -> LocalDir {
         LocalDir(self.config.data_dir.join("files"))
     }
 
-    /// Stores an upload (not yet tied to an event: the report or action that names its id claims it).
+    /// Stores an upload (not yet tied to an event: the report or action that names its id claims it, and only
+    /// `uploader` may — see [`uploader_key`] and [`public_uploader_key`]).
     /// `public`: from someone without an account — images are re-encoded so their EXIF (GPS) is gone.
     pub async fn save_attachment(
         &self,
@@ -157,7 +169,7 @@ impl App {
             created_at: now_ms(),
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_attachment(&mut tx, &row).await?;
+        let id = Store::insert_attachment(&mut tx, &row, uploader).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::debug!(uploader, id, "attachment stored");
         Ok(view(&AttachmentRow { id, ..row }))

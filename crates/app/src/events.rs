@@ -137,6 +137,8 @@ struct ReportWrite {
     actor_name: String,
     actor_role: String,
     attachments: Vec<i64>,
+    /// Only uploads by this uploader can be attached (see `crate::attachments::uploader_key`).
+    uploader: String,
     day: String,
     month: String,
     /// Channel, encrypted recipient and tracking path of the message telling a public reporter their link.
@@ -160,7 +162,7 @@ fn write_report<'a>(w: &'a ReportWrite, tx: &'a mut Tx) -> BoxFuture<'a, Result<
             },
         )
         .await?;
-        link_attachments(tx, &w.attachments, id, action_id, &w.actor_name).await?;
+        link_attachments(tx, &w.attachments, id, action_id, &w.uploader).await?;
         Store::bump_stats(
             tx,
             StatsDelta {
@@ -197,12 +199,12 @@ fn write_report<'a>(w: &'a ReportWrite, tx: &'a mut Tx) -> BoxFuture<'a, Result<
 }
 
 /// Attaches uploaded files (at most 9) to an event's timeline entry.
-async fn link_attachments(tx: &mut Tx, ids: &[i64], event_id: i64, action_id: i64, actor: &str) -> Result<()> {
+async fn link_attachments(tx: &mut Tx, ids: &[i64], event_id: i64, action_id: i64, uploader: &str) -> Result<()> {
     if ids.len() > 9 {
         return Err(AppError::field("attachments", "最多9个附件 / at most 9 attachments"));
     }
     for id in ids {
-        Store::claim_attachment(tx, *id, event_id, action_id, actor).await.map_err(|e| match e {
+        Store::claim_attachment(tx, *id, event_id, action_id, uploader).await.map_err(|e| match e {
             StoreError::NotFound => {
                 AppError::field("attachments", format!("附件不存在或已使用 / unknown or used attachment: {id}"))
             }
@@ -219,6 +221,8 @@ pub enum Reporter<'a> {
         name: String,
         contact: String,
         anonymous: bool,
+        /// Whose uploads the report may attach ([`crate::attachments::public_uploader_key`] of the browser).
+        uploader: String,
     },
     /// A client application (`name` is the API key's); `reporter_name` and `contact` (a valid phone or e-mail,
     /// or empty) are the person it reports for, kept for staff only.
@@ -571,7 +575,7 @@ impl App {
             Reporter::User(a) => {
                 (Some(a.user_id), a.display_name.clone(), String::new(), false, a.username.clone(), primary_role(a))
             }
-            Reporter::Public { name, contact, anonymous } => {
+            Reporter::Public { name, contact, anonymous, .. } => {
                 let name = name.trim().chars().take(50).collect::<String>();
                 (
                     None,
@@ -638,6 +642,11 @@ impl App {
             actor_name,
             actor_role,
             attachments: input.attachments.clone(),
+            uploader: match &reporter {
+                Reporter::User(a) => crate::attachments::uploader_key(a),
+                Reporter::Public { uploader, .. } => uploader.clone(),
+                Reporter::Client { name, .. } => format!("client:{name}"),
+            },
             day,
             month,
             message,
@@ -1372,7 +1381,7 @@ impl App {
             },
         )
         .await?;
-        link_attachments(&mut tx, &input.attachments, id, action_id, &actor.username).await?;
+        link_attachments(&mut tx, &input.attachments, id, action_id, &crate::attachments::uploader_key(actor)).await?;
         if let Some(list) = &new_depts {
             Store::set_event_departments(&mut tx, id, list).await?;
         }

@@ -81,12 +81,27 @@ async fn public_reporter_and_attachments(db: TestDb) {
     let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 200]));
     let mut png = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img).write_to(&mut png, image::ImageFormat::Png).unwrap();
-    let photo = app.save_attachment("公众", true, "photo.png", png.into_inner()).await.unwrap();
+    let browser = wangge_app::attachments::public_uploader_key("browser-one-secret-0123456789abcdef");
+    let photo = app.save_attachment(&browser, true, "photo.png", png.into_inner()).await.unwrap();
     assert_eq!(photo.content_type, "image/jpeg", "public images are re-encoded");
     assert!(photo.thumb_url.is_some());
-    assert!(app.save_attachment("公众", true, "x.exe", b"MZ\x90\x00".to_vec()).await.is_err());
+    assert!(app.save_attachment(&browser, true, "x.exe", b"MZ\x90\x00".to_vec()).await.is_err());
 
-    let who = Reporter::Public { name: "王先生".into(), contact: "13800138000".into(), anonymous: false };
+    // Another browser (or a signed-in user) cannot attach this upload by naming its id.
+    let other = wangge_app::attachments::public_uploader_key("browser-two-secret-0123456789abcdef");
+    let mut stolen = report("E0102");
+    stolen.attachments = vec![photo.id];
+    let thief = Reporter::Public { name: String::new(), contact: String::new(), anonymous: true, uploader: other };
+    let e = app.report_event(thief, stolen.clone()).await.unwrap_err();
+    assert_eq!(e.details.as_ref().unwrap()["field"], "attachments", "{}: {e:?}", db.backend);
+    assert!(app.report_event(Reporter::User(&admin), stolen).await.is_err(), "{}", db.backend);
+
+    let who = Reporter::Public {
+        name: "王先生".into(),
+        contact: "13800138000".into(),
+        anonymous: false,
+        uploader: browser.clone(),
+    };
     let mut input = report("E0102");
     input.attachments = vec![photo.id];
     let r = app.report_event(who, input).await.unwrap();
@@ -94,7 +109,7 @@ async fn public_reporter_and_attachments(db: TestDb) {
     // The same photo cannot be claimed twice.
     let mut again = report("E0102");
     again.attachments = vec![photo.id];
-    let who = Reporter::Public { name: String::new(), contact: String::new(), anonymous: true };
+    let who = Reporter::Public { name: String::new(), contact: String::new(), anonymous: true, uploader: browser };
     assert!(app.report_event(who, again).await.is_err());
 
     // The tracking page: status, timeline without staff names, the photo; nothing with a wrong token.

@@ -829,10 +829,15 @@ impl Store {
 
     // --- attachments and outbox ---
 
-    pub async fn insert_attachment(tx: &mut Transaction<'static, Any>, a: &AttachmentRow) -> Result<i64> {
+    /// Stores an upload's record; `uploader` ('user:<id>' or 'public:<key>') is the only one who may claim it.
+    pub async fn insert_attachment(
+        tx: &mut Transaction<'static, Any>,
+        a: &AttachmentRow,
+        uploader: &str,
+    ) -> Result<i64> {
         let row: (i64,) = sqlx::query_as(
-            "INSERT INTO attachments (event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO attachments (event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at, \
+             uploader) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(a.event_id)
         .bind(a.action_id)
@@ -843,26 +848,29 @@ impl Store {
         .bind(&a.path)
         .bind(&a.thumb_path)
         .bind(a.created_at)
+        .bind(uploader)
         .fetch_one(&mut **tx)
         .await?;
         Ok(row.0)
     }
 
-    /// Ties an uploaded attachment (not yet used) to the event and action it documents.
+    /// Ties an uploaded attachment (not yet used, uploaded by `uploader`) to the event and action it documents.
     pub async fn claim_attachment(
         tx: &mut Transaction<'static, Any>,
         id: i64,
         event_id: i64,
         action_id: i64,
-        _actor: &str,
+        uploader: &str,
     ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE attachments SET event_id = $1, action_id = $2 WHERE id = $3 AND event_id IS NULL")
-                .bind(event_id)
-                .bind(action_id)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE attachments SET event_id = $1, action_id = $2 WHERE id = $3 AND event_id IS NULL AND uploader = $4",
+        )
+        .bind(event_id)
+        .bind(action_id)
+        .bind(id)
+        .bind(uploader)
+        .execute(&mut **tx)
+        .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }

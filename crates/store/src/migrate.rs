@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_events_nearby.sql"),
         postgres: include_str!("../migrations/postgres/0007_events_nearby.sql"),
     },
+    Migration {
+        version: 8,
+        name: "attachment_uploader",
+        sqlite: include_str!("../migrations/sqlite/0008_attachment_uploader.sql"),
+        postgres: include_str!("../migrations/postgres/0008_attachment_uploader.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -26,7 +26,8 @@ pub async fn upload(
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("upload").to_string();
             let bytes = field.bytes().await.map_err(|e| AppError::field("file", e.body_text()))?;
-            let v = app.save_attachment(&a.username, false, &name, bytes.to_vec()).await?;
+            let v =
+                app.save_attachment(&wangge_app::attachments::uploader_key(&a), false, &name, bytes.to_vec()).await?;
             return Ok((StatusCode::CREATED, axum::Json(v)));
         }
     }

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use wangge_app::attachments::public_uploader_key;
 use wangge_app::events::{EventDetail, ReportInput, Reporter};
 use wangge_app::{AppError, ErrorKind};
 
@@ -159,7 +160,9 @@ pub async fn report_submit(
         Ok(input) => {
             let (name, contact) =
                 if anonymous { (String::new(), String::new()) } else { (get("name"), get("contact")) };
-            app.report_event(Reporter::Public { name, contact, anonymous }, input).await
+            // Only photos uploaded from this browser (the cookie checked above) can be attached.
+            let uploader = public_uploader_key(&cookie(&headers, PUBLIC_CSRF_COOKIE).unwrap_or_default());
+            app.report_event(Reporter::Public { name, contact, anonymous, uploader }, input).await
         }
         Err(e) => Err(e),
     };
@@ -210,7 +213,8 @@ pub async fn report_photo(
                     Ok(b) => b,
                     Err(e) => return err(AppError::field("file", e.body_text())),
                 };
-                return match app.save_attachment("public", true, &name, bytes.to_vec()).await {
+                let uploader = public_uploader_key(&cookie(&headers, PUBLIC_CSRF_COOKIE).unwrap_or_default());
+                return match app.save_attachment(&uploader, true, &name, bytes.to_vec()).await {
                     Ok(v) => (StatusCode::CREATED, axum::Json(serde_json::json!({ "id": v.id, "name": v.name })))
                         .into_response(),
                     Err(e) => err(e),

@@ -984,7 +984,7 @@ impl App {
                 self.view_of(Some(actor), &reference, e, d)
             })
             .collect();
-        Ok(paging::page(items, limit, total, |e: &EventView| e.id.to_string()))
+        Ok(paging::capped_page(items, limit, total, wangge_store::events::COUNT_CAP, |e: &EventView| e.id.to_string()))
     }
 
     async fn event_filter(&self, actor: &Actor, q: &EventQuery<'_>) -> Result<EventFilter> {

@@ -11,6 +11,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
     pub total: i64,
+    /// Present and true when the list has more than `total` matches (big lists stop counting at a cap).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_lower_bound: bool,
 }
 
 /// Checks `limit` (1..=500, default 50).
@@ -34,5 +37,12 @@ pub fn int_cursor(cursor: Option<&str>) -> Result<Option<i64>> {
 
 pub fn page<T>(items: Vec<T>, limit: i64, total: i64, key: impl Fn(&T) -> String) -> Page<T> {
     let next_cursor = if items.len() as i64 == limit { items.last().map(key) } else { None };
-    Page { items, next_cursor, total }
+    Page { items, next_cursor, total, total_is_lower_bound: false }
+}
+
+/// A page whose total was counted only up to `cap` (+1 meaning "more than `cap`").
+pub fn capped_page<T>(items: Vec<T>, limit: i64, counted: i64, cap: i64, key: impl Fn(&T) -> String) -> Page<T> {
+    let mut p = page(items, limit, counted.min(cap), key);
+    p.total_is_lower_bound = counted > cap;
+    p
 }

@@ -655,7 +655,7 @@ impl App {
             }
         };
         let items = self.person_views(actor, rows, &kinds).await?;
-        Ok(Page { items, next_cursor, total })
+        Ok(Page { items, next_cursor, total, total_is_lower_bound: false })
     }
 
     /// One person with household, house, history and the tags' data the caller may see.
@@ -1355,7 +1355,7 @@ impl App {
         self.authorize_anywhere(actor, Permission::ReadRegions)?;
         let items = self.tag_kinds(actor).await?;
         let total = items.len() as i64;
-        Ok(Page { items, next_cursor: None, total })
+        Ok(Page { items, next_cursor: None, total, total_is_lower_bound: false })
     }
 
     /// Grids and communities of the subtree against the seed documents' rules (households per grid, staff

@@ -141,6 +141,63 @@ async fn public_reporter_and_attachments(db: TestDb) {
     db.cleanup().await;
 }
 
+/// A list over more events than anyone pages through stops counting at the cap and says so; a narrow one
+/// is counted exactly.
+async fn big_lists_count_up_to_a_cap(db: TestDb) {
+    use wangge_store::register::{Val, insert_batch};
+    let app = open(&db).await;
+    let admin = system_actor("t");
+    let cap = wangge_store::events::COUNT_CAP;
+    let cols = [
+        "grid_code",
+        "category_code",
+        "description",
+        "lat",
+        "lon",
+        "source",
+        "status",
+        "triage",
+        "level",
+        "reported_at",
+        "updated_at",
+    ];
+    let rows: Vec<Vec<Val>> = (0..cap + 50)
+        .map(|i| {
+            vec![
+                Val::from(GRID1),
+                Val::from("E0102"),
+                Val::from("积存事件"),
+                Val::Real(Some(30.27)),
+                Val::Real(Some(120.15)),
+                Val::from("grid_worker"),
+                Val::from(if i < 7 { "handled" } else { "closed" }),
+                Val::from("general"),
+                Val::from("community"),
+                Val::Int(1_767_225_600_000 + i),
+                Val::Int(1_767_225_600_000 + i),
+            ]
+        })
+        .collect();
+    let mut tx = app.store.begin().await.unwrap();
+    for chunk in rows.chunks(2_000) {
+        insert_batch(&mut tx, "events", &cols, chunk).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let q = wangge_app::events::EventQuery { region: Some(GRID1), limit: Some(20), ..Default::default() };
+    let page = app.list_events(&admin, q).await.unwrap();
+    assert_eq!((page.total, page.total_is_lower_bound), (cap, true), "{}", db.backend);
+    assert_eq!(page.items.len(), 20);
+    let json = serde_json::to_value(&page).unwrap();
+    assert_eq!(json["total_is_lower_bound"], true, "{}: {json}", db.backend);
+
+    let q = wangge_app::events::EventQuery { region: Some(GRID1), status: Some("handled"), ..Default::default() };
+    let page = app.list_events(&admin, q).await.unwrap();
+    assert_eq!((page.total, page.total_is_lower_bound), (7, false), "{}", db.backend);
+    assert!(serde_json::to_value(&page).unwrap().get("total_is_lower_bound").is_none(), "absent when exact");
+    db.cleanup().await;
+}
+
 macro_rules! both {
     ($($name:ident),*) => {$(
         mod $name {
@@ -152,4 +209,4 @@ macro_rules! both {
     )*};
 }
 
-both!(overdue_and_suspension, public_reporter_and_attachments);
+both!(overdue_and_suspension, public_reporter_and_attachments, big_lists_count_up_to_a_cap);

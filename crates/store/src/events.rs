@@ -197,6 +197,9 @@ pub struct AttachmentRow {
     pub created_at: i64,
 }
 
+/// Lists count their matches up to this many (see [`Store::events`]).
+pub const COUNT_CAP: i64 = 10_000;
+
 /// List filters; every list is limited to the caller's subtrees (`roots`, `None` = everything).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -396,7 +399,9 @@ impl Store {
         wh.join(" AND ")
     }
 
-    /// Newest first, `before_id` pages on. Returns the page and the total matching.
+    /// Newest first, `before_id` pages on. Returns the page and the total matching, counted up to
+    /// [`COUNT_CAP`] + 1: a district holds millions of events and counting them all on every page would cost
+    /// seconds, while nobody pages through more than ten thousand (a total above the cap means "more than").
     pub async fn events(&self, f: &EventFilter, before_id: Option<i64>, limit: i64) -> Result<(Vec<EventRow>, i64)> {
         let wh = Self::event_where(f);
         let page_wh = match before_id {
@@ -406,8 +411,12 @@ impl Store {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE {page_wh} ORDER BY id DESC LIMIT {}", limit.max(0));
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         let items = rows.iter().map(event_row).collect::<std::result::Result<Vec<_>, _>>()?;
-        let total: (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM events WHERE {wh}")).fetch_one(self.pool()).await?;
+        let total: (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE {wh} LIMIT {}) AS matching",
+            COUNT_CAP + 1
+        ))
+        .fetch_one(self.pool())
+        .await?;
         Ok((items, total.0))
     }
 

@@ -31,7 +31,7 @@ pub async fn put_category(
 pub async fn rules(State(app): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Page<RuleView>>> {
     let items = app.routing_rules(&a).await?;
     let total = items.len() as i64;
-    Ok(axum::Json(Page { items, next_cursor: None, total }))
+    Ok(axum::Json(Page { items, next_cursor: None, total, total_is_lower_bound: false }))
 }
 
 #[utoipa::path(post, path = "/api/v1/routing-rules", tag = "reference", request_body = RuleInput,

@@ -109,7 +109,7 @@ pub async fn categories(State(app): State<AppState>, ApiActor(_): ApiActor) -> A
     let r = app.event_reference().await?;
     let items: Vec<Category> = r.categories.iter().filter(|c| c.active).cloned().collect();
     let total = items.len() as i64;
-    Ok(axum::Json(Page { items, next_cursor: None, total }))
+    Ok(axum::Json(Page { items, next_cursor: None, total, total_is_lower_bound: false }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -300,7 +300,8 @@ pub async fn list(
                 params.push(format!("cursor={}", urlencode(&c)));
                 format!("/events?{}", params.join("&"))
             });
-            (page.items, group_digits(page.total), next, None, StatusCode::OK)
+            let shown = group_digits(page.total) + if page.total_is_lower_bound { "+" } else { "" };
+            (page.items, shown, next, None, StatusCode::OK)
         }
         Err(e) if e.kind == ErrorKind::InvalidInput => {
             (vec![], "0".into(), None, Some(form_error(lang, &e)), StatusCode::BAD_REQUEST)

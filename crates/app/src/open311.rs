@@ -242,6 +242,11 @@ fn public_services(all: &[Category]) -> impl Iterator<Item = &Category> {
 }
 
 fn status_of(e: &EventRow) -> (&'static str, String) {
+    // A duplicate merged into another request is closed for the client, which is told where to follow it
+    // (as FixMyStreet reports duplicates) rather than losing the request it holds an id for.
+    if let Some(target) = e.merged_into {
+        return ("closed", format!("已合并至 #{target} / duplicate, merged into request {target}"));
+    }
     let s = Status::parse(&e.status).unwrap_or(Status::Reported);
     let open = if s.is_final() { "closed" } else { "open" };
     (open, format!("{} / {}", s.label_zh(), s.as_str()))
@@ -422,7 +427,8 @@ impl App {
         Ok(rows.into_iter().map(|e| public_request(&r.categories, &names, e)).collect())
     }
 
-    /// One request by id (404 for an unknown id, a merged duplicate or a hidden class).
+    /// One request by id (404 for an unknown id or a hidden class; a merged duplicate is closed, naming the
+    /// request it was merged into).
     pub async fn open311_request(&self, id: &str) -> Result<ServiceRequest> {
         let e = self.open311_event(id).await?;
         let names = self.department_names().await?;
@@ -436,7 +442,7 @@ impl App {
             StoreError::NotFound => not_found(id),
             e => e.into(),
         })?;
-        if !is_public_category(&e.category_code) || e.merged_into.is_some() {
+        if !is_public_category(&e.category_code) {
             return Err(not_found(id));
         }
         Ok(e)

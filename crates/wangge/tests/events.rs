@@ -591,6 +591,11 @@ async fn merge_duplicates(db: TestDb) {
     assert_eq!(d["merged_target"]["id"], target, "{d}");
     assert!(d["actions"].as_array().unwrap().is_empty(), "a merged duplicate takes no more actions: {d}");
     assert_eq!(act(&street, dup, json!({"action": "accept"})).await.0, 409);
+    // An Open311 client holding the duplicate's id finds it closed, naming the request to follow instead.
+    let (s, o) = srv.client().get(&format!("/open311/v2/requests/{dup}.json")).await;
+    assert_eq!(s, 200, "{o}");
+    assert_eq!(o[0]["status"], "closed", "{o}");
+    assert!(o[0]["status_notes"].as_str().unwrap().contains(&format!("#{target}")), "{o}");
     // The target lists it and says so on its own timeline, its state unchanged.
     let (_, t) = street.get(&format!("/api/v1/events/{target}")).await;
     assert_eq!((t["status"].as_str(), t["merged_from"].clone()), (Some("reported"), json!([dup])), "{t}");

@@ -7,6 +7,11 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+// The server allocates many small short-lived buffers per request on a few threads; glibc malloc spent about
+// a tenth of the report-ingest CPU in its free lists (perf, docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -235,6 +235,24 @@ pub struct StatsDelta<'a> {
     pub changes: &'a [(&'static str, i64)],
 }
 
+/// `INSERT … ON CONFLICT (keys) DO UPDATE` adding `changes` to a rollup row, keys bound as `$1…`. Column names
+/// come from the code (the Counts/PersonCounts column lists), never from input; deltas are integers.
+fn counter_upsert(table: &str, keys: &[&str], changes: &[(&'static str, i64)]) -> String {
+    let cols: Vec<&str> = changes.iter().map(|(c, _)| *c).collect();
+    let params: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let vals: Vec<String> = changes.iter().map(|(_, v)| v.to_string()).collect();
+    let sets: Vec<String> = cols.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+    format!(
+        "INSERT INTO {table} ({}, {}) VALUES ({}, {}) ON CONFLICT ({}) DO UPDATE SET {}",
+        keys.join(", "),
+        cols.join(", "),
+        params.join(", "),
+        vals.join(", "),
+        keys.join(", "),
+        sets.join(", ")
+    )
+}
+
 fn roots_sql(col: &str, roots: &Option<Vec<String>>) -> Option<String> {
     roots.as_ref().map(|roots| {
         // Inlined: prefix_range yields digits only (or an empty range), so nothing can be injected.
@@ -563,24 +581,9 @@ impl Store {
         if d.changes.is_empty() {
             return Ok(());
         }
-        let cols: Vec<&str> = d.changes.iter().map(|(c, _)| *c).collect();
-        let vals: Vec<String> = d.changes.iter().map(|(_, v)| v.to_string()).collect();
-        let sets: Vec<String> = cols.iter().map(|c| format!("{c} = event_stats_day.{c} + excluded.{c}")).collect();
-        let sql = format!(
-            "INSERT INTO event_stats_day (grid_code, day, {}) VALUES ($1, $2, {}) ON CONFLICT (grid_code, day) DO UPDATE SET {}",
-            cols.join(", "),
-            vals.join(", "),
-            sets.join(", ")
-        );
+        let sql = counter_upsert("event_stats_day", &["grid_code", "day"], d.changes);
         sqlx::query(&sql).bind(d.grid_code).bind(d.day).execute(&mut **tx).await?;
-        let sets: Vec<String> = cols.iter().map(|c| format!("{c} = event_stats_month.{c} + excluded.{c}")).collect();
-        let sql = format!(
-            "INSERT INTO event_stats_month (dim, grid_code, month, {}) VALUES ($1, $2, $3, {}) \
-             ON CONFLICT (dim, grid_code, month) DO UPDATE SET {}",
-            cols.join(", "),
-            vals.join(", "),
-            sets.join(", ")
-        );
+        let sql = counter_upsert("event_stats_month", &["dim", "grid_code", "month"], d.changes);
         let mut dims = vec![format!("c:{}", d.category)];
         dims.extend(d.departments.iter().map(|x| format!("d:{x}")));
         for dim in dims {
@@ -683,16 +686,7 @@ impl Store {
         if let Some((c, _)) = changes.iter().find(|(c, _)| !cols.contains(c)) {
             return Err(StoreError::Other(format!("not a person counter: {c}")));
         }
-        let names: Vec<&str> = changes.iter().map(|(c, _)| *c).collect();
-        let vals: Vec<String> = changes.iter().map(|(_, v)| v.to_string()).collect();
-        let sets: Vec<String> = names.iter().map(|c| format!("{c} = event_stats_person.{c} + excluded.{c}")).collect();
-        let sql = format!(
-            "INSERT INTO event_stats_person (user_id, grid_code, month, {}) VALUES ($1, $2, $3, {}) \
-             ON CONFLICT (user_id, grid_code, month) DO UPDATE SET {}",
-            names.join(", "),
-            vals.join(", "),
-            sets.join(", ")
-        );
+        let sql = counter_upsert("event_stats_person", &["user_id", "grid_code", "month"], changes);
         sqlx::query(&sql).bind(user_id).bind(grid_code).bind(month).execute(&mut **tx).await?;
         Ok(())
     }

@@ -81,8 +81,10 @@ async fn audit(db: TestDb) {
     // Time: everything lies between yesterday and tomorrow; nothing is from the future or from 2000.
     let now = chrono::Utc::now();
     let day = chrono::Duration::days(1);
-    let yesterday = (now - day).format("%Y-%m-%d").to_string();
-    let tomorrow = (now + day).format("%Y-%m-%d").to_string();
+    // Dates are China days: between 16:00 and 24:00 UTC it is already tomorrow in China.
+    let china = now + chrono::Duration::hours(8);
+    let yesterday = (china - day).format("%Y-%m-%d").to_string();
+    let tomorrow = (china + day).format("%Y-%m-%d").to_string();
     let (s, p) = admin.get(&format!("/api/v1/audit?from={yesterday}&to={tomorrow}")).await;
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["total"], all.len(), "{p}");

@@ -21,8 +21,8 @@ use wangge_domain::event::{
 };
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
-use wangge_store::events::{CategoryRow, EventFilter, EventRow, NewAction, StatsDelta};
-use wangge_store::group_commit::{BoxFuture, Tx};
+use wangge_store::events::{CategoryRow, EventFilter, EventRow, NewAction, ReportCount, StatsDelta};
+use wangge_store::group_commit::{BatchWrite, BoxFuture, Tx};
 use wangge_store::{Store, StoreError, audit::NewAudit, now_ms};
 
 /// Reference data read on every report and action, cached briefly so ingest does not re-read it.
@@ -130,8 +130,8 @@ fn day_month(ms: i64) -> (String, String) {
 }
 
 /// Everything a report writes: the event, its first timeline entry, attachments, rollups, the tracking
-/// message and the audit record. Run by [`write_report`] in one transaction.
-struct ReportWrite {
+/// message and the audit record. Written by [`ReportBatch`].
+pub struct ReportWrite {
     row: EventRow,
     route_data: String,
     actor_name: String,
@@ -145,57 +145,71 @@ struct ReportWrite {
     message: Option<(&'static str, String, String)>,
 }
 
-fn write_report<'a>(w: &'a ReportWrite, tx: &'a mut Tx) -> BoxFuture<'a, Result<i64>> {
-    Box::pin(async move {
-        let id = Store::insert_event(tx, &w.row).await?;
-        let action_id = Store::insert_action(
-            tx,
-            NewAction {
-                event_id: id,
-                action: Action::Report.as_str(),
-                from_status: "",
-                to_status: Status::Reported.as_str(),
-                actor: &w.actor_name,
-                actor_role: &w.actor_role,
-                note: "",
-                data: &w.route_data,
-            },
-        )
-        .await?;
-        link_attachments(tx, &w.attachments, id, action_id, &w.uploader).await?;
-        Store::bump_stats(
-            tx,
-            StatsDelta {
-                grid_code: &w.row.grid_code,
-                day: &w.day,
-                month: &w.month,
-                category: &w.row.category_code,
-                departments: &[],
-                changes: &[("reported", 1)],
-            },
-        )
-        .await?;
-        // Person rollup (GB/T 30428.4 上报数): only a signed-in reporter is a person (not the system actor, 0).
-        if let Some(user_id) = w.row.reporter_user_id.filter(|u| *u > 0) {
-            Store::bump_person_stats(tx, user_id, &w.row.grid_code, &w.month, &[("reported", 1)]).await?;
-        }
+/// Reports are written many at a time (group commit, `wangge_store::group_commit`): one statement per table
+/// for a whole batch of them, each report's id in the order given.
+pub struct ReportBatch;
+
+impl BatchWrite for ReportBatch {
+    type Item = ReportWrite;
+    type Out = i64;
+    type Error = AppError;
+
+    fn write_all<'a>(&'a self, items: &'a [ReportWrite], tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<i64>>> {
+        Box::pin(write_reports(items, tx))
+    }
+}
+
+async fn write_reports(items: &[ReportWrite], tx: &mut Tx) -> Result<Vec<i64>> {
+    let rows: Vec<&EventRow> = items.iter().map(|w| &w.row).collect();
+    let ids = Store::insert_events(tx, &rows).await?;
+    let actions: Vec<NewAction> = items
+        .iter()
+        .zip(&ids)
+        .map(|(w, id)| NewAction {
+            event_id: *id,
+            action: Action::Report.as_str(),
+            from_status: "",
+            to_status: Status::Reported.as_str(),
+            actor: &w.actor_name,
+            actor_role: &w.actor_role,
+            note: "",
+            data: &w.route_data,
+        })
+        .collect();
+    let action_ids = Store::insert_actions(tx, &actions).await?;
+    for ((w, id), action_id) in items.iter().zip(&ids).zip(&action_ids) {
+        link_attachments(tx, &w.attachments, *id, *action_id, &w.uploader).await?;
         if let Some((channel, enc, path)) = &w.message {
             let body = format!("您反映的问题已受理登记，编号 {id}。查询进度：{path}");
-            Store::enqueue_message(tx, channel, enc, &body, Some(id)).await?;
+            Store::enqueue_message(tx, channel, enc, &body, Some(*id)).await?;
         }
-        Store::audit(
-            tx,
-            NewAudit {
-                actor: &w.actor_name,
-                action: "event.report",
-                object: &format!("event:{id}"),
-                reason: None,
-                region_code: Some(&w.row.grid_code),
-            },
-        )
-        .await?;
-        Ok(id)
-    })
+    }
+    let counts: Vec<ReportCount> = items
+        .iter()
+        .map(|w| ReportCount {
+            grid_code: &w.row.grid_code,
+            day: &w.day,
+            month: &w.month,
+            category: &w.row.category_code,
+            // Person rollup (GB/T 30428.4 上报数): only a signed-in reporter is a person (not the system actor, 0).
+            user_id: w.row.reporter_user_id.filter(|u| *u > 0),
+        })
+        .collect();
+    Store::count_reports(tx, &counts).await?;
+    let objects: Vec<String> = ids.iter().map(|id| format!("event:{id}")).collect();
+    let audits: Vec<NewAudit> = items
+        .iter()
+        .zip(&objects)
+        .map(|(w, object)| NewAudit {
+            actor: &w.actor_name,
+            action: "event.report",
+            object,
+            reason: None,
+            region_code: Some(&w.row.grid_code),
+        })
+        .collect();
+    Store::audit_many(tx, &audits).await?;
+    Ok(ids)
 }
 
 /// Attaches uploaded files (at most 9) to an event's timeline entry.
@@ -653,7 +667,7 @@ impl App {
         };
         // Group commit: this report may share its transaction with others arriving at the same moment; the
         // answer still comes only after that transaction committed.
-        let id = self.store.write(write, write_report).await?;
+        let id = self.reports.write(write).await?;
         Ok(Reported {
             id,
             grid_code,

@@ -95,6 +95,8 @@ pub struct App {
     /// People search index (names, pinyin, addresses), refreshed before each search; see `search`.
     search: search::SearchHolder,
     event_caches: events::Caches,
+    /// Reports go through group commit (see `events::ReportBatch`).
+    reports: wangge_store::group_commit::Batcher<events::ReportBatch>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
     pub async fn open(config: Config, database_url: &str) -> Result<Arc<App>> {
         let store = Store::open(database_url).await?;
         let crypto = keys::open_keys(&config.data_dir, &store).await?;
+        let reports = store.batcher(events::ReportBatch);
         let app = Arc::new(App {
             store,
             crypto,
@@ -112,6 +115,7 @@ impl App {
             actors: auth::ActorCache::default(),
             search: search::SearchHolder::default(),
             event_caches: events::Caches::default(),
+            reports,
         });
         app.rebuild_locator().await?;
         Ok(app)

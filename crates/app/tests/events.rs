@@ -198,6 +198,44 @@ async fn big_lists_count_up_to_a_cap(db: TestDb) {
     db.cleanup().await;
 }
 
+/// Many reports at once (on SQLite they share transactions and statements): each caller's id is its own
+/// event, with its timeline entry, audit record and rollup count.
+async fn concurrent_reports_each_get_their_own_event(db: TestDb) {
+    let app = open(&db).await;
+    let admin = system_actor("t");
+    let before = app.indicators(&admin, None, None, None).await.unwrap().reported;
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut r = report("E0102");
+                r.description = format!("并发上报第{i}条");
+                (i, app.report_event(Reporter::User(&system_actor("t")), r).await.unwrap().id)
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (i, id) = t.await.unwrap();
+        let d = app.event_detail(&admin, id).await.unwrap();
+        assert_eq!(d.event.description, format!("并发上报第{i}条"), "{}: id {id} is someone else's event", db.backend);
+        assert_eq!(d.timeline.len(), 1, "{}", db.backend);
+        assert_eq!(d.timeline[0].action, "report");
+        ids.push(id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "{}: 60 distinct events", db.backend);
+    let after = app.indicators(&admin, None, None, None).await.unwrap().reported;
+    assert_eq!(after - before, 60, "{}: every report counted once", db.backend);
+    let (audits,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'event.report'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(audits, 60, "{}", db.backend);
+    db.cleanup().await;
+}
+
 macro_rules! both {
     ($($name:ident),*) => {$(
         mod $name {
@@ -209,4 +247,9 @@ macro_rules! both {
     )*};
 }
 
-both!(overdue_and_suspension, public_reporter_and_attachments, big_lists_count_up_to_a_cap);
+both!(
+    overdue_and_suspension,
+    public_reporter_and_attachments,
+    big_lists_count_up_to_a_cap,
+    concurrent_reports_each_get_their_own_event
+);

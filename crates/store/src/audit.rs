@@ -48,6 +48,32 @@ impl Store {
         Ok(())
     }
 
+    /// Many audit records at this moment, in one statement per few hundred.
+    pub async fn audit_many(tx: &mut Transaction<'static, Any>, records: &[NewAudit<'_>]) -> Result<()> {
+        use crate::register::Val;
+        let at = now_ms();
+        let rows: Vec<Vec<Val>> = records
+            .iter()
+            .map(|a| {
+                vec![
+                    Val::Int(at),
+                    Val::from(a.actor),
+                    Val::from(a.action),
+                    Val::from(a.object),
+                    Val::Text(a.reason.map(str::to_string)),
+                    Val::Text(a.region_code.map(str::to_string)),
+                ]
+            })
+            .collect();
+        crate::register::insert_batch(
+            tx,
+            "audit_log",
+            &["at", "actor", "action", "object", "reason", "region_code"],
+            &rows,
+        )
+        .await
+    }
+
     /// Newest first; `before_id` pages backwards.
     pub async fn audit_list(
         &self,

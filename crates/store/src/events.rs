@@ -2,6 +2,7 @@
 //! of actions, the departments an event is dispatched to, categories, routing rules, the calendar's dated
 //! exceptions, attachments, the outbox, and the rollups the indicators read.
 
+use crate::register::{Val, add_to_counters, insert_returning_ids};
 use crate::{Result, Store, StoreError, now_ms, prefix_range};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -197,6 +198,15 @@ pub struct AttachmentRow {
     pub created_at: i64,
 }
 
+/// One new report for [`Store::count_reports`]; `user_id` only for a signed-in reporter.
+pub struct ReportCount<'a> {
+    pub grid_code: &'a str,
+    pub day: &'a str,
+    pub month: &'a str,
+    pub category: &'a str,
+    pub user_id: Option<i64>,
+}
+
 /// Lists count their matches up to this many (see [`Store::events`]).
 pub const COUNT_CAP: i64 = 10_000;
 
@@ -274,41 +284,69 @@ fn lit(s: &str) -> String {
 
 impl Store {
     pub async fn insert_event(tx: &mut Transaction<'static, Any>, e: &EventRow) -> Result<i64> {
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO events (grid_code, category_code, description, address, lat, lon, source, status, version, \
-             triage, level, lead_department, reporter_user_id, reporter_name, reporter_contact_enc, \
-             reporter_contact_masked, anonymous, token_hash, external_id, attributes, reported_at, updated_at, \
-             due_at, stage_due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23) RETURNING id",
-        )
-        .bind(&e.grid_code)
-        .bind(&e.category_code)
-        .bind(&e.description)
-        .bind(&e.address)
-        .bind(e.lat)
-        .bind(e.lon)
-        .bind(&e.source)
-        .bind(&e.status)
-        .bind(&e.triage)
-        .bind(&e.level)
-        .bind(&e.lead_department)
-        .bind(e.reporter_user_id)
-        .bind(&e.reporter_name)
-        .bind(&e.reporter_contact_enc)
-        .bind(&e.reporter_contact_masked)
-        .bind(i64::from(e.anonymous))
-        .bind(&e.token_hash)
-        .bind(&e.external_id)
-        .bind(&e.attributes)
-        .bind(e.reported_at)
-        .bind(e.updated_at)
-        .bind(e.due_at)
-        .bind(e.stage_due_at)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(|e| StoreError::from_db(e, "event"))?;
-        Ok(row.0)
+        Ok(Self::insert_events(tx, &[e]).await?[0])
+    }
+
+    /// New events in one statement per few hundred; their ids in the same order.
+    pub async fn insert_events(tx: &mut Transaction<'static, Any>, rows: &[&EventRow]) -> Result<Vec<i64>> {
+        const COLS: [&str; 24] = [
+            "grid_code",
+            "category_code",
+            "description",
+            "address",
+            "lat",
+            "lon",
+            "source",
+            "status",
+            "version",
+            "triage",
+            "level",
+            "lead_department",
+            "reporter_user_id",
+            "reporter_name",
+            "reporter_contact_enc",
+            "reporter_contact_masked",
+            "anonymous",
+            "token_hash",
+            "external_id",
+            "attributes",
+            "reported_at",
+            "updated_at",
+            "due_at",
+            "stage_due_at",
+        ];
+        let values: Vec<Vec<Val>> = rows
+            .iter()
+            .map(|e| {
+                vec![
+                    Val::from(e.grid_code.as_str()),
+                    Val::from(e.category_code.as_str()),
+                    Val::from(e.description.as_str()),
+                    Val::from(e.address.as_str()),
+                    Val::Real(Some(e.lat)),
+                    Val::Real(Some(e.lon)),
+                    Val::from(e.source.as_str()),
+                    Val::from(e.status.as_str()),
+                    Val::Int(1),
+                    Val::from(e.triage.as_str()),
+                    Val::from(e.level.as_str()),
+                    Val::from(e.lead_department.as_str()),
+                    Val::IntOpt(e.reporter_user_id),
+                    Val::from(e.reporter_name.as_str()),
+                    Val::Text(e.reporter_contact_enc.clone()),
+                    Val::Text(e.reporter_contact_masked.clone()),
+                    Val::Int(i64::from(e.anonymous)),
+                    Val::Text(e.token_hash.clone()),
+                    Val::Text(e.external_id.clone()),
+                    Val::from(e.attributes.as_str()),
+                    Val::Int(e.reported_at),
+                    Val::Int(e.updated_at),
+                    Val::IntOpt(e.due_at),
+                    Val::IntOpt(e.stage_due_at),
+                ]
+            })
+            .collect();
+        insert_returning_ids(tx, "events", &COLS, &values).await
     }
 
     /// Writes every mutable column of `e` if nobody changed the event since it was read at `e.version`;
@@ -497,22 +535,31 @@ impl Store {
     }
 
     pub async fn insert_action(tx: &mut Transaction<'static, Any>, a: NewAction<'_>) -> Result<i64> {
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO event_actions (event_id, at, action, from_status, to_status, actor, actor_role, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(a.event_id)
-        .bind(now_ms())
-        .bind(a.action)
-        .bind(a.from_status)
-        .bind(a.to_status)
-        .bind(a.actor)
-        .bind(a.actor_role)
-        .bind(a.note)
-        .bind(a.data)
-        .fetch_one(&mut **tx)
-        .await?;
-        Ok(row.0)
+        Ok(Self::insert_actions(tx, &[a]).await?[0])
+    }
+
+    /// Timeline entries in one statement per few hundred, all at this moment; their ids in the same order.
+    pub async fn insert_actions(tx: &mut Transaction<'static, Any>, actions: &[NewAction<'_>]) -> Result<Vec<i64>> {
+        const COLS: [&str; 9] =
+            ["event_id", "at", "action", "from_status", "to_status", "actor", "actor_role", "note", "data"];
+        let at = now_ms();
+        let values: Vec<Vec<Val>> = actions
+            .iter()
+            .map(|a| {
+                vec![
+                    Val::Int(a.event_id),
+                    Val::Int(at),
+                    Val::from(a.action),
+                    Val::from(a.from_status),
+                    Val::from(a.to_status),
+                    Val::from(a.actor),
+                    Val::from(a.actor_role),
+                    Val::from(a.note),
+                    Val::from(a.data),
+                ]
+            })
+            .collect();
+        insert_returning_ids(tx, "event_actions", &COLS, &values).await
     }
 
     pub async fn timeline(&self, event_id: i64) -> Result<Vec<ActionRow>> {
@@ -668,6 +715,33 @@ impl Store {
                 Ok((g, vals))
             })
             .collect()
+    }
+
+    /// Counts new reports in the rollups (`reported` of the grid's day, of the category's month and of the signed-in
+    /// reporter's month), summed per rollup row first, so that a batch of reports costs three statements.
+    pub async fn count_reports(tx: &mut Transaction<'static, Any>, reports: &[ReportCount<'_>]) -> Result<()> {
+        use std::collections::BTreeMap;
+        let mut day: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        let mut month: BTreeMap<(String, &str, &str), i64> = BTreeMap::new();
+        let mut person: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+        for r in reports {
+            *day.entry((r.grid_code, r.day)).or_default() += 1;
+            *month.entry((format!("c:{}", r.category), r.grid_code, r.month)).or_default() += 1;
+            if let Some(u) = r.user_id {
+                *person.entry((u, r.grid_code, r.month)).or_default() += 1;
+            }
+        }
+        let day: Vec<_> = day.into_iter().map(|((g, d), n)| (vec![Val::from(g), Val::from(d)], n)).collect();
+        add_to_counters(tx, "event_stats_day", &["grid_code", "day"], "reported", &day).await?;
+        let month: Vec<_> =
+            month.into_iter().map(|((c, g, m), n)| (vec![Val::from(c), Val::from(g), Val::from(m)], n)).collect();
+        add_to_counters(tx, "event_stats_month", &["dim", "grid_code", "month"], "reported", &month).await?;
+        if !person.is_empty() {
+            let person: Vec<_> =
+                person.into_iter().map(|((u, g, m), n)| (vec![Val::Int(u), Val::from(g), Val::from(m)], n)).collect();
+            add_to_counters(tx, "event_stats_person", &["user_id", "grid_code", "month"], "reported", &person).await?;
+        }
+        Ok(())
     }
 
     /// Adds counters to one person's row (user × grid × month): the 岗位 rollup of GB/T 30428.4.

@@ -1,16 +1,19 @@
-//! Group commit: on SQLite, many small durable writes (event reports) share one transaction.
+//! Group commit: on SQLite, many small durable writes of one kind (event reports) share one transaction and
+//! one statement per table.
 //!
 //! SQLite has one writer. Giving each report its own transaction makes 64 concurrent reporters queue for
-//! the writer one commit at a time; here a committer task takes every write waiting at that moment, runs them
-//! in one transaction and answers each only after the shared commit (so a 201 still means "on disk"). When
-//! one write of a batch fails, the batch is rolled back and its writes are run again one transaction each, so
-//! a bad write fails alone and nothing is half-written. On PostgreSQL, which has no single writer, a write is
-//! simply its own transaction.
+//! the writer one commit at a time; here a committer task takes every write waiting at that moment, writes them
+//! together ([`BatchWrite::write_all`]: multi-row statements) in one transaction and answers each only after the
+//! shared commit (so a 201 still means "on disk"). When the batch fails, it is rolled back and its writes are
+//! run again one transaction each, so a bad write fails alone and nothing is half-written. On PostgreSQL, which
+//! has no single writer, a write is simply its own transaction.
 
 use crate::StoreError;
 use sqlx::{Any, AnyPool, Transaction};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 pub type Tx = Transaction<'static, Any>;
@@ -20,143 +23,118 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// batch has to be split.
 const MAX_BATCH: usize = 256;
 
-/// A write the committer can run (and run again, alone, when its batch fails).
-trait Job: Send {
-    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, bool>;
-    /// Answers the caller: the write's result when `committed`, otherwise `err`.
-    fn finish(self: Box<Self>, committed: std::result::Result<(), String>);
+/// Writes of one kind that can be written many at a time.
+pub trait BatchWrite: Send + Sync + 'static {
+    type Item: Send + Sync + 'static;
+    type Out: Send + 'static;
+    type Error: From<StoreError> + Send + 'static;
+    /// Writes every item (in this order) and returns one result per item, in the same order. Fails as a whole.
+    fn write_all<'a>(
+        &'a self,
+        items: &'a [Self::Item],
+        tx: &'a mut Tx,
+    ) -> BoxFuture<'a, Result<Vec<Self::Out>, Self::Error>>;
 }
 
-/// One write: its data, the function that writes it, and where its answer goes.
-struct Pending<D, T, E> {
-    data: D,
-    write: for<'a> fn(&'a D, &'a mut Tx) -> BoxFuture<'a, std::result::Result<T, E>>,
-    outcome: Option<std::result::Result<T, E>>,
-    reply: oneshot::Sender<std::result::Result<T, E>>,
-}
-
-impl<D, T, E> Job for Pending<D, T, E>
-where
-    D: Send + Sync,
-    T: Send,
-    E: From<StoreError> + Send,
-{
-    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, bool> {
-        Box::pin(async move {
-            let r = (self.write)(&self.data, tx).await;
-            let ok = r.is_ok();
-            self.outcome = Some(r);
-            ok
-        })
-    }
-
-    fn finish(self: Box<Self>, committed: std::result::Result<(), String>) {
-        let answer = match (committed, self.outcome) {
-            (Ok(()), Some(r)) => r,
-            (Ok(()), None) => Err(StoreError::Other("write was not run".into()).into()),
-            // The write's own error explains more than the rollback that followed it.
-            (Err(_), Some(Err(own))) => Err(own),
-            (Err(e), _) => Err(StoreError::Other(e).into()),
-        };
-        // The caller may have gone (client disconnected); the write stands either way.
-        let _ = self.reply.send(answer);
-    }
-}
+type Reply<B> = oneshot::Sender<Result<<B as BatchWrite>::Out, <B as BatchWrite>::Error>>;
 
 /// Hands writes to the committer task (SQLite) or runs them directly (PostgreSQL).
-#[derive(Clone)]
-pub struct GroupCommit {
-    queue: Option<mpsc::UnboundedSender<Box<dyn Job>>>,
+pub struct Batcher<B: BatchWrite> {
+    queue: Option<mpsc::UnboundedSender<(B::Item, Reply<B>)>>,
     writer: AnyPool,
+    kind: Arc<B>,
     /// Transactions committed by the committer task (for metrics and tests: fewer than writes under load).
-    batches: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    batches: Arc<AtomicU64>,
 }
 
-impl GroupCommit {
+impl<B: BatchWrite> Batcher<B> {
     /// `batched`: whether writes go through a committer task (SQLite's single writer) or run directly.
-    pub fn new(writer: AnyPool, batched: bool) -> GroupCommit {
-        let batches = std::sync::Arc::default();
+    pub fn new(writer: AnyPool, kind: B, batched: bool) -> Batcher<B> {
+        let kind = Arc::new(kind);
+        let batches = Arc::default();
         let queue = batched.then(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(committer(writer.clone(), rx, std::sync::Arc::clone(&batches)));
+            tokio::spawn(committer(writer.clone(), Arc::clone(&kind), rx, Arc::clone(&batches)));
             tx
         });
-        GroupCommit { queue, writer, batches }
+        Batcher { queue, writer, kind, batches }
+    }
+
+    /// Writes `item` in a transaction and returns its result once that transaction has committed.
+    pub async fn write(&self, item: B::Item) -> Result<B::Out, B::Error> {
+        let Some(queue) = &self.queue else {
+            return write_alone(&self.writer, &*self.kind, std::slice::from_ref(&item)).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        queue.send((item, reply)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// How many shared transactions the committer has run so far (0 when writes run directly).
     pub fn batches(&self) -> u64 {
-        self.batches.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Runs `write(&data, tx)` in a transaction and returns its result once that transaction has committed.
-    pub async fn write<D, T, E>(
-        &self,
-        data: D,
-        write: for<'a> fn(&'a D, &'a mut Tx) -> BoxFuture<'a, std::result::Result<T, E>>,
-    ) -> std::result::Result<T, E>
-    where
-        D: Send + Sync + 'static,
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        let Some(queue) = &self.queue else {
-            let mut tx = self.writer.begin().await.map_err(StoreError::from)?;
-            let out = write(&data, &mut tx).await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Ok(out);
-        };
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send(Box::new(Pending { data, write, outcome: None, reply }))
-            .map_err(|_| StoreError::Other("the database writer has stopped".into()))?;
-        answer.await.map_err(|_| StoreError::Other("the database writer has stopped".into()))?
+        self.batches.load(Ordering::Relaxed)
     }
 }
 
-async fn committer(
+fn stopped() -> StoreError {
+    StoreError::Other("the database writer has stopped".into())
+}
+
+async fn committer<B: BatchWrite>(
     writer: AnyPool,
-    mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
-    batches: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    kind: Arc<B>,
+    mut rx: mpsc::UnboundedReceiver<(B::Item, Reply<B>)>,
+    batches: Arc<AtomicU64>,
 ) {
     while let Some(first) = rx.recv().await {
-        let mut batch: Vec<Box<dyn Job>> = vec![first];
+        let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
         }
+        batches.fetch_add(1, Ordering::Relaxed);
         // A task per batch, so that a write that panics loses its own batch (callers get an error), not the
         // committer.
-        batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = tokio::spawn(commit_batch(writer.clone(), batch)).await {
+        if let Err(e) = tokio::spawn(commit_batch(writer.clone(), Arc::clone(&kind), batch)).await {
             tracing::error!("a batch of writes panicked: {e}");
         }
     }
 }
 
-async fn commit_batch(writer: AnyPool, mut batch: Vec<Box<dyn Job>>) {
-    match run_together(&writer, &mut batch).await {
-        Ok(()) => batch.into_iter().for_each(|j| j.finish(Ok(()))),
-        Err(_) if batch.len() > 1 => {
-            for mut j in batch {
-                let r = run_together(&writer, std::slice::from_mut(&mut j)).await;
-                j.finish(r);
+async fn commit_batch<B: BatchWrite>(writer: AnyPool, kind: Arc<B>, batch: Vec<(B::Item, Reply<B>)>) {
+    let (items, replies): (Vec<B::Item>, Vec<Reply<B>>) = batch.into_iter().unzip();
+    match write_together(&writer, &*kind, &items).await {
+        Ok(outs) => {
+            for (reply, out) in replies.into_iter().zip(outs) {
+                // The caller may have gone (client disconnected); the write stands either way.
+                let _ = reply.send(Ok(out));
             }
         }
-        Err(e) => batch.into_iter().for_each(|j| j.finish(Err(e.clone()))),
+        Err(e) if items.len() == 1 => {
+            let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+        }
+        Err(_) => {
+            for (item, reply) in items.iter().zip(replies) {
+                let _ = reply.send(write_alone(&writer, &*kind, std::slice::from_ref(item)).await);
+            }
+        }
     }
 }
 
-/// Every write of the batch in one transaction; on any failure nothing of it stays.
-async fn run_together(writer: &AnyPool, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
-    let mut tx = writer.begin().await.map_err(|e| e.to_string())?;
-    for j in batch.iter_mut() {
-        if !j.run(&mut tx).await {
-            let _ = tx.rollback().await;
-            return Err("rolled back".into());
-        }
+/// Every item in one transaction; on any failure nothing of it stays.
+async fn write_together<B: BatchWrite>(writer: &AnyPool, kind: &B, items: &[B::Item]) -> Result<Vec<B::Out>, B::Error> {
+    let mut tx = writer.begin().await.map_err(StoreError::from)?;
+    let outs = kind.write_all(items, &mut tx).await?;
+    if outs.len() != items.len() {
+        return Err(StoreError::Other(format!("{} results for {} writes", outs.len(), items.len())).into());
     }
-    tx.commit().await.map_err(|e| e.to_string())
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(outs)
+}
+
+async fn write_alone<B: BatchWrite>(writer: &AnyPool, kind: &B, item: &[B::Item]) -> Result<B::Out, B::Error> {
+    let mut outs = write_together(writer, kind, item).await?;
+    outs.pop().ok_or_else(|| StoreError::Other("a write returned no result".into()).into())
 }

@@ -71,8 +71,6 @@ pub struct Store {
     /// of polling SQLite's busy handler (which sleeps up to 100 ms between tries and made p99 ingest latency
     /// seconds); readers keep the other connections. On PostgreSQL the same pool as reads.
     writer: AnyPool,
-    /// Batches small durable writes into shared transactions on SQLite (see `group_commit`).
-    commits: group_commit::GroupCommit,
     backend: Backend,
     /// The URL it was opened with (bulk loads open their own connections to the same database).
     url: std::sync::Arc<str>,
@@ -128,8 +126,7 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let commits = group_commit::GroupCommit::new(writer.clone(), backend == Backend::Sqlite);
-        let store = Store { pool, writer, commits, backend, url: url.into() };
+        let store = Store { pool, writer, backend, url: url.into() };
         migrate::run(&store).await?;
         // A bulk load that died half-way left its deferred indexes dropped: build them now.
         store.rebuild_deferred_indexes().await?;
@@ -169,24 +166,10 @@ impl Store {
         Ok(self.writer.begin().await?)
     }
 
-    /// Runs `write(&data, tx)` in a transaction, possibly shared with other writes waiting at the same moment,
-    /// and returns its result after that transaction committed. For many small writes from many callers.
-    pub async fn write<D, T, E>(
-        &self,
-        data: D,
-        write: for<'a> fn(&'a D, &'a mut group_commit::Tx) -> group_commit::BoxFuture<'a, std::result::Result<T, E>>,
-    ) -> std::result::Result<T, E>
-    where
-        D: Send + Sync + 'static,
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        self.commits.write(data, write).await
-    }
-
-    /// Shared transactions run so far by [`Store::write`] (0 on PostgreSQL, where each write is its own).
-    pub fn write_batches(&self) -> u64 {
-        self.commits.batches()
+    /// A committer for many small writes of one kind from many callers: on SQLite they share transactions and
+    /// statements ([`group_commit`]); on PostgreSQL each is its own transaction.
+    pub fn batcher<B: group_commit::BatchWrite>(&self, kind: B) -> group_commit::Batcher<B> {
+        group_commit::Batcher::new(self.writer.clone(), kind, self.backend == Backend::Sqlite)
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -2,7 +2,7 @@
 //! written in batches (demo data, imports). Personal numbers arrive already encrypted and hashed.
 
 use crate::{Result, StoreError, now_ms};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 
 /// A value in a batched insert, restricted to the types both backends share.
@@ -75,27 +75,84 @@ pub async fn insert_batch(
     cols: &[&str],
     rows: &[Vec<Val>],
 ) -> Result<()> {
-    // Stay well under SQLite's and PostgreSQL's bind-parameter limits.
-    let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
-    // SQLite resolves `$n` names through a list scanned per parameter (quadratic in a big VALUES list);
-    // plain `?` is positional and linear. PostgreSQL only understands `$n`.
-    let positional = tx.backend_name() == "SQLite";
-    for chunk in rows.chunks(per) {
+    let positional = positional(tx);
+    for chunk in rows.chunks(rows_per_statement(cols)) {
         let sql = values_sql(table, cols, chunk, positional)?;
-        let mut q = sqlx::query(&sql);
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::Int(i) => q.bind(*i),
-                    Val::IntOpt(i) => q.bind(*i),
-                    Val::Real(f) => q.bind(*f),
-                    Val::Text(t) => q.bind(t.clone()),
-                };
-            }
-        }
-        q.execute(&mut **tx).await.map_err(|e| StoreError::from_db(e, table))?;
+        bind_rows(sqlx::query(&sql), chunk).execute(&mut **tx).await.map_err(|e| StoreError::from_db(e, table))?;
     }
     Ok(())
+}
+
+/// Like [`insert_batch`] into a table with an `id` key; returns the new ids in the rows' order.
+pub async fn insert_returning_ids(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Val>],
+) -> Result<Vec<i64>> {
+    let positional = positional(tx);
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_statement(cols)) {
+        let sql = values_sql(table, cols, chunk, positional)? + " RETURNING id";
+        let got = bind_rows(sqlx::query(&sql), chunk)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| StoreError::from_db(e, table))?;
+        let mut ids = got.iter().map(|r| r.try_get::<i64, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
+        // Ids are drawn in the order the VALUES rows are inserted (SQLite: one past the largest rowid, on its
+        // single writer; PostgreSQL: nextval per row in order), while RETURNING's own order is not promised.
+        ids.sort_unstable();
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// Adds each row's amount to `col` of the rollup row with those key values, creating it when missing: one
+/// multi-row upsert. The key tuples must be distinct (PostgreSQL refuses to update a row twice in one statement).
+pub async fn add_to_counters(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    keys: &[&str],
+    col: &str,
+    rows: &[(Vec<Val>, i64)],
+) -> Result<()> {
+    let cols: Vec<&str> = keys.iter().copied().chain([col]).collect();
+    let values: Vec<Vec<Val>> = rows.iter().map(|(k, n)| k.iter().cloned().chain([Val::Int(*n)]).collect()).collect();
+    let positional = positional(tx);
+    for chunk in values.chunks(rows_per_statement(&cols)) {
+        let sql = values_sql(table, &cols, chunk, positional)?
+            + &format!(" ON CONFLICT ({}) DO UPDATE SET {col} = {table}.{col} + excluded.{col}", keys.join(", "));
+        bind_rows(sqlx::query(&sql), chunk).execute(&mut **tx).await.map_err(|e| StoreError::from_db(e, table))?;
+    }
+    Ok(())
+}
+
+/// Stay well under SQLite's and PostgreSQL's bind-parameter limits.
+fn rows_per_statement(cols: &[&str]) -> usize {
+    (30_000 / cols.len().max(1)).clamp(1, 1000)
+}
+
+/// SQLite resolves `$n` names through a list scanned per parameter (quadratic in a big VALUES list); plain `?`
+/// is positional and linear. PostgreSQL only understands `$n`.
+fn positional(tx: &Transaction<'static, Any>) -> bool {
+    tx.backend_name() == "SQLite"
+}
+
+fn bind_rows<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    rows: &[Vec<Val>],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for row in rows {
+        for v in row {
+            q = match v {
+                Val::Int(i) => q.bind(*i),
+                Val::IntOpt(i) => q.bind(*i),
+                Val::Real(f) => q.bind(*f),
+                Val::Text(t) => q.bind(t.clone()),
+            };
+        }
+    }
+    q
 }
 
 pub struct NewBuilding {

@@ -1,35 +1,47 @@
 //! Group commit (crates/store/src/group_commit.rs): concurrent writes share transactions on SQLite, yet each
 //! caller gets its own answer after commit, and a failing write fails alone with nothing of it written.
 
-use wangge_store::group_commit::{BoxFuture, Tx};
+use wangge_store::group_commit::{BatchWrite, BoxFuture, Tx};
+use wangge_store::register::{Val, insert_batch};
 use wangge_store::{Store, StoreError};
 use wangge_testkit::both;
 
-/// Two rows per write: `k{n}` and then `key`. When `key` already exists the second insert fails, and the
-/// first must not survive either.
-fn two_rows<'a>(w: &'a (usize, String), tx: &'a mut Tx) -> BoxFuture<'a, Result<usize, StoreError>> {
-    Box::pin(async move {
-        for key in [format!("k{}", w.0), w.1.clone()] {
-            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, 'v')")
-                .bind(&key)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| StoreError::from_db(e, "setting"))?;
-        }
-        Ok(w.0)
-    })
+/// Two settings rows per write: `k{n}` and then `other`. When `other` already exists the batch fails, and the
+/// write's first row must not survive either.
+struct TwoRows;
+
+impl BatchWrite for TwoRows {
+    type Item = (usize, String);
+    type Out = usize;
+    type Error = StoreError;
+    fn write_all<'a>(
+        &'a self,
+        items: &'a [(usize, String)],
+        tx: &'a mut Tx,
+    ) -> BoxFuture<'a, Result<Vec<usize>, StoreError>> {
+        Box::pin(async move {
+            let rows: Vec<Vec<Val>> = items
+                .iter()
+                .flat_map(|(n, other)| [format!("k{n}"), other.clone()])
+                .map(|k| vec![Val::from(k), Val::from("v")])
+                .collect();
+            insert_batch(tx, "settings", &["key", "value"], &rows).await?;
+            Ok(items.iter().map(|(n, _)| *n).collect())
+        })
+    }
 }
 
 #[tokio::test]
 async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone() {
     for db in both().await {
         let store = Store::open(&db.url).await.unwrap();
+        let batcher = std::sync::Arc::new(store.batcher(TwoRows));
         sqlx::query("INSERT INTO settings (key, value) VALUES ('taken', 'v')").execute(store.pool()).await.unwrap();
         let tasks: Vec<_> = (0..200usize)
             .map(|n| {
-                let store = store.clone();
+                let batcher = batcher.clone();
                 let other = if n == 37 { "taken".to_string() } else { format!("o{n}") };
-                tokio::spawn(async move { store.write((n, other), two_rows).await })
+                tokio::spawn(async move { batcher.write((n, other)).await })
             })
             .collect();
         let mut ok = 0;
@@ -53,7 +65,7 @@ async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone() {
             sqlx::query_as("SELECT key FROM settings WHERE key = 'k37'").fetch_optional(store.pool()).await.unwrap();
         assert!(half.is_none(), "{}: the failed write left its first row behind", db.backend);
         if db.backend == "sqlite" {
-            let b = store.write_batches();
+            let b = batcher.batches();
             assert!(b > 0 && b < 200, "{}: 200 concurrent writes should share transactions, ran {b}", db.backend);
         }
         store.close().await;

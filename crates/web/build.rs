@@ -15,6 +15,8 @@ const VENDOR: &[(&str, &str)] = &[
     ("leaflet/dist/images/marker-shadow.png", "vendor/leaflet/images/marker-shadow.png"),
     ("leaflet/dist/images/layers.png", "vendor/leaflet/images/layers.png"),
     ("htmx.org/dist/htmx.min.js", "vendor/htmx/htmx.min.js"),
+    // The full build (every chart type, both renderers, zh/en locales): the indicators page loads it alone.
+    ("echarts/dist/echarts.min.js", "vendor/echarts/echarts.min.js"),
 ];
 
 fn mime(path: &str) -> &'static str {
@@ -41,7 +43,7 @@ fn main() {
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&assets)
             .status()
-            .expect("npm is needed to build wangge-web (it installs Leaflet and htmx from the npm registry)");
+            .expect("npm is needed to build wangge-web (it installs Leaflet, htmx and ECharts from the npm registry)");
         assert!(status.success(), "npm ci failed in {}", assets.display());
     }
     let mut files: Vec<(String, PathBuf)> =

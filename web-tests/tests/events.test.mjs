@@ -377,7 +377,41 @@ describe('events', () => {
       assert.ok(Number(await page.locator('#kpi-reported').textContent()) >= 3);
       assert.equal((await page.locator('#kpi-closure-rate').textContent()).trim().endsWith('%'), true);
       assert.ok((await page.locator('#by-department tbody tr').count()) >= 1);
+      // Charts above the tables, drawn by the embedded ECharts as SVG (so the CSP's script-src 'self' holds:
+      // a violation is a console error and fails the test). They name what the tables name.
+      const chartText = async (id) => {
+        await page.locator(`#${id} svg text`).first().waitFor();
+        return (await page.locator(`#${id} svg text`).allTextContents()).join('|');
+      };
+      const topCategory = await page.locator('#by-category tbody tr').evaluateAll((rows) => {
+        const cells = (r) => r.querySelectorAll('td');
+        const best = rows.reduce((a, r) => (Number(cells(r)[1].textContent) > Number(cells(a)[1].textContent) ? r : a));
+        return cells(best)[0].firstChild.textContent.trim();
+      });
+      const categories = await chartText('chart-by-category');
+      assert.ok(categories.includes(topCategory), `the most reported category ${topCategory} in the chart: ${categories}`);
+      assert.match(categories, /上报数/);
+      assert.match(categories, /结案数/);
+      const department = await page.locator('#by-department tbody tr td:first-child').first().evaluate((td) => td.firstChild.textContent.trim());
+      const departments = await chartText('chart-by-department');
+      assert.ok(departments.includes(department), `${department} in the chart: ${departments}`);
+      assert.match(departments, /按期结案率/);
+      assert.match(departments, /按时处置率/);
+      assert.match(await chartText('chart-kpis'), /结案率.*按期结案率.*按时处置率/);
+      assert.ok((await page.locator('#chart-by-category').boundingBox()).y < (await page.locator('#by-category').boundingBox()).y, 'the chart above its table');
       await screenshot(page, 'event-indicators');
+      // In English the charts say it in English; a period without events shows 暂无数据, not an empty chart.
+      await page.goto('/events/indicators?lang=en');
+      const en = await chartText('chart-by-category');
+      assert.match(en, /Reported/);
+      assert.doesNotMatch(en, /上报数/);
+      assert.match(await chartText('chart-by-department'), /Closed on time/);
+      await screenshot(page, 'event-indicators-en');
+      await page.goto('/events/indicators?lang=zh&from=2001-01-01&to=2001-01-31');
+      assert.equal(await page.locator('.chart').count(), 0);
+      assert.equal((await page.locator('#chart-by-category-empty').textContent()).trim(), '暂无数据');
+      assert.equal((await page.locator('#chart-by-department-empty').textContent()).trim(), '暂无数据');
+      await page.goto('/events/indicators');
       // By person (GB/T 30428.4 岗位): the worker who reported and verified, the department that handled.
       const worker = page.locator('#by-person tr[data-key="demo_grid_worker"]');
       assert.match(await worker.textContent(), /网格员 刘芳/);

@@ -506,6 +506,14 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("evt_ind_verified", "核查数", "Verified"),
     ("evt_ind_on_time_verify_rate", "按时核查率", "Verified on time"),
     ("evt_ind_handled", "处置数", "Handled"),
+    ("evt_chart_no_data", "暂无数据", "No data"),
+    ("evt_chart_kpis", "辖区结案率、按期结案率与按时处置率", "Closure rate, closed on time and handled on time"),
+    (
+        "evt_chart_categories",
+        "上报数最多的 10 个问题类别：上报数与结案数",
+        "The 10 categories reported most: reported and closed",
+    ),
+    ("evt_chart_departments", "各处置部门的按期结案率与按时处置率", "Closed on time and handled on time by department"),
     (
         "evt_ind_person_hint",
         "人员指标（GB/T 30428.4 岗位）：有效上报率 = 已立案或当场解决的上报 / 上报数（计入上报当月），按时核查率 = 在核查时限内完成的核查 / 核查数，按时处置率 = 按时处置数 / 处置数。按月汇总；网格员和职能部门人员只看到本人。",

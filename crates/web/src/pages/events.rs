@@ -854,6 +854,106 @@ struct IndicatorsPage {
     person_sort_links: (String, String),
     regions: Vec<(String, String)>,
     error: Option<String>,
+    /// Chart data as JSON for `indicators.js` (a `data-chart` attribute: the CSP allows no inline script);
+    /// `None` when there is nothing to draw, and the page says 暂无数据 instead of an empty chart.
+    chart_kpis: Option<String>,
+    chart_categories: Option<String>,
+    chart_departments: Option<String>,
+}
+
+/// One chart for `static/indicators.js`: `kind` is `bar` (names along the x axis), `hbar` (names down the
+/// y axis) or `gauge` (one dial per name); rates are sent as percentages so the script only draws.
+#[derive(serde::Serialize)]
+struct Chart {
+    kind: &'static str,
+    percent: bool,
+    names: Vec<String>,
+    series: Vec<ChartSeries>,
+}
+
+#[derive(serde::Serialize)]
+struct ChartSeries {
+    name: &'static str,
+    values: Vec<Option<f64>>,
+}
+
+/// How many categories the chart shows: more than ten bars with Chinese names stop being readable,
+/// and the table below lists all of them.
+const CHART_TOP_CATEGORIES: usize = 10;
+
+fn pct(v: Option<f64>) -> Option<f64> {
+    v.map(|r| (r * 1000.0).round() / 10.0)
+}
+
+fn chart_json(c: &Chart) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+/// District KPIs as three dials; none when nothing was registered (every rate would be empty).
+fn kpi_chart(lang: Lang, t: &wangge_domain::event::Indicators) -> Option<String> {
+    let rates = [
+        ("evt_ind_closure_rate", t.closure_rate),
+        ("evt_ind_on_time_rate", t.on_time_rate),
+        ("evt_ind_on_time_handling_rate", t.on_time_handling_rate),
+    ];
+    if rates.iter().all(|(_, v)| v.is_none()) {
+        return None;
+    }
+    Some(chart_json(&Chart {
+        kind: "gauge",
+        percent: true,
+        names: rates.iter().map(|(k, _)| lang.t(k).to_string()).collect(),
+        series: vec![ChartSeries { name: "", values: rates.iter().map(|(_, v)| pct(*v)).collect() }],
+    }))
+}
+
+/// 上报数 vs 结案数 for the ten categories reported most (ties: more closed first, then the code).
+fn category_chart(lang: Lang, rows: &[IndicatorRow]) -> Option<String> {
+    let mut top: Vec<&IndicatorRow> = rows.iter().filter(|r| r.i.reported > 0 || r.i.closed > 0).collect();
+    top.sort_by(|a, b| b.i.reported.cmp(&a.i.reported).then(b.i.closed.cmp(&a.i.closed)).then(a.key.cmp(&b.key)));
+    top.truncate(CHART_TOP_CATEGORIES);
+    if top.is_empty() {
+        return None;
+    }
+    Some(chart_json(&Chart {
+        kind: "bar",
+        percent: false,
+        names: top.iter().map(|r| r.name.clone()).collect(),
+        series: vec![
+            ChartSeries {
+                name: lang.t("evt_ind_reported"),
+                values: top.iter().map(|r| Some(r.i.reported as f64)).collect(),
+            },
+            ChartSeries {
+                name: lang.t("evt_ind_closed"),
+                values: top.iter().map(|r| Some(r.i.closed as f64)).collect(),
+            },
+        ],
+    }))
+}
+
+/// 按期结案率 and 按时处置率 per department, in the table's order; departments with neither rate are left out.
+fn department_chart(lang: Lang, rows: &[IndicatorRow]) -> Option<String> {
+    let rows: Vec<&IndicatorRow> =
+        rows.iter().filter(|r| r.i.on_time_rate.is_some() || r.i.on_time_handling_rate.is_some()).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(chart_json(&Chart {
+        kind: "hbar",
+        percent: true,
+        names: rows.iter().map(|r| r.name.clone()).collect(),
+        series: vec![
+            ChartSeries {
+                name: lang.t("evt_ind_on_time_rate"),
+                values: rows.iter().map(|r| pct(r.i.on_time_rate)).collect(),
+            },
+            ChartSeries {
+                name: lang.t("evt_ind_on_time_handling_rate"),
+                values: rows.iter().map(|r| pct(r.i.on_time_handling_rate)).collect(),
+            },
+        ],
+    }))
 }
 
 pub async fn indicators(
@@ -906,6 +1006,9 @@ pub async fn indicators(
     if person_by_reported {
         wangge_domain::event::indicators::sort_people(&mut by_person, false, |r| (&r.indicators, r.username.as_str()));
     }
+    let chart_kpis = total.as_ref().and_then(|t| kpi_chart(lang, t));
+    let chart_categories = category_chart(lang, &by_category);
+    let chart_departments = department_chart(lang, &by_department);
     let page = IndicatorsPage {
         lang,
         user: pa.bar(),
@@ -919,6 +1022,9 @@ pub async fn indicators(
         person_sort_links,
         regions,
         error,
+        chart_kpis,
+        chart_categories,
+        chart_departments,
     };
     render(status, &page)
 }
@@ -926,6 +1032,40 @@ pub async fn indicators(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(key: &str, reported: i64, closed: i64, on_time: Option<f64>) -> IndicatorRow {
+        let counts = wangge_domain::event::indicators::Counts { reported, closed, ..Default::default() };
+        let mut i = wangge_domain::event::Indicators::from_counts(&counts);
+        i.on_time_rate = on_time;
+        i.on_time_handling_rate = None;
+        IndicatorRow { key: key.into(), name: format!("类别{key}"), i }
+    }
+
+    #[test]
+    fn category_chart_keeps_the_ten_reported_most() {
+        assert_eq!(category_chart(Lang::Zh, &[]), None, "no data, no chart");
+        assert_eq!(category_chart(Lang::Zh, &[row("A", 0, 0, None)]), None, "only zeros, no chart");
+        let rows: Vec<IndicatorRow> = (0..12).map(|n| row(&format!("C{n:02}"), n, n / 2, None)).collect();
+        let v: serde_json::Value = serde_json::from_str(&category_chart(Lang::En, &rows).unwrap()).unwrap();
+        assert_eq!(v["names"].as_array().unwrap().len(), 10);
+        assert_eq!(v["names"][0], "类别C11");
+        assert_eq!(v["series"][0]["name"], "Reported");
+        assert_eq!(v["series"][0]["values"][0], 11.0);
+        assert_eq!(v["series"][1]["values"][0], 5.0);
+    }
+
+    #[test]
+    fn department_chart_sends_percentages_and_skips_departments_without_rates() {
+        assert_eq!(department_chart(Lang::Zh, &[row("d", 3, 0, None)]), None);
+        let v: serde_json::Value = serde_json::from_str(
+            &department_chart(Lang::Zh, &[row("a", 1, 1, Some(0.8333)), row("b", 1, 0, None)]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(v["names"], serde_json::json!(["类别a"]));
+        assert_eq!(v["series"][0]["name"], "按期结案率");
+        assert_eq!(v["series"][0]["values"][0], 83.3);
+        assert_eq!(v["series"][1]["values"][0], serde_json::Value::Null);
+    }
 
     #[test]
     fn public_names_keep_only_the_surname() {

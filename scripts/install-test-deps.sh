@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the browser tests in web-tests/ need: Debian's Chromium, the Noto CJK fonts (so Chinese
-# pages render as glyphs, not boxes) and playwright-core from the npm registry. Idempotent: when
+# Installs what the tests need beyond Rust: Debian's Chromium, the Noto CJK fonts (so Chinese pages render as
+# glyphs, not boxes) and playwright-core from the npm registry for the browser tests in web-tests/, and moto's
+# S3 server from PyPI for the attachment store test (crates/app/tests/attachments_s3.rs). Idempotent: when
 # everything is already there it only checks and returns. Playwright never downloads a browser here:
 # the tests drive /usr/bin/chromium.
 set -euo pipefail
@@ -28,4 +29,9 @@ if [ ! -d "$root/web-tests/node_modules/playwright-core" ]; then
     (cd "$root/web-tests" && npm ci --no-audit --no-fund)
 fi
 
-echo "install-test-deps: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), Noto CJK fonts, playwright-core ready"
+if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
+    echo "install-test-deps: moto[server] (an S3-compatible server) from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+fi
+
+echo "install-test-deps: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), Noto CJK fonts, playwright-core, moto S3 server ready"

@@ -1,5 +1,5 @@
 //! Photos and files attached to reports and actions, through one storage interface (a local directory under
-//! the data dir; an object store can implement the same two calls). Content types are sniffed from the bytes,
+//! the data dir by default, or an S3-compatible object store). Content types are sniffed from the bytes,
 //! never trusted from the client; sizes are limited; images from the public are re-encoded so no EXIF (GPS,
 //! camera serial) survives; every image gets a small JPEG thumbnail for phones.
 
@@ -16,34 +16,119 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Longest side of a thumbnail, in pixels.
 const THUMB_PX: u32 = 320;
 
-/// Where attachment bytes live. Keys are relative paths like `ab/abcdef….jpg`.
+/// Where attachment bytes live. Keys are relative paths like `ab/abcdef….jpg` (content-addressed: the same
+/// bytes always get the same key, so writing one twice is harmless).
 pub trait BlobStore: Send + Sync {
-    fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
-    fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> BoxFuture<'a, std::io::Result<()>>;
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Vec<u8>>>;
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Keys come from our own rows, but never let one climb out of its directory or bucket prefix.
+fn check_key(key: &str) -> std::io::Result<()> {
+    if key.is_empty() || key.contains("..") || Path::new(key).is_absolute() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad key"));
+    }
+    Ok(())
 }
 
 /// Files under `<data dir>/files`, written to a temporary name and renamed, so a crash never leaves half a file.
 pub struct LocalDir(pub PathBuf);
 
 impl BlobStore for LocalDir {
-    fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.0.join(key);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("part");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &path)
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> BoxFuture<'a, std::io::Result<()>> {
+        Box::pin(async move {
+            check_key(key)?;
+            let path = self.0.join(key);
+            tokio::task::spawn_blocking(move || {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let tmp = path.with_extension("part");
+                std::fs::write(&tmp, bytes)?;
+                std::fs::File::open(&tmp)?.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            })
+            .await
+            .map_err(std::io::Error::other)?
+        })
     }
 
-    fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
-        // Keys come from our own rows, but never let one climb out of the directory.
-        if key.contains("..") || Path::new(key).is_absolute() {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad key"));
-        }
-        std::fs::read(self.0.join(key))
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Vec<u8>>> {
+        Box::pin(async move {
+            check_key(key)?;
+            tokio::fs::read(self.0.join(key)).await
+        })
     }
+}
+
+/// An S3-compatible object store (MinIO, Ceph, 阿里云 OSS, 华为云 OBS, AWS…), for servers that share files or keep
+/// them off the application disk. Chosen with `WANGGE_S3_BUCKET`; anything [`S3Settings`] leaves empty comes from
+/// the usual `AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`.
+pub struct S3(object_store::aws::AmazonS3);
+
+/// Where the S3 store is; empty fields fall back to the standard `AWS_*` environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// A plain-http endpoint (an object store inside a government network).
+    pub allow_http: bool,
+}
+
+impl S3 {
+    pub fn open(s: &S3Settings) -> std::result::Result<S3, String> {
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&s.bucket);
+        if let Some(v) = &s.endpoint {
+            b = b.with_endpoint(v);
+        }
+        if let Some(v) = &s.region {
+            b = b.with_region(v);
+        }
+        if let Some(v) = &s.access_key_id {
+            b = b.with_access_key_id(v);
+        }
+        if let Some(v) = &s.secret_access_key {
+            b = b.with_secret_access_key(v);
+        }
+        if s.allow_http {
+            b = b.with_allow_http(true);
+        }
+        b.build().map(S3).map_err(|e| format!("S3 store for bucket {}: {e}", s.bucket))
+    }
+}
+
+impl BlobStore for S3 {
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> BoxFuture<'a, std::io::Result<()>> {
+        use object_store::ObjectStore;
+        Box::pin(async move {
+            check_key(key)?;
+            // One PUT: the object appears whole or not at all.
+            self.0.put(&object_store::path::Path::from(key), bytes.into()).await.map_err(std::io::Error::other)?;
+            Ok(())
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Vec<u8>>> {
+        use object_store::ObjectStore;
+        Box::pin(async move {
+            check_key(key)?;
+            let got = self.0.get(&object_store::path::Path::from(key)).await.map_err(std::io::Error::other)?;
+            Ok(got.bytes().await.map_err(std::io::Error::other)?.to_vec())
+        })
+    }
+}
+
+/// The store the configuration names: S3 when `s3` is set, else the data directory's `files`.
+pub fn open_blobs(config: &crate::Config) -> std::result::Result<std::sync::Arc<dyn BlobStore>, String> {
+    Ok(match &config.s3 {
+        Some(s) => std::sync::Arc::new(S3::open(s)?),
+        None => std::sync::Arc::new(LocalDir(config.data_dir.join("files"))),
+    })
 }
 
 /// What the bytes are, from their first bytes.
@@ -103,8 +188,8 @@ pub fn public_uploader_key(browser_secret: &str) -> String {
 }
 
 impl App {
-    pub fn blobs(&self) -> LocalDir {
-        LocalDir(self.config.data_dir.join("files"))
+    pub fn blobs(&self) -> &dyn BlobStore {
+        &*self.blobs
     }
 
     /// Stores an upload (not yet tied to an event: the report or action that names its id claims it, and only
@@ -146,12 +231,13 @@ impl App {
         };
         let sha = hex::encode(Sha256::digest(&stored));
         let key = format!("{}/{}.{ext}", &sha[..2], sha);
+        let size = stored.len() as i64;
         let blobs = self.blobs();
-        blobs.put(&key, &stored).map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
-        let thumb_key = match &thumb {
+        blobs.put(&key, stored).await.map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
+        let thumb_key = match thumb {
             Some(t) => {
                 let k = format!("{}/{}.thumb.jpg", &sha[..2], sha);
-                blobs.put(&k, t).map_err(|e| AppError::internal(format!("storing thumbnail: {e}")))?;
+                blobs.put(&k, t).await.map_err(|e| AppError::internal(format!("storing thumbnail: {e}")))?;
                 Some(k)
             }
             None => None,
@@ -162,7 +248,7 @@ impl App {
             action_id: None,
             name,
             content_type: content_type.into(),
-            size: stored.len() as i64,
+            size,
             sha256: sha,
             path: key,
             thumb_path: thumb_key,
@@ -185,7 +271,7 @@ impl App {
             // Not yet attached: only staff who may report can fetch it (a preview right after upload).
             None => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
         }
-        self.read_attachment(&a, thumb)
+        self.read_attachment(&a, thumb).await
     }
 
     /// The bytes of an attachment of the event behind a tracking token.
@@ -195,16 +281,16 @@ impl App {
         if a.event_id != Some(detail.event.id) {
             return Err(AppError::not_found("attachment"));
         }
-        self.read_attachment(&a, thumb)
+        self.read_attachment(&a, thumb).await
     }
 
-    fn read_attachment(&self, a: &AttachmentRow, thumb: bool) -> Result<(String, Vec<u8>)> {
+    async fn read_attachment(&self, a: &AttachmentRow, thumb: bool) -> Result<(String, Vec<u8>)> {
         let (key, ct) = match (&a.thumb_path, thumb) {
             (Some(t), true) => (t.as_str(), "image/jpeg".to_string()),
             _ => (a.path.as_str(), a.content_type.clone()),
         };
         let bytes =
-            self.blobs().get(key).map_err(|e| AppError::internal(format!("reading attachment {}: {e}", a.id)))?;
+            self.blobs().get(key).await.map_err(|e| AppError::internal(format!("reading attachment {}: {e}", a.id)))?;
         Ok((ct, bytes))
     }
 }

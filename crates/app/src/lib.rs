@@ -59,6 +59,8 @@ pub struct Config {
     pub duplicate_hours: i64,
     /// "Due soon" (临期) lists show open events whose stage ends within this many working hours.
     pub due_soon_hours: i64,
+    /// Attachments go to this S3-compatible store instead of `<data dir>/files` (see `attachments::S3`).
+    pub s3: Option<attachments::S3Settings>,
 }
 
 impl Config {
@@ -79,6 +81,7 @@ impl Config {
             duplicate_metres: 50.0,
             duplicate_hours: 24,
             due_soon_hours: 4,
+            s3: None,
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct App {
     event_caches: events::Caches,
     /// Reports go through group commit (see `events::ReportBatch`).
     reports: wangge_store::group_commit::Batcher<events::ReportBatch>,
+    /// Where attachment bytes live (`attachments::open_blobs`).
+    blobs: Arc<dyn attachments::BlobStore>,
 }
 
 impl App {
@@ -105,6 +110,7 @@ impl App {
         let store = Store::open(database_url).await?;
         let crypto = keys::open_keys(&config.data_dir, &store).await?;
         let reports = store.batcher(events::ReportBatch);
+        let blobs = attachments::open_blobs(&config).map_err(AppError::internal)?;
         let app = Arc::new(App {
             store,
             crypto,
@@ -116,6 +122,7 @@ impl App {
             search: search::SearchHolder::default(),
             event_caches: events::Caches::default(),
             reports,
+            blobs,
         });
         app.rebuild_locator().await?;
         Ok(app)

@@ -138,6 +138,11 @@ pub fn config(g: &Global) -> Config {
     if let Some(d) = std::env::var("WANGGE_GRID_DIGITS").ok().and_then(|s| s.parse().ok()) {
         c.code_rules.grid_digits = d;
     }
+    // Attachments in an S3-compatible bucket; endpoint and credentials from the standard AWS_* variables.
+    c.s3 = std::env::var("WANGGE_S3_BUCKET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|bucket| wangge_app::attachments::S3Settings { bucket, ..Default::default() });
     c
 }
 

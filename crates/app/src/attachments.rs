@@ -233,11 +233,17 @@ impl App {
         let key = format!("{}/{}.{ext}", &sha[..2], sha);
         let size = stored.len() as i64;
         let blobs = self.blobs();
-        blobs.put(&key, stored).await.map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
+        blobs
+            .put(&key, stored)
+            .await
+            .map_err(|e| AppError::unavailable("file store", format!("storing attachment: {e}")))?;
         let thumb_key = match thumb {
             Some(t) => {
                 let k = format!("{}/{}.thumb.jpg", &sha[..2], sha);
-                blobs.put(&k, t).await.map_err(|e| AppError::internal(format!("storing thumbnail: {e}")))?;
+                blobs
+                    .put(&k, t)
+                    .await
+                    .map_err(|e| AppError::unavailable("file store", format!("storing thumbnail: {e}")))?;
                 Some(k)
             }
             None => None,
@@ -289,8 +295,11 @@ impl App {
             (Some(t), true) => (t.as_str(), "image/jpeg".to_string()),
             _ => (a.path.as_str(), a.content_type.clone()),
         };
-        let bytes =
-            self.blobs().get(key).await.map_err(|e| AppError::internal(format!("reading attachment {}: {e}", a.id)))?;
+        let bytes = self
+            .blobs()
+            .get(key)
+            .await
+            .map_err(|e| AppError::unavailable("file store", format!("reading attachment {}: {e}", a.id)))?;
         Ok((ct, bytes))
     }
 }

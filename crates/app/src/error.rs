@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Conflict,
     RuleViolated,
     TooManyRequests,
+    /// A service the request needs (the file store) is down: try again later.
+    Unavailable,
     Internal,
 }
 
@@ -27,6 +29,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::RuleViolated => "rule_violated",
             ErrorKind::TooManyRequests => "too_many_requests",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
     }
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::RuleViolated => 422,
             ErrorKind::TooManyRequests => 429,
+            ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
     }
@@ -99,6 +103,11 @@ impl AppError {
         // The detail goes to the log, never to the user.
         tracing::error!(error = %log_message.into(), "internal error");
         Self::new(ErrorKind::Internal, "内部错误 / internal error")
+    }
+    /// The file store (or another service a request needs) cannot be reached: 503, detail to the log only.
+    pub fn unavailable(what: &str, log_message: impl Into<String>) -> Self {
+        tracing::error!(error = %log_message.into(), "{what} unavailable");
+        Self::new(ErrorKind::Unavailable, "文件存储暂不可用，请稍后再试 / file storage is unavailable, try again later")
     }
     /// Adds machine-readable details (e.g. the duplicates found, the current status).
     pub fn with_details(mut self, details: serde_json::Value) -> Self {

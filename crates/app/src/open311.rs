@@ -148,6 +148,7 @@ pub fn error_list(e: &AppError) -> (u16, Vec<(u16, String)>) {
         ErrorKind::NotFound => 404,
         ErrorKind::Unauthorized | ErrorKind::Forbidden => 403,
         ErrorKind::Internal => 500,
+        ErrorKind::Unavailable => 503,
         ErrorKind::TooManyRequests => 429,
         _ => 400,
     };

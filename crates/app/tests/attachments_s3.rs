@@ -93,5 +93,18 @@ async fn attachments_live_in_the_bucket() {
     let listing = http(s3.1, "GET", "/wangge-files?list-type=2");
     assert_eq!(listing.matches("<Key>").count(), 3, "{listing}");
     assert!(!db.data_dir().join("files").exists(), "nothing written under the data directory");
+
+    // The store goes down: uploads and downloads answer 503 "try again later", and no attachment row is left.
+    let port = s3.1;
+    drop(s3);
+    let (before,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM attachments").fetch_one(app.store.pool()).await.unwrap();
+    let e = app.save_attachment(&uploader, false, "再试.pdf", b"%PDF-1.4\n".to_vec()).await.unwrap_err();
+    assert_eq!((e.kind.status(), e.kind.code()), (503, "unavailable"), "{e:?}");
+    let (after,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM attachments").fetch_one(app.store.pool()).await.unwrap();
+    assert_eq!(after, before, "nothing half-written");
+    assert_eq!(app.attachment_for(&admin, doc.id, false).await.unwrap_err().kind.status(), 503);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the store is really down");
     db.cleanup().await;
 }

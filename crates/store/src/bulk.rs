@@ -3,7 +3,7 @@
 //! instead of a million; and the list queries exports read.
 
 use crate::{Result, Store, now_ms, prefix_range};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// Keys per `IN (...)` list: well under every backend's bind-parameter limit.
@@ -284,26 +284,17 @@ async fn insert_returning(
     key: &str,
     rows: &[Vec<crate::register::Val>],
 ) -> Result<HashMap<String, i64>> {
-    use crate::register::Val;
-    let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
-    let positional = tx.backend_name() == "SQLite";
+    use crate::register::{bind_rows, positional, rows_per_statement, values_sql};
+    let positional = positional(tx);
     let mut out = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(per) {
-        let mut sql = crate::register::values_sql(table, cols, chunk, positional)?;
-        sql.push_str(&format!(" RETURNING id, {key}"));
-        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::Int(i) => q.bind(*i),
-                    Val::IntOpt(i) => q.bind(*i),
-                    Val::Real(f) => q.bind(*f),
-                    Val::Text(t) => q.bind(t.clone()),
-                };
-            }
-        }
-        for (id, k) in q.fetch_all(&mut **tx).await.map_err(|e| crate::StoreError::from_db(e, table))? {
-            out.insert(k, id);
+    for chunk in rows.chunks(rows_per_statement(cols)) {
+        let sql = values_sql(table, cols, chunk, positional)? + &format!(" RETURNING id, {key}");
+        let got = bind_rows(sqlx::query(&sql), chunk)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| crate::StoreError::from_db(e, table))?;
+        for r in got {
+            out.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
         }
     }
     Ok(out)

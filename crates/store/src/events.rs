@@ -283,10 +283,6 @@ fn lit(s: &str) -> String {
 }
 
 impl Store {
-    pub async fn insert_event(tx: &mut Transaction<'static, Any>, e: &EventRow) -> Result<i64> {
-        Ok(Self::insert_events(tx, &[e]).await?[0])
-    }
-
     /// New events in one statement per few hundred; their ids in the same order.
     pub async fn insert_events(tx: &mut Transaction<'static, Any>, rows: &[&EventRow]) -> Result<Vec<i64>> {
         const COLS: [&str; 24] = [

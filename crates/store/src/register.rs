@@ -128,17 +128,17 @@ pub async fn add_to_counters(
 }
 
 /// Stay well under SQLite's and PostgreSQL's bind-parameter limits.
-fn rows_per_statement(cols: &[&str]) -> usize {
+pub(crate) fn rows_per_statement(cols: &[&str]) -> usize {
     (30_000 / cols.len().max(1)).clamp(1, 1000)
 }
 
 /// SQLite resolves `$n` names through a list scanned per parameter (quadratic in a big VALUES list); plain `?`
 /// is positional and linear. PostgreSQL only understands `$n`.
-fn positional(tx: &Transaction<'static, Any>) -> bool {
+pub(crate) fn positional(tx: &Transaction<'static, Any>) -> bool {
     tx.backend_name() == "SQLite"
 }
 
-fn bind_rows<'q>(
+pub(crate) fn bind_rows<'q>(
     mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     rows: &[Vec<Val>],
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {

@@ -233,8 +233,23 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     Ok(0)
 }
 
-/// Requests/s and p95 latency of `path` under `concurrency` keep-alive clients, `total` requests in all.
+/// Requests/s and p95 latency of GET `path` under `concurrency` keep-alive clients, `total` requests in all.
 async fn load(base: &str, path: &str, token: &str, concurrency: usize, total: usize) -> Result<(f64, f64)> {
+    let (rate, lat) = drive(base, path, token, &[], concurrency, total).await?;
+    Ok((rate, percentile(&lat, 95)))
+}
+
+/// Runs `total` requests to `path` from `concurrency` keep-alive clients: GET when `bodies` is empty, else POSTs
+/// of the JSON `bodies` dealt round-robin to the clients. Every answer must be a success. Returns requests/s and
+/// the latencies (ms), sorted.
+pub(crate) async fn drive(
+    base: &str,
+    path: &str,
+    token: &str,
+    bodies: &[String],
+    concurrency: usize,
+    total: usize,
+) -> Result<(f64, Vec<f64>)> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let url = format!("{base}{path}");
     let start = Instant::now();
@@ -242,13 +257,19 @@ async fn load(base: &str, path: &str, token: &str, concurrency: usize, total: us
     for w in 0..concurrency {
         let (client, url, token) = (client.clone(), url.clone(), token.to_string());
         let n = total / concurrency + usize::from(w < total % concurrency);
+        let mine: Vec<String> = bodies.iter().skip(w).step_by(concurrency).cloned().collect();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(n);
-            for _ in 0..n {
+            for i in 0..n {
+                let req = match mine.get(i % mine.len().max(1)) {
+                    Some(body) => client.post(&url).header("content-type", "application/json").body(body.clone()),
+                    None => client.get(&url),
+                };
                 let t = Instant::now();
-                let r = client.get(&url).bearer_auth(&token).send().await?;
-                anyhow::ensure!(r.status().is_success(), "{url}: HTTP {}", r.status());
-                r.bytes().await?;
+                let r = req.bearer_auth(&token).send().await?;
+                let status = r.status();
+                let text = r.text().await?;
+                anyhow::ensure!(status.is_success(), "{url}: HTTP {status}: {text}");
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<_, anyhow::Error>(lat)
@@ -260,8 +281,12 @@ async fn load(base: &str, path: &str, token: &str, concurrency: usize, total: us
     }
     let rate = all.len() as f64 / start.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
-    let p95 = all.get(all.len() * 95 / 100).copied().unwrap_or(0.0);
-    Ok((rate, p95))
+    Ok((rate, all))
+}
+
+/// The `q`-th percentile of sorted latencies (0 when there are none).
+pub(crate) fn percentile(sorted: &[f64], q: usize) -> f64 {
+    sorted.get(sorted.len() * q / 100).copied().unwrap_or(0.0)
 }
 
 /// The API under HTTP load against a hello-world handler behind the same middleware, in the same process.

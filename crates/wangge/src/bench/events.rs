@@ -21,42 +21,8 @@ async fn post_load(
     concurrency: usize,
     total: usize,
 ) -> Result<(f64, f64, f64)> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
-    let url = format!("{base}{path}");
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(concurrency);
-    for w in 0..concurrency {
-        let (client, url, token) = (client.clone(), url.clone(), token.to_string());
-        let n = total / concurrency + usize::from(w < total % concurrency);
-        let mine: Vec<String> = bodies.iter().skip(w).step_by(concurrency).cloned().collect();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(n);
-            for i in 0..n {
-                let body = mine[i % mine.len()].clone();
-                let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                let status = r.status();
-                let text = r.text().await?;
-                anyhow::ensure!(status.is_success(), "{url}: HTTP {status}: {text}");
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            Ok::<_, anyhow::Error>(lat)
-        }));
-    }
-    let mut all = Vec::with_capacity(total);
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let rate = all.len() as f64 / start.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    let at = |q: usize| all.get(all.len() * q / 100).copied().unwrap_or(0.0);
-    Ok((rate, at(50), at(99)))
+    let (rate, lat) = super::drive(base, path, token, bodies, concurrency, total).await?;
+    Ok((rate, super::percentile(&lat, 50), super::percentile(&lat, 99)))
 }
 
 /// Points inside the demo grids (interior points, so every report lands in a grid), as JSON report bodies.

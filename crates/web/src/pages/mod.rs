@@ -3,6 +3,7 @@
 mod api_keys;
 mod event_rules;
 mod events;
+mod field_workers;
 mod imports;
 mod merge;
 mod organizations;
@@ -71,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/import/results/{id}", get(imports::result))
         .route("/import/templates/{file}", get(imports::template))
         .route("/import/results/{id}/errors", get(imports::errors_download))
+        .route("/field/workers", get(field_workers::list))
+        .route("/field/workers/reassign", post(field_workers::reassign))
         .route("/events", get(events::list))
         .route("/events/new", get(events::new_event).post(events::create))
         .route("/events/indicators", get(events::indicators))
@@ -97,6 +100,8 @@ pub struct UserBar {
     /// Shows the events menu (list, report, indicators).
     pub reads_events: bool,
     pub reports_events: bool,
+    /// Shows the grid workers' month (网格员工作).
+    pub reads_field_work: bool,
     pub csrf: String,
 }
 
@@ -117,6 +122,7 @@ impl PageActor {
             manages_register: self.actor.may_somewhere(Permission::ManageRegister),
             reads_events: self.actor.may_somewhere(Permission::ReadEvents),
             reports_events: self.actor.may_somewhere(Permission::ReportEvents),
+            reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
             csrf: self.csrf.clone(),
         })
     }

@@ -83,6 +83,7 @@ impl App {
     pub async fn ensure_reference_data(&self) -> Result<()> {
         self.ensure_tag_kinds().await?;
         self.ensure_event_categories().await?;
+        self.ensure_dispute_types().await?;
         if !self.store.departments().await?.is_empty() {
             return Ok(());
         }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod disputes;
 pub mod error;
 pub mod event_rules;
 pub mod events;

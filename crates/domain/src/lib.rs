@@ -1,7 +1,11 @@
 //! Pure types and rules of wangge: codes, roles, scope, identity numbers, coordinates and grid geometry.
 //! No I/O and no async here: every type parses on construction, so an invalid value cannot exist.
 
+#[macro_use]
+mod macros;
+
 pub mod coord;
+pub mod dispute;
 pub mod error;
 pub mod event;
 pub mod field;

@@ -144,6 +144,14 @@ pub enum Permission {
     ReadFieldWork,
     /// Move a grid from one grid worker to another (a worker leaves).
     AssignGrids,
+    /// See disputes and their parties in the subtree, and register new ones.
+    ReadDisputes,
+    /// Mediate: accept, record sessions, agree, refer, escalate, follow up, close.
+    MediateDisputes,
+    /// See dispute statistics (counts and rates, no parties).
+    ReadDisputeStats,
+    /// Edit the dispute type taxonomy.
+    ManageDisputeTypes,
 }
 
 impl Permission {
@@ -173,6 +181,14 @@ impl Permission {
                 matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
             }
             Permission::AssignGrids => matches!(role, Admin | District | Street | Community),
+            Permission::ReadDisputes => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Mediator)
+            }
+            Permission::MediateDisputes => matches!(role, Admin | District | Street | Community | Mediator),
+            Permission::ReadDisputeStats => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Mediator | Leader)
+            }
+            Permission::ManageDisputeTypes => matches!(role, Admin | District),
         }
     }
 }

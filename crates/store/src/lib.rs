@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod bulk_pg;
 pub mod bulk_sqlite;
 pub mod crypto;
+pub mod disputes;
 pub mod events;
 pub mod field;
 pub mod group_commit;

@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_field.sql"),
         postgres: include_str!("../migrations/postgres/0009_field.sql"),
     },
+    Migration {
+        version: 10,
+        name: "disputes",
+        sqlite: include_str!("../migrations/sqlite/0010_disputes.sql"),
+        postgres: include_str!("../migrations/postgres/0010_disputes.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

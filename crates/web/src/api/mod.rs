@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod disputes;
 pub mod event_rules;
 pub mod events;
 pub mod field;
@@ -40,6 +41,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         people::rules, people::tag_kinds, people::put_tag_kind,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
         field::today, field::sync, field::log, field::workers, field::reassign, field::add_route, field::person_visits,
+        disputes::list, disputes::create, disputes::get_one, disputes::act, disputes::types, disputes::put_type,
+        disputes::stats,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -72,10 +75,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::field::ItemError, wangge_app::field::FieldLog, wangge_app::field::VisitView,
         wangge_app::field::LoggedEvent, wangge_app::field::WorkerMonthView, wangge_app::field::ReassignInput,
         wangge_app::field::RouteInput,
+        wangge_app::disputes::DisputeType, wangge_app::disputes::DisputeTypeInput, wangge_app::disputes::PartyInput,
+        wangge_app::disputes::NewDisputeInput, wangge_app::disputes::DisputeActionInput, wangge_app::disputes::PartyView,
+        wangge_app::disputes::DisputeStep, wangge_app::disputes::DisputeView, wangge_app::disputes::DisputeDetail,
+        wangge_app::disputes::CountBy, wangge_app::disputes::MonthTrend, wangge_app::disputes::DisputeStats,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes")),
 )]
 pub struct ApiDoc;
 
@@ -165,5 +172,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/field/reassign", post(field::reassign))
         .route("/api/v1/field/routes", post(field::add_route))
         .route("/api/v1/people/{id}/visits", get(field::person_visits))
+        .route("/api/v1/disputes", get(disputes::list).post(disputes::create))
+        .route("/api/v1/disputes/{id}", get(disputes::get_one))
+        .route("/api/v1/disputes/{id}/actions", post(disputes::act))
+        .route("/api/v1/dispute-types", get(disputes::types))
+        .route("/api/v1/dispute-types/{code}", axum::routing::put(disputes::put_type))
+        .route("/api/v1/dispute-stats", get(disputes::stats))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

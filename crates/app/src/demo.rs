@@ -232,6 +232,7 @@ impl App {
             self.create_user_unchecked(actor, username, display, &pw, std::slice::from_ref(grant)).await?;
         }
         self.load_demo_field_work(&data).await?;
+        self.load_demo_safety(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),

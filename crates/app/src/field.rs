@@ -76,6 +76,9 @@ pub struct DueVisit {
     pub overdue_days: i64,
     /// Register changes since the last visit (or the last 30 days).
     pub changes: Vec<Change>,
+    /// Under management as a key group (重点人群: 社区矫正, 刑满释放, 严重精神障碍…): the tag's frequency follows
+    /// the key-group rules (`app::safety`), and an overdue contact is an alert, not a routine visit.
+    pub key_group: bool,
 }
 
 /// An event the worker should act on in person.
@@ -603,11 +606,15 @@ impl App {
         }
         let since = day_start_ms(on) - 400 * 86_400_000;
         let (last_p, last_h) = self.store.last_visits(root, since).await?;
+        // Sensitive tags follow the key-group rules: a correction term that ended no longer asks for visits, a
+        // risk level 4 patient asks for one every 14 days.
+        let key_rules = self.key_group_rules(root).await?;
         struct Acc<'a> {
             c: &'a wangge_store::field::DueCandidate,
             tags: Vec<TagBrief>,
             due: Option<NaiveDate>,
             last: Option<i64>,
+            key_group: bool,
         }
         let mut people: BTreeMap<i64, Acc> = BTreeMap::new();
         for c in &candidates {
@@ -625,13 +632,20 @@ impl App {
                 }
                 _ => last_p.get(&c.person_id).copied(),
             };
-            let due = rules::due_on(last.map(|ms| china_time(ms).date_naive()), c.visit_days, on);
-            let acc = people.entry(c.person_id).or_insert(Acc { c, tags: Vec::new(), due: None, last: None });
+            let (visit_days, key_group) = match key_rules.get(&(c.person_id, c.tag.clone())) {
+                Some(None) => continue,
+                Some(Some(days)) => (*days, true),
+                None => (c.visit_days, false),
+            };
+            let due = rules::due_on(last.map(|ms| china_time(ms).date_naive()), visit_days, on);
+            let acc =
+                people.entry(c.person_id).or_insert(Acc { c, tags: Vec::new(), due: None, last: None, key_group });
             acc.due = Some(acc.due.map_or(due, |d| d.min(due)));
             acc.last = acc.last.max(last);
+            acc.key_group |= key_group;
             let name = kinds.0.get(&c.tag).map(|k| k.name.clone()).unwrap_or_else(|| c.tag.clone());
             if !acc.tags.iter().any(|t| t.code == c.tag) {
-                acc.tags.push(TagBrief { code: c.tag.clone(), name, visit_days: c.visit_days });
+                acc.tags.push(TagBrief { code: c.tag.clone(), name, visit_days });
             }
         }
         let listed: Vec<&Acc> = people
@@ -680,6 +694,7 @@ impl App {
                     due_on: due.format("%Y-%m-%d").to_string(),
                     overdue_days: rules::overdue_days(due, on),
                     changes: changes.remove(&a.c.person_id).unwrap_or_default(),
+                    key_group: a.key_group,
                 }
             })
             .collect())

@@ -93,7 +93,7 @@ pub const DEFAULT_TAG_KINDS: &[Seed] = &[
         true,
         false,
         Some(30),
-        r#"[{"key":"risk_level","label":"危险性评估等级","type":"select","options":["0","1","2","3","4","5"]}]"#,
+        r#"[{"key":"risk_level","label":"危险性评估等级","type":"select","options":["0","1","2","3","4","5"]},{"key":"guardian","label":"监护人","type":"text"}]"#,
     ),
     ("drug_user", "吸毒人员", "Drug user", "person", true, false, Some(30), "[]"),
     ("key_youth", "重点青少年", "Youth at risk", "person", true, false, Some(30), "[]"),
@@ -114,7 +114,8 @@ impl App {
     /// Seeds the tag kinds once (an admin may have edited them since, so existing rows are left alone).
     pub async fn ensure_tag_kinds(&self) -> Result<()> {
         if !self.store.tag_kinds().await?.is_empty() {
-            return Ok(());
+            // Fields the key-group rules read, added once to databases seeded before them (app::safety).
+            return self.upgrade_key_group_fields().await;
         }
         let mut tx = self.store.begin().await?;
         for (i, (code, name, en, level, sensitive, derived, visit, fields)) in DEFAULT_TAG_KINDS.iter().enumerate() {
@@ -132,7 +133,7 @@ impl App {
             Store::upsert_tag_kind(&mut tx, &k).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
+        self.upgrade_key_group_fields().await
     }
 
     /// The tag kinds the caller may see (sensitive ones only with the permission somewhere in their scope).

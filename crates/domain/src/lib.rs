@@ -18,6 +18,7 @@ pub mod pinyin;
 pub mod region;
 pub mod register;
 pub mod role;
+pub mod safety;
 pub mod scope;
 pub mod staffing;
 

@@ -152,6 +152,8 @@ pub enum Permission {
     ReadDisputeStats,
     /// Edit the dispute type taxonomy.
     ManageDisputeTypes,
+    /// Keep the subtree's safety teams (巡防队, 平安志愿者): add teams and their members.
+    ManageSafetyTeams,
 }
 
 impl Permission {
@@ -189,6 +191,7 @@ impl Permission {
                 matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Mediator | Leader)
             }
             Permission::ManageDisputeTypes => matches!(role, Admin | District),
+            Permission::ManageSafetyTeams => matches!(role, Admin | District | Street | Community),
         }
     }
 }

@@ -347,6 +347,20 @@ impl crate::Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // So do safety team members' phones.
+        let members: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, phone_enc FROM safety_team_members WHERE phone_enc IS NOT NULL ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, enc) in members {
+            let phone = read.decrypt(&enc).map_err(|e| crate::StoreError::Other(format!("team member {id}: {e}")))?;
+            sqlx::query("UPDATE safety_team_members SET phone_enc = $1, phone_hash = $2 WHERE id = $3")
+                .bind(write.encrypt(&phone))
+                .bind(write.blind_index("phone", &phone))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(n)
     }

@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod people;
 pub mod regions;
 pub mod register;
+pub mod safety;
 pub mod search;
 pub mod settings;
 pub mod users;

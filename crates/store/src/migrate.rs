@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_disputes.sql"),
         postgres: include_str!("../migrations/postgres/0010_disputes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "safety",
+        sqlite: include_str!("../migrations/sqlite/0011_safety.sql"),
+        postgres: include_str!("../migrations/postgres/0011_safety.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -144,4 +150,6 @@ pub const TABLES: &[&str] = &[
     "event_stats_month",
     "event_stats_person",
     "outbox",
+    "safety_teams",
+    "safety_team_members",
 ];

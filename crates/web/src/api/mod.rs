@@ -11,6 +11,7 @@ pub mod meta;
 pub mod organizations;
 pub mod people;
 pub mod regions;
+pub mod safety;
 pub mod session;
 pub mod settings;
 pub mod users;
@@ -43,6 +44,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         field::today, field::sync, field::log, field::workers, field::reassign, field::add_route, field::person_visits,
         disputes::list, disputes::create, disputes::get_one, disputes::act, disputes::types, disputes::put_type,
         disputes::stats,
+        safety::key_groups, safety::teams, safety::add_team, safety::map,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -79,10 +81,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::disputes::NewDisputeInput, wangge_app::disputes::DisputeActionInput, wangge_app::disputes::PartyView,
         wangge_app::disputes::DisputeStep, wangge_app::disputes::DisputeView, wangge_app::disputes::DisputeDetail,
         wangge_app::disputes::CountBy, wangge_app::disputes::MonthTrend, wangge_app::disputes::DisputeStats,
+        wangge_app::safety::KeyGroupPerson, wangge_app::safety::KeyGroupTag, wangge_app::safety::WorkerBrief,
+        wangge_app::safety::TeamView, wangge_app::safety::TeamMemberView, wangge_app::safety::NewTeamInput,
+        wangge_app::safety::MemberInput, wangge_app::safety::SafetyMap, wangge_app::safety::GridSafety,
+        wangge_app::safety::HazardPoint, wangge_app::safety::TeamBrief,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety")),
 )]
 pub struct ApiDoc;
 
@@ -178,5 +184,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dispute-types", get(disputes::types))
         .route("/api/v1/dispute-types/{code}", axum::routing::put(disputes::put_type))
         .route("/api/v1/dispute-stats", get(disputes::stats))
+        .route("/api/v1/key-groups", get(safety::key_groups))
+        .route("/api/v1/safety/teams", get(safety::teams).post(safety::add_team))
+        .route("/api/v1/safety/map", get(safety::map))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

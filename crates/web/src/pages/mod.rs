@@ -9,6 +9,7 @@ mod merge;
 mod organizations;
 mod people;
 mod report;
+mod safety;
 mod tag_kinds;
 
 use crate::AppState;
@@ -88,6 +89,9 @@ pub fn routes() -> Router<AppState> {
         .route("/report/grids.geojson", get(report::public_grids))
         .route("/track/{token}", get(report::track).post(report::track_feedback))
         .route("/track/{token}/attachments/{id}", get(report::track_attachment))
+        .route("/key-groups", get(safety::key_groups))
+        .route("/safety", get(safety::safety))
+        .route("/safety/teams", post(safety::add_team))
 }
 
 /// The signed-in user as the page header shows them.
@@ -100,8 +104,10 @@ pub struct UserBar {
     /// Shows the events menu (list, report, indicators).
     pub reads_events: bool,
     pub reports_events: bool,
-    /// Shows the grid workers' month (网格员工作).
+    /// Shows the grid workers' month (网格员工作) and the safety map (治安防控).
     pub reads_field_work: bool,
+    /// Shows the key-group list (重点人群).
+    pub reads_sensitive_tags: bool,
     pub csrf: String,
 }
 
@@ -123,6 +129,7 @@ impl PageActor {
             reads_events: self.actor.may_somewhere(Permission::ReadEvents),
             reports_events: self.actor.may_somewhere(Permission::ReportEvents),
             reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
+            reads_sensitive_tags: self.actor.may_somewhere(Permission::ReadSensitiveTags),
             csrf: self.csrf.clone(),
         })
     }

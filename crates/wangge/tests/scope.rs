@@ -72,6 +72,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/field/reassign"),
     ("POST", "/api/v1/field/routes"),
     ("GET", "/api/v1/people/{id}/visits"),
+    ("GET", "/api/v1/disputes"),
+    ("POST", "/api/v1/disputes"),
+    ("GET", "/api/v1/disputes/{id}"),
+    ("POST", "/api/v1/disputes/{id}/actions"),
+    ("GET", "/api/v1/dispute-types"),
+    ("PUT", "/api/v1/dispute-types/{code}"),
+    ("GET", "/api/v1/dispute-stats"),
+    ("GET", "/api/v1/key-groups"),
+    ("GET", "/api/v1/safety/teams"),
+    ("POST", "/api/v1/safety/teams"),
+    ("GET", "/api/v1/safety/map"),
 ];
 
 /// Routes that answer without login.
@@ -714,6 +725,7 @@ async fn matrix(db: TestDb) {
     let mut serial = 0;
     let register = Register::new(&admin).await;
     let events = Events::new(&admin).await;
+    let other_dispute = other_dispute(&admin).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -877,6 +889,8 @@ async fn matrix(db: TestDb) {
         register.check(&mut m, &c, &case, &names).await;
         events.check(&mut m, &c, &case).await;
         check_field(&mut m, &c, &case, &register, &leak).await;
+        check_safety(&mut m, &c, &case, &leak).await;
+        check_disputes(&mut m, &c, &case, other_dispute, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1108,6 +1122,173 @@ async fn check_field(m: &mut Matrix, c: &Client, case: &Case, register: &Registe
     expect_status(who, "reassign elsewhere", &r, &[400, 403]);
     if !case.admin {
         no_leak(who, "field", &r, leak);
+    }
+}
+
+/// A dispute in the other district's grid, registered by the admin.
+async fn other_dispute(admin: &Client) -> i64 {
+    let (s, types) = admin.get("/api/v1/dispute-types").await;
+    assert_eq!(s, 200, "{types}");
+    let body = json!({ "type_code": types["items"][0]["code"], "title": "远山邻里纠纷", "facts": "楼上漏水殃及楼下",
+        "grid_code": OTHER_GRID, "parties": [{ "role": "applicant", "name": "远山甲" }, { "role": "respondent", "name": "远山乙" }] });
+    let (s, d) = admin.post("/api/v1/disputes", &body).await;
+    assert_eq!(s, 201, "{d}");
+    d["id"].as_i64().unwrap()
+}
+
+/// Disputes (矛盾纠纷): nobody reads, registers or mediates another district's; types and statistics by role.
+async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, other: i64, leak: &[String]) {
+    let who = case.user;
+    let reads = matches!(
+        who,
+        "admin"
+            | "demo_district"
+            | "demo_street"
+            | "demo_community"
+            | "demo_grid_leader"
+            | "demo_grid_worker"
+            | "demo_mediator"
+    );
+    let stats = reads || who == "demo_leader";
+    let r = m.call(c, "GET", "/api/v1/disputes", "/api/v1/disputes", None).await;
+    expect_status(who, "disputes", &r, if reads { &[200] } else { &[403] });
+    if reads && !case.admin {
+        for d in r.1["items"].as_array().unwrap() {
+            let grid = d["grid_code"].as_str().unwrap();
+            assert!(case.inside.iter().any(|i| grid.starts_with(i)), "{who}: a dispute outside the scope: {d}");
+        }
+        no_leak(who, "disputes", &r, leak);
+    }
+    let path = format!("/api/v1/disputes/{other}");
+    let r = m.call(c, "GET", "/api/v1/disputes/{id}", &path, None).await;
+    expect_status(who, "dispute elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    if !case.admin {
+        assert!(!r.1.to_string().contains("远山甲"), "{who}: a party from elsewhere: {}", r.1);
+    }
+    let path = format!("/api/v1/disputes/{other}/actions");
+    let body = json!({ "action": "session", "note": "越权调解" });
+    let r = m.call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&body)).await;
+    expect_status(who, "mediate elsewhere", &r, if case.admin { &[200, 409] } else { &[403, 404] });
+    let body = json!({ "type_code": "neighbour", "title": "越权登记", "facts": "越权登记的纠纷",
+        "grid_code": OTHER_GRID, "parties": [{ "role": "applicant", "name": "甲" }, { "role": "respondent", "name": "乙" }] });
+    let r = m.call(c, "POST", "/api/v1/disputes", "/api/v1/disputes", Some(&body)).await;
+    if case.admin {
+        expect_status(who, "register elsewhere", &r, &[201]);
+    } else {
+        // Refused before anything is written: no role (403), or the grid is unknown to them (400/404).
+        expect_status(who, "register elsewhere", &r, &[400, 403, 404]);
+        no_leak(who, "register elsewhere", &r, leak);
+    }
+
+    let r = m.call(c, "GET", "/api/v1/dispute-types", "/api/v1/dispute-types", None).await;
+    expect_status(who, "dispute types", &r, if stats { &[200] } else { &[403] });
+    let path = format!("/api/v1/dispute-types/t_{}", who.replace('-', "_"));
+    let r =
+        m.call(c, "PUT", "/api/v1/dispute-types/{code}", &path, Some(&json!({ "name": format!("类型{who}") }))).await;
+    let manages = matches!(who, "admin" | "demo_district");
+    expect_status(who, "put dispute type", &r, if manages { &[200, 201] } else { &[403] });
+    let r = m.call(c, "GET", "/api/v1/dispute-stats", "/api/v1/dispute-stats", None).await;
+    expect_status(who, "dispute stats", &r, if stats { &[200] } else { &[403] });
+    let path = format!("/api/v1/dispute-stats?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/dispute-stats", &path, None).await;
+    expect_status(
+        who,
+        "dispute stats elsewhere",
+        &r,
+        match (case.admin, stats) {
+            (true, _) => &[200],
+            (false, true) => &[404],
+            (false, false) => &[403],
+        },
+    );
+}
+
+/// 治安防控: key groups (`ReadSensitiveTags`), safety teams and the safety map (`ReadFieldWork`; teams kept by
+/// community staff and above) inside the scope, and never another district's.
+async fn check_safety(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+    let who = case.user;
+    let sensitive = matches!(
+        who,
+        "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_grid_worker"
+    );
+    let reads_field = matches!(
+        who,
+        "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_leader"
+    );
+    let manages = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_community");
+    let inside = |code: &str| case.admin || case.inside.iter().any(|i| code.starts_with(i));
+    // Elsewhere: 404 to those who may read such things, 403 to those who may not read them anywhere.
+    let elsewhere = |reads: bool| -> &'static [u16] {
+        match (case.admin, reads) {
+            (true, _) => &[200],
+            (false, true) => &[404],
+            (false, false) => &[403],
+        }
+    };
+
+    let r = m.call(c, "GET", "/api/v1/key-groups", "/api/v1/key-groups", None).await;
+    expect_status(who, "key groups", &r, if sensitive { &[200] } else { &[403] });
+    if sensitive {
+        for i in r.1["items"].as_array().unwrap() {
+            assert!(inside(i["grid_code"].as_str().unwrap()), "{who}: key group outside the scope: {i}");
+            assert!(i["id_number_masked"].as_str().unwrap().contains('*'), "{who}: {i}");
+        }
+    }
+    let path = format!("/api/v1/key-groups?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/key-groups", &path, None).await;
+    expect_status(who, "key groups elsewhere", &r, elsewhere(sensitive));
+    if !case.admin {
+        no_leak(who, "key groups elsewhere", &r, leak);
+    }
+
+    let r = m.call(c, "GET", "/api/v1/safety/teams", "/api/v1/safety/teams", None).await;
+    expect_status(who, "teams", &r, if reads_field { &[200] } else { &[403] });
+    if reads_field && !case.admin {
+        for t in r.1["items"].as_array().unwrap() {
+            let area = t["region_code"].as_str().unwrap();
+            assert!(
+                inside(area) || case.inside.iter().any(|i| i.starts_with(area)),
+                "{who}: a team neither in nor above the scope: {t}"
+            );
+        }
+    }
+    let path = format!("/api/v1/safety/teams?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/safety/teams", &path, None).await;
+    expect_status(who, "teams elsewhere", &r, elsewhere(reads_field));
+    if !case.admin {
+        no_leak(who, "teams elsewhere", &r, leak);
+    }
+    let team = |region: &str| {
+        json!({ "kind": "patrol", "name": format!("矩阵巡防队{who}"), "region_code": region,
+            "members": [{ "name": "矩阵队员", "phone": "13700001111" }] })
+    };
+    let r = m.call(c, "POST", "/api/v1/safety/teams", "/api/v1/safety/teams", Some(&team(OTHER_GRID))).await;
+    let expected: &[u16] = match (case.admin, manages) {
+        (true, _) => &[201],
+        (false, true) => &[404],
+        (false, false) => &[403],
+    };
+    expect_status(who, "team elsewhere", &r, expected);
+    if let Some(home) = case.inside.first().filter(|_| !case.admin) {
+        let r = m.call(c, "POST", "/api/v1/safety/teams", "/api/v1/safety/teams", Some(&team(home))).await;
+        expect_status(who, "team inside", &r, if manages { &[201] } else { &[403] });
+        if manages {
+            assert_eq!(r.1["members"][0]["phone_masked"], "137****1111", "{who}: {}", r.1);
+        }
+    }
+
+    let r = m.call(c, "GET", "/api/v1/safety/map", "/api/v1/safety/map", None).await;
+    expect_status(who, "safety map", &r, if reads_field { &[200] } else { &[403] });
+    if reads_field {
+        for g in r.1["grids"].as_array().unwrap() {
+            assert!(inside(g["code"].as_str().unwrap()), "{who}: a grid outside the scope: {g}");
+        }
+    }
+    let path = format!("/api/v1/safety/map?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/safety/map", &path, None).await;
+    expect_status(who, "safety map elsewhere", &r, elsewhere(reads_field));
+    if !case.admin {
+        no_leak(who, "safety map elsewhere", &r, leak);
     }
 }
 

@@ -72,6 +72,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/field/reassign"),
     ("POST", "/api/v1/field/routes"),
     ("GET", "/api/v1/people/{id}/visits"),
+    ("GET", "/api/v1/disputes"),
+    ("POST", "/api/v1/disputes"),
+    ("GET", "/api/v1/disputes/{id}"),
+    ("POST", "/api/v1/disputes/{id}/actions"),
+    ("GET", "/api/v1/dispute-types"),
+    ("PUT", "/api/v1/dispute-types/{code}"),
+    ("GET", "/api/v1/dispute-stats"),
 ];
 
 /// Routes that answer without login.
@@ -714,6 +721,7 @@ async fn matrix(db: TestDb) {
     let mut serial = 0;
     let register = Register::new(&admin).await;
     let events = Events::new(&admin).await;
+    let other_dispute = other_district_dispute(&admin, &register).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -877,6 +885,7 @@ async fn matrix(db: TestDb) {
         register.check(&mut m, &c, &case, &names).await;
         events.check(&mut m, &c, &case).await;
         check_field(&mut m, &c, &case, &register, &leak).await;
+        check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1113,4 +1122,65 @@ async fn check_field(m: &mut Matrix, c: &Client, case: &Case, register: &Registe
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A dispute in the other district, registered by the admin.
+async fn other_district_dispute(admin: &Client, register: &Register) -> i64 {
+    let other = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+    let body = json!({ "type_code": "neighbour", "title": "远山邻里纠纷", "facts": "远山两户因院墙归属争执",
+        "parties": [{ "role": "applicant", "person_id": other.id }, { "role": "respondent", "name": "远山乙" }] });
+    let (s, d) = admin.post("/api/v1/disputes", &body).await;
+    assert_eq!(s, 201, "{d}");
+    d["id"].as_i64().unwrap()
+}
+
+/// Disputes: nobody reads, registers, mediates or counts another district's disputes.
+async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, register: &Register, other: i64, leak: &[String]) {
+    let who = case.user;
+    let reads = matches!(
+        who,
+        "admin"
+            | "demo_district"
+            | "demo_street"
+            | "demo_community"
+            | "demo_grid_leader"
+            | "demo_grid_worker"
+            | "demo_mediator"
+    );
+    let other_person = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+    let path = format!("/api/v1/disputes/{other}");
+    let r = m.call(c, "GET", "/api/v1/disputes/{id}", &path, None).await;
+    expect_status(who, "dispute elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let path = format!("/api/v1/disputes/{other}/actions");
+    let r = m.call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&json!({ "action": "session", "note": "越权" }))).await;
+    expect_status(who, "act elsewhere", &r, if case.admin { &[409] } else { &[403, 404] });
+    let path = format!("/api/v1/disputes?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/disputes", &path, None).await;
+    expect_status(who, "disputes elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let r = m.call(c, "GET", "/api/v1/disputes", "/api/v1/disputes", None).await;
+    expect_status(who, "own disputes", &r, if reads { &[200] } else { &[403] });
+    if reads && !case.admin {
+        assert_eq!(r.1["total"], 0, "{who}: sees another district's dispute: {}", r.1);
+    }
+    let body = json!({ "type_code": "neighbour", "title": "越权登记", "facts": "在别的区登记纠纷",
+        "parties": [{ "role": "applicant", "person_id": other_person.id }, { "role": "respondent", "name": "乙" }] });
+    let r = m.call(c, "POST", "/api/v1/disputes", "/api/v1/disputes", Some(&body)).await;
+    expect_status(who, "register elsewhere", &r, if case.admin { &[201] } else { &[400, 403] });
+    if r.0 == 400 {
+        assert_eq!(r.1["error"]["details"]["field"], "parties[0].person_id", "{who}: {}", r.1);
+    }
+    let r = m.call(c, "GET", "/api/v1/dispute-types", "/api/v1/dispute-types", None).await;
+    let stats_reader = reads || who == "demo_leader";
+    expect_status(who, "dispute types", &r, if stats_reader { &[200] } else { &[403] });
+    let r = m
+        .call(c, "PUT", "/api/v1/dispute-types/{code}", "/api/v1/dispute-types/other", Some(&json!({ "name": "其他纠纷" })))
+        .await;
+    let edits = case.admin || who == "demo_district";
+    expect_status(who, "edit dispute type", &r, if edits { &[200] } else { &[403] });
+    let path = format!("/api/v1/dispute-stats?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/dispute-stats", &path, None).await;
+    expect_status(who, "stats elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    if !case.admin {
+        no_leak(who, "disputes", &r, leak);
+    }
 }

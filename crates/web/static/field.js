@@ -383,6 +383,8 @@
 
   /** Sends the outbox; never runs twice at once (a request meanwhile runs once more at the end). */
   async function flush() {
+    // The browser knows it has no network: nothing to try ('online' flushes as soon as it has).
+    if (!navigator.onLine) return updateBar();
     if (flushing) {
       flushAgain = true;
       return;
@@ -421,6 +423,10 @@
   let today = { data: null, fetched_at: 0, stale: false, error: "" };
 
   async function fetchToday() {
+    if (!navigator.onLine) {
+      today.stale = !!today.data;
+      return refreshLive();
+    }
     try {
       const r = await fetch("/api/v1/field/today", { credentials: "same-origin", headers: { Accept: "application/json" } });
       netDown = false;
@@ -668,7 +674,7 @@
     if (!keepScroll) window.scrollTo(0, 0);
   }
 
-  function section(title, id, kids) {
+  function section(title, id, ...kids) {
     return h("section", { class: "f-section", id }, h("h2", { class: "f-h2" }, title), kids);
   }
 
@@ -745,6 +751,41 @@
     );
   }
 
+  /** Where the phone is, for "nearest first": {lat, lon} once known, error when it could not be had. */
+  const here = { lat: null, lon: null, error: "" };
+
+  function visitOrder() {
+    const o = localStorage.getItem("field-order");
+    return o === "building" || o === "near" ? o : "due";
+  }
+
+  async function setVisitOrder(o) {
+    localStorage.setItem("field-order", o);
+    if (o === "near" && here.lat == null) {
+      try {
+        const p = await locate(15000);
+        Object.assign(here, { lat: p.lat, lon: p.lon, error: "" });
+      } catch (e) {
+        here.error = e.message;
+      }
+    }
+    if (view.dataset.route === "today") viewToday(null, true);
+  }
+
+  /**
+   * The server's order is overdue first; a worker walking a building wants its doors together, one out in the
+   * street the nearest first (people whose house has no position go last).
+   */
+  function sortVisits(visits, order) {
+    const xs = visits.slice();
+    if (order === "building") xs.sort((a, b) => (a.address || "").localeCompare(b.address || "", "zh-CN", { numeric: true }));
+    if (order === "near" && here.lat != null) {
+      const dist = (v) => (v.lat != null && v.lon != null ? distanceM(here.lat, here.lon, v.lat, v.lon) : Infinity);
+      xs.sort((a, b) => dist(a) - dist(b));
+    }
+    return xs;
+  }
+
   function viewToday(_, keepScroll) {
     const d = todayData();
     const done = visitedPending();
@@ -756,8 +797,9 @@
     if (today.error && !today.stale) nodes.push(errorLine(today.error));
     if (!d.grids.length) nodes.push(h("p", { class: "f-empty" }, t("fld_no_grids")));
     const many = d.grids.length > 1;
+    const order = visitOrder();
     const gridName = (code) => (d.grids.find((g) => g.code === code) || {}).name || code;
-    const visits = d.visits.map((v) =>
+    const visits = sortVisits(d.visits, order).map((v) =>
       h(
         "a",
         {
@@ -773,8 +815,16 @@
         done.has(String(v.person_id)) ? h("div", { class: "f-done" }, t("fld_visited_pending")) : null,
       ),
     );
+    const orderCtl = choice("order", t("fld_order"), [["due", t("fld_order_due")], ["building", t("fld_order_building")], ["near", t("fld_order_near")]], order);
+    orderCtl.addEventListener("change", (ev) => setVisitOrder(ev.target.value));
     nodes.push(
-      section(t("fld_due_visits") + " (" + d.visits.length + ")", "visits", visits.length ? h("div", { class: "f-cards" }, visits) : h("p", { class: "f-empty" }, t("fld_no_visits"))),
+      section(
+        t("fld_due_visits") + " (" + d.visits.length + ")",
+        "visits",
+        visits.length > 1 ? orderCtl : null,
+        here.error && order === "near" ? errorLine(t("fld_gps_failed", { m: here.error })) : null,
+        visits.length ? h("div", { class: "f-cards" }, visits) : h("p", { class: "f-empty" }, t("fld_no_visits")),
+      ),
     );
     const events = d.events.map((e) =>
       h(
@@ -1259,19 +1309,20 @@
     const nodes = [];
     if (!patrol) {
       const open = d.open_patrol;
-      if (open && !outbox.some((i) => i.kind === "patrol_end" && i.data.patrol === open.key)) {
+      const openAt = open && (typeof open.started_at === "number" ? open.started_at : open.started_at_ms);
+      if (open && open.key && !outbox.some((i) => i.kind === "patrol_end" && i.data.patrol === open.key)) {
         nodes.push(
           h(
             "div",
             { class: "f-card", id: "open-patrol" },
-            h("p", null, t("fld_patrol_open", { t: fmtWhen(open.started_at) })),
+            h("p", null, t("fld_patrol_open", { t: fmtWhen(openAt) })),
             h(
               "button",
               {
                 type: "button",
                 class: "f-btn f-primary",
                 onclick: async () => {
-                  patrol = { key: open.key, started_at: open.started_at, route_id: null, route_name: "", team: "", checkpoints: [], checked: {}, points: 0 };
+                  patrol = { key: open.key, started_at: openAt, route_id: null, route_name: "", team: "", checkpoints: [], checked: {}, points: 0 };
                   await kvPut("patrol", patrol);
                   startWatch();
                   viewPatrol();
@@ -1342,9 +1393,12 @@
     return h("ul", { class: "f-list f-log-list" }, items.map((x) => h("li", null, fmt(x))));
   }
 
+  /** "HH:MM " of a log entry, whether the server sends milliseconds or "YYYY-MM-DD HH:MM…" text. */
   function timeOf(x) {
-    const ms = x.at || x.visited_at || x.reported_at || x.started_at || x.created_at;
-    return typeof ms === "number" ? fmtTime(ms) + " " : "";
+    const v = x.at || x.visited_at || x.reported_at || x.started_at_ms || x.started_at || x.created_at;
+    if (typeof v === "number") return fmtTime(v) + " ";
+    const m = typeof v === "string" && v.match(/[ T](\d{2}:\d{2})/);
+    return m ? m[1] + " " : "";
   }
 
   function logVisit(v) {
@@ -1352,7 +1406,7 @@
     const found = v.found === false ? t("fld_found_no") : v.found === true ? t("fld_found_yes") : "";
     return [
       h("strong", null, timeOf(v) + (v.name || v.person_name || "#" + v.person_id)),
-      h("span", { class: "f-meta" }, " " + [found, sit ? t(sit) : ""].filter(Boolean).join(" · ")),
+      h("span", { class: "f-meta" }, " " + [found, sit ? t(sit) : v.situation_name || ""].filter(Boolean).join(" · ")),
       v.note || v.needs ? h("div", null, [v.needs, v.note].filter(Boolean).join("；")) : null,
     ];
   }
@@ -1371,7 +1425,9 @@
     if (min != null) parts.push(t("fld_minutes", { n: min }));
     const km = p.km != null ? p.km : p.distance_m != null ? p.distance_m / 1000 : null;
     if (km != null) parts.push(t("fld_km", { n: Number(km).toFixed(1) }));
-    return [h("strong", null, timeOf(p) + (p.route_name || p.team || t("fld_patrol"))), h("span", { class: "f-meta" }, " " + parts.join(" · "))];
+    const route = (todayData().patrol_routes || []).find((r) => r.id === p.route_id);
+    const name = [p.route_name || (route && route.name), p.team].filter(Boolean).join(" · ") || t("fld_patrol");
+    return [h("strong", null, timeOf(p) + name), h("span", { class: "f-meta" }, " " + parts.join(" · "))];
   }
 
   async function viewLog(day) {
@@ -1489,6 +1545,7 @@
     if (!location.hash) history.replaceState(null, "", "#/today");
     route();
     if (patrol) startWatch();
+    if (visitOrder() === "near") setVisitOrder("near");
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/m/sw.js", { scope: "/m" }).catch((e) => console.warn("field: no service worker", e));
     }

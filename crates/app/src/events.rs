@@ -124,7 +124,7 @@ pub fn seed_category_rows() -> Vec<CategoryRow> {
 }
 
 /// China-time day and month of an instant, for the rollups.
-fn day_month(ms: i64) -> (String, String) {
+pub(crate) fn day_month(ms: i64) -> (String, String) {
     let t = cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap());
     (t.format("%Y-%m-%d").to_string(), format!("{:04}-{:02}", t.year(), t.month()))
 }

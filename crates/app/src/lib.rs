@@ -9,6 +9,7 @@ pub mod error;
 pub mod event_rules;
 pub mod events;
 pub mod export;
+pub mod field;
 pub mod import;
 pub mod import_residents;
 pub mod keys;
@@ -61,6 +62,11 @@ pub struct Config {
     pub due_soon_hours: i64,
     /// Attachments go to this S3-compatible store instead of `<data dir>/files` (see `attachments::S3`).
     pub s3: Option<attachments::S3Settings>,
+    /// A grid worker's "today" lists people due a visit within this many days (overdue ones always).
+    pub visit_horizon_days: i64,
+    /// Event classes a grid worker must attend in person (四必到: disputes, special-group incidents, unrest),
+    /// by category code prefix.
+    pub must_attend_categories: Vec<String>,
 }
 
 impl Config {
@@ -82,6 +88,8 @@ impl Config {
             duplicate_hours: 24,
             due_soon_hours: 4,
             s3: None,
+            visit_horizon_days: 7,
+            must_attend_categories: vec!["Z01".into(), "Z04".into(), "Z06".into()],
         }
     }
 }

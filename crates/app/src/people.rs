@@ -339,7 +339,7 @@ pub struct MergeInput {
 const ELDERLY: &str = "elderly";
 const ELDERLY_AGE: i64 = 60;
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     chrono::Utc::now().with_timezone(&cst).date_naive()
 }
@@ -354,12 +354,12 @@ pub fn age_on(birth: &str, on: NaiveDate) -> i64 {
     age.max(0)
 }
 
-fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::field(field, "日期格式应为 2026-01-31 / expected a date YYYY-MM-DD"))
 }
 
-fn text_field(field: &str, s: &str, max: usize) -> Result<String> {
+pub(crate) fn text_field(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.chars().count() > max {
         return Err(AppError::field(field, format!("不能超过{max}字 / longer than {max} characters")));
@@ -396,10 +396,10 @@ fn member(p: &PersonRow, on: NaiveDate) -> MemberView {
     }
 }
 
-struct Kinds(HashMap<String, TagKindRow>);
+pub(crate) struct Kinds(pub(crate) HashMap<String, TagKindRow>);
 
 impl Kinds {
-    fn visible(&self, code: &str, sensitive_ok: bool) -> bool {
+    pub(crate) fn visible(&self, code: &str, sensitive_ok: bool) -> bool {
         self.0.get(code).is_some_and(|k| sensitive_ok || !k.sensitive)
     }
 
@@ -410,8 +410,33 @@ impl Kinds {
     }
 }
 
+/// What a write coming from the phone's outbox adds to the register write's own transaction, so that the two
+/// are one: a special-group tag set on the new person, and the outbox item's receipt.
+#[derive(Default)]
+pub(crate) struct WriteExtras<'a> {
+    /// (kind, data JSON) of a person-level tag.
+    pub tag: Option<(&'a str, String)>,
+    pub receipt: Option<crate::field::Receipt<'a>>,
+}
+
+impl WriteExtras<'_> {
+    async fn write(
+        &self,
+        tx: &mut wangge_store::Transaction<'static, wangge_store::Any>,
+        person_id: i64,
+    ) -> Result<()> {
+        if let Some((code, data)) = &self.tag {
+            Store::set_tag_tx(tx, false, person_id, code, data).await?;
+        }
+        if let Some(r) = &self.receipt {
+            r.write(tx, person_id).await?;
+        }
+        Ok(())
+    }
+}
+
 impl App {
-    async fn kinds(&self) -> Result<Kinds> {
+    pub(crate) async fn kinds(&self) -> Result<Kinds> {
         Ok(Kinds(self.store.tag_kinds().await?.into_iter().map(|k| (k.code.clone(), k)).collect()))
     }
 
@@ -422,7 +447,7 @@ impl App {
     }
 
     /// A person the caller may act on with `perm`.
-    async fn person_for(&self, actor: &Actor, perm: Permission, id: i64) -> Result<PersonRow> {
+    pub(crate) async fn person_for(&self, actor: &Actor, perm: Permission, id: i64) -> Result<PersonRow> {
         let p = self.store.person(id).await?.ok_or_else(|| person_not_found(id))?;
         self.authorize_record(actor, Permission::ReadRegister, &p.grid_code, &format!("person {id}"))?;
         if perm != Permission::ReadRegister {
@@ -862,6 +887,17 @@ impl App {
     /// Registers a person (登记, 出生 or 迁入) in an existing or new household, with the history entry and the
     /// audit record in one transaction.
     pub async fn register_person(&self, actor: &Actor, input: NewPersonInput) -> Result<PersonDetail> {
+        let pid = self.register_person_with(actor, input, WriteExtras::default()).await?;
+        self.person_detail(actor, pid).await
+    }
+
+    /// [`App::register_person`] with what the phone's outbox adds to the same transaction (a tag, a receipt).
+    pub(crate) async fn register_person_with(
+        &self,
+        actor: &Actor,
+        input: NewPersonInput,
+        extras: WriteExtras<'_>,
+    ) -> Result<i64> {
         self.authorize_anywhere(actor, Permission::ManageRegister)?;
         let name = parse_name("name", &input.name).map_err(fe)?;
         let id = IdCardNo::parse("id_number", &input.id_number).map_err(fe)?;
@@ -1024,8 +1060,9 @@ impl App {
             },
         )
         .await?;
+        extras.write(&mut tx, pid).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        self.person_detail(actor, pid).await
+        Ok(pid)
     }
 
     /// Changes a person's details; the history records which fields changed (never the numbers' values).
@@ -1126,6 +1163,18 @@ impl App {
 
     /// Records a move, death, absence or return: the residence status changes and the history grows.
     pub async fn person_event(&self, actor: &Actor, id: i64, e: PersonEventInput) -> Result<PersonDetail> {
+        self.person_event_with(actor, id, e, WriteExtras::default()).await?;
+        self.person_detail(actor, id).await
+    }
+
+    /// [`App::person_event`] with what the phone's outbox adds to the same transaction (a receipt).
+    pub(crate) async fn person_event_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        e: PersonEventInput,
+        extras: WriteExtras<'_>,
+    ) -> Result<()> {
         let p = self.person_for(actor, Permission::ManageRegister, id).await?;
         let kind = e.kind.trim();
         let note = text_field("note", e.note.as_deref().unwrap_or(""), 500)?;
@@ -1214,8 +1263,9 @@ impl App {
             },
         )
         .await?;
+        extras.write(&mut tx, id).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        self.person_detail(actor, id).await
+        Ok(())
     }
 
     /// The tag kind `code` for a write on person `p`: known, visible to the caller, and not derived.

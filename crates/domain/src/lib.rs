@@ -4,6 +4,7 @@
 pub mod coord;
 pub mod error;
 pub mod event;
+pub mod field;
 pub mod geometry;
 pub mod idcard;
 pub mod locator;

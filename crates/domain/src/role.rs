@@ -137,6 +137,13 @@ pub enum Permission {
     /// See other staff's own indicators (上报数, 有效上报率, 按时核查率…) in the subtree: those who supervise or
     /// assess them. Everyone else who reads events sees only their own row.
     ReadStaffIndicators,
+    /// Record field work of one's own: visits (走访), patrols (巡查), the daily 民情日志.
+    RecordFieldWork,
+    /// See others' field work in the subtree (each grid worker's month, their visits and patrols) and keep
+    /// patrol routes.
+    ReadFieldWork,
+    /// Move a grid from one grid worker to another (a worker leaves).
+    AssignGrids,
 }
 
 impl Permission {
@@ -159,9 +166,13 @@ impl Permission {
             Permission::ReadEvents => role != Resident,
             Permission::ReportEvents => !matches!(role, Leader | Resident | Department),
             Permission::ManageEventRules => matches!(role, Admin | District),
-            Permission::ReadStaffIndicators => {
+            Permission::ReadStaffIndicators | Permission::ReadFieldWork => {
                 matches!(role, Admin | District | Street | Community | GridLeader | Leader)
             }
+            Permission::RecordFieldWork => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
+            }
+            Permission::AssignGrids => matches!(role, Admin | District | Street | Community),
         }
     }
 }

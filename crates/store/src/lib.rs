@@ -11,6 +11,7 @@ pub mod bulk_pg;
 pub mod bulk_sqlite;
 pub mod crypto;
 pub mod events;
+pub mod field;
 pub mod group_commit;
 mod migrate;
 pub mod organizations;

@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_attachment_uploader.sql"),
         postgres: include_str!("../migrations/postgres/0008_attachment_uploader.sql"),
     },
+    Migration {
+        version: 9,
+        name: "field",
+        sqlite: include_str!("../migrations/sqlite/0009_field.sql"),
+        postgres: include_str!("../migrations/postgres/0009_field.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

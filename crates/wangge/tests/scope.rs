@@ -65,6 +65,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/calendar/{day}"),
     ("POST", "/api/v1/attachments"),
     ("GET", "/api/v1/attachments/{id}"),
+    ("GET", "/api/v1/field/today"),
+    ("POST", "/api/v1/field/sync"),
+    ("GET", "/api/v1/field/log"),
+    ("GET", "/api/v1/field/workers"),
+    ("POST", "/api/v1/field/reassign"),
+    ("POST", "/api/v1/field/routes"),
+    ("GET", "/api/v1/people/{id}/visits"),
 ];
 
 /// Routes that answer without login.
@@ -204,25 +211,6 @@ struct Events {
     events: Vec<(String, i64)>,
     /// A PDF attached to the other district's event.
     outside_file: i64,
-}
-
-/// Uploads `bytes` as the multipart field `file` (the test client speaks JSON; this is the one multipart call).
-async fn upload(c: &Client, name: &str, bytes: &[u8]) -> Resp {
-    let boundary = "wanggeBoundary7MA4YWxk";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = c
-        .request(reqwest::Method::POST, "/api/v1/attachments")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    into_resp(r).await
 }
 
 impl Events {
@@ -888,6 +876,7 @@ async fn matrix(db: TestDb) {
         // The register: people, households, houses, buildings, tags, rules.
         register.check(&mut m, &c, &case, &names).await;
         events.check(&mut m, &c, &case).await;
+        check_field(&mut m, &c, &case, &register, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1053,3 +1042,75 @@ async fn routes_are_complete(db: TestDb) {
 }
 
 both_backends!(matrix, routes_are_complete);
+
+/// Field work (docs/field.md): nobody records, reads or reassigns anything of another district's grid.
+async fn check_field(m: &mut Matrix, c: &Client, case: &Case, register: &Register, leak: &[String]) {
+    let who = case.user;
+    let records = matches!(
+        who,
+        "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_grid_worker"
+    );
+    let other = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+
+    // Today of another district's grid: 404 (admin: it is theirs to see).
+    let r = m.call(c, "GET", "/api/v1/field/today", &format!("/api/v1/field/today?grid={OTHER_GRID}"), None).await;
+    match (case.admin, records) {
+        (true, _) => expect_status(who, "today elsewhere", &r, &[200]),
+        (false, true) => expect_status(who, "today elsewhere", &r, &[404]),
+        (false, false) => expect_status(who, "today elsewhere", &r, &[403, 404]),
+    }
+    if !case.admin {
+        no_leak(who, "today elsewhere", &r, leak);
+    }
+    // Their own day: grid workers and leaders have grids; others must name one.
+    let r = m.call(c, "GET", "/api/v1/field/today", "/api/v1/field/today", None).await;
+    match who {
+        "demo_grid_worker" | "demo_grid_leader" => expect_status(who, "today", &r, &[200]),
+        _ if records => expect_status(who, "today", &r, &[400]),
+        _ => expect_status(who, "today", &r, &[403]),
+    }
+
+    // A visit to a person of another district is refused item by item as not found (admin: recorded).
+    let key = format!("scope-visit-{}", who.replace('_', "-"));
+    let body = json!({ "client_now": now_ms(), "items": [{ "key": key, "kind": "visit", "at": now_ms(),
+        "data": { "person_id": other.id, "situation": "normal" } }] });
+    let r = m.call(c, "POST", "/api/v1/field/sync", "/api/v1/field/sync", Some(&body)).await;
+    if records {
+        expect_status(who, "sync elsewhere", &r, &[200]);
+        let item = &r.1["results"][0];
+        if case.admin {
+            assert_eq!(item["status"], "created", "{who}: {item}");
+        } else {
+            assert_eq!(item["status"], "rejected", "{who}: {item}");
+            assert_eq!(item["error"]["code"], "not_found", "{who}: {item}");
+            assert_eq!(item["error"]["field"], "data.person_id", "{who}: {item}");
+            assert!(!item.to_string().contains(&other.name), "{who}: names the person: {item}");
+        }
+    } else {
+        expect_status(who, "sync", &r, &[403]);
+    }
+    let r = m.call(c, "GET", "/api/v1/field/log", "/api/v1/field/log", None).await;
+    expect_status(who, "log", &r, if records { &[200] } else { &[403] });
+
+    // Another person's visits, a month view and a route elsewhere: 404 (resident: 403 or 404).
+    let path = format!("/api/v1/people/{}/visits", other.id);
+    let r = m.call(c, "GET", "/api/v1/people/{id}/visits", &path, None).await;
+    expect_status(who, "visits elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let path = format!("/api/v1/field/workers?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/field/workers", &path, None).await;
+    expect_status(who, "workers elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let route = json!({ "region_code": OTHER_GRID, "name": "越权路线", "checkpoints": [] });
+    let r = m.call(c, "POST", "/api/v1/field/routes", "/api/v1/field/routes", Some(&route)).await;
+    expect_status(who, "route elsewhere", &r, if case.admin { &[201] } else { &[403, 404] });
+    // Handing over another district's grid: refused as an unknown grid (admin: the worker is not on it).
+    let body = json!({ "grid_code": OTHER_GRID, "from_user": "demo_grid_worker", "to_user": "demo_grid_leader" });
+    let r = m.call(c, "POST", "/api/v1/field/reassign", "/api/v1/field/reassign", Some(&body)).await;
+    expect_status(who, "reassign elsewhere", &r, &[400, 403]);
+    if !case.admin {
+        no_leak(who, "field", &r, leak);
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}

@@ -561,3 +561,22 @@ pub fn read(p: &Path) -> Vec<u8> {
     std::fs::File::open(p).unwrap_or_else(|e| panic!("open {}: {e}", p.display())).read_to_end(&mut v).expect("read");
     v
 }
+
+/// Uploads `bytes` as the multipart field `file` (the test client speaks JSON; this is the one multipart call).
+pub async fn upload(c: &Client, name: &str, bytes: &[u8]) -> Resp {
+    let boundary = "wanggeBoundary7MA4YWxk";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = c
+        .request(reqwest::Method::POST, "/api/v1/attachments")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    into_resp(r).await
+}

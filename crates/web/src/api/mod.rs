@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod audit;
 pub mod event_rules;
 pub mod events;
+pub mod field;
 pub mod locate;
 pub mod meta;
 pub mod organizations;
@@ -38,6 +39,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         people::put_tag, people::delete_tag, people::merge, people::household, people::house, people::building,
         people::rules, people::tag_kinds, people::put_tag_kind,
         organizations::list, organizations::create, organizations::get_one, organizations::update,
+        field::today, field::sync, field::log, field::workers, field::reassign, field::add_route, field::person_visits,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -62,10 +64,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::people::MergeInput, wangge_app::tags::TagKind,
         wangge_app::organizations::OrgView, wangge_app::organizations::NewOrgInput,
         wangge_app::organizations::OrgUpdate,
+        wangge_app::field::FieldToday, wangge_app::field::GridBrief, wangge_app::field::DueVisit,
+        wangge_app::field::TagBrief, wangge_app::field::Change, wangge_app::field::TaskEvent,
+        wangge_app::field::QuickCategories, wangge_app::field::CategoryBrief, wangge_app::field::RouteView,
+        wangge_app::field::Checkpoint, wangge_app::field::PatrolView, wangge_app::field::SyncRequest,
+        wangge_app::field::SyncItem, wangge_app::field::SyncResponse, wangge_app::field::ItemResult,
+        wangge_app::field::ItemError, wangge_app::field::FieldLog, wangge_app::field::VisitView,
+        wangge_app::field::LoggedEvent, wangge_app::field::WorkerMonthView, wangge_app::field::ReassignInput,
+        wangge_app::field::RouteInput,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field")),
 )]
 pub struct ApiDoc;
 
@@ -145,5 +155,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tag-kinds/{code}", axum::routing::put(people::put_tag_kind))
         .route("/api/v1/organizations", get(organizations::list).post(organizations::create))
         .route("/api/v1/organizations/{id}", get(organizations::get_one).patch(organizations::update))
+        .route("/api/v1/field/today", get(field::today))
+        .route(
+            "/api/v1/field/sync",
+            post(field::sync).layer(axum::extract::DefaultBodyLimit::max(field::MAX_SYNC_BYTES)),
+        )
+        .route("/api/v1/field/log", get(field::log))
+        .route("/api/v1/field/workers", get(field::workers))
+        .route("/api/v1/field/reassign", post(field::reassign))
+        .route("/api/v1/field/routes", post(field::add_route))
+        .route("/api/v1/people/{id}/visits", get(field::person_visits))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { deflateSync, crc32 } from 'node:zlib';
 import { useServerAndBrowser, collectConsoleErrors, login, screenshot, DEMO_PASSWORD } from './helpers.mjs';
 
+const COMMUNITY1 = '330199001001';
+
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 // A failed request while offline (or one the test cuts on purpose) is logged by Chromium as a console error.
 const NETWORK_DOWN = /net::ERR_(INTERNET_DISCONNECTED|FAILED|CONNECTION_RESET|NAME_NOT_RESOLVED)/;
@@ -50,6 +52,26 @@ async function openApp(page, hash = '') {
 /** Waits until the outbox is empty and the bar says so. */
 async function waitSynced(page, timeout = 20_000) {
   await page.waitForSelector('#sync-status[data-state="synced"][data-pending="0"]', { timeout });
+}
+
+/** An API call as another demo user (bearer token), e.g. community staff setting up a patrol route. */
+async function apiAs(env, username, method, path, body) {
+  const base = env.server.url;
+  const login = await fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  const { token } = await login.json();
+  const r = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const out = await r.json();
+  assert.ok(r.ok, `${method} ${path} → ${r.status} ${JSON.stringify(out)}`);
+  return out;
 }
 
 /** GET an API path with the page's session. */
@@ -127,7 +149,7 @@ async function duePeople(page) {
 describe('field app on the phone', () => {
   const env = useServerAndBrowser();
 
-  it('logs a due visit in at most three screens and syncs it once', async () => {
+  it('logs a due visit in at most three screens, syncs it once, and reports a finding pre-filled', async () => {
     await withPhone(env, async ({ page }) => {
       await screenshot(page, 'field-today');
       const due = await duePeople(page);
@@ -152,8 +174,23 @@ describe('field app on the phone', () => {
       assert.ok(elapsed < 30_000, `the visit took ${elapsed} ms`);
       await page.waitForSelector('#saved-status[data-synced="1"]');
       await screenshot(page, 'field-saved');
-      const log = await dayLog(page, await serverDay(page));
+      const day = await serverDay(page);
+      const log = await dayLog(page, day);
       assert.equal(count(log.visits, (v) => String(v.person_id) === pid), 1, `one visit of ${pid} in ${JSON.stringify(log.visits)}`);
+      const name = log.visits.find((v) => String(v.person_id) === pid).person_name;
+
+      // 只报一次: the finding becomes an event with the person, place, category and text already filled in.
+      await page.locator('#finding').tap();
+      await page.locator('#event-form').waitFor();
+      const description = await page.locator('#event-form textarea[name="description"]').inputValue();
+      assert.ok(description.includes(name) && description.includes('按时服药'), description);
+      assert.notEqual(await page.locator('#event-form select[name="category"]').inputValue(), '', 'a category is chosen');
+      assert.notEqual(await page.locator('#event-form input[name="address"]').inputValue(), '', 'the address is filled');
+      await screenshot(page, 'field-finding');
+      await page.locator('#event-submit').tap();
+      await page.waitForSelector('#saved-status[data-synced="1"]');
+      const after = await dayLog(page, day);
+      assert.equal(count(after.events, (e) => e.description === description), 1, JSON.stringify(after.events));
     });
   });
 
@@ -294,7 +331,7 @@ describe('field app on the phone', () => {
     }
   });
 
-  it('shows a rejected item with its reason and lets the worker discard it', async () => {
+  it('shows a rejected migrant arrival with its reason, discards it, then registers one in a house found by address', async () => {
     await withPhone(env, async ({ page }) => {
       await page.goto('/m#/report/migrant');
       await page.locator('#migrant-form input[name="name"]').fill('赵来福');
@@ -326,28 +363,68 @@ describe('field app on the phone', () => {
       // Still gone after a reload: the discard reached IndexedDB.
       await openApp(page);
       assert.equal(await page.locator('#outbox .f-ob').count(), 0);
+
+      // Done right: the house found by its address, the newcomer registered as a migrant in it.
+      const address = (await page.locator('.f-visit .f-addr').first().textContent()).trim();
+      const id = idNumber(`11010519950612${String(Date.now() % 1000).padStart(3, '0')}`);
+      await page.goto('/m#/report/migrant');
+      await page.locator('#migrant-form input[name="name"]').fill('赵来福');
+      await page.locator('#migrant-form input[name="id_number"]').fill(id);
+      await page.locator('details.f-more summary').tap();
+      await page.locator('#house-q').fill(address);
+      await page.locator('details.f-more button.f-small').tap();
+      await page.locator('details.f-more button.f-row').first().tap();
+      await page.waitForFunction(() => document.querySelector('#house-code').value !== '');
+      await page.locator('#migrant-submit').tap();
+      await page.waitForSelector('#saved-status[data-synced="1"]');
+      const found = await api(page, `/api/v1/people?q=${id}`);
+      assert.equal(found.body.items.length, 1, JSON.stringify(found.body));
+      const person = found.body.items[0];
+      assert.equal(person.population_type, 'migrant');
+      assert.ok(person.tags.includes('migrant'), JSON.stringify(person));
+      assert.equal(person.address, address);
     });
   });
 
-  it('records a patrol: start, track points, a check-in, end', async () => {
+  it('records a patrol on a route: track points, a check-in, a refused check-in shown plainly, end', async () => {
+    // The community sets the route up: the east gate where the worker stands, the west gate about 1 km away.
+    const route = await apiAs(env, 'demo_community', 'POST', '/api/v1/field/routes', {
+      region_code: COMMUNITY1,
+      name: '夜间巡防',
+      team: '清河巡防队',
+      checkpoints: [
+        { name: '东门', lat: 30.2741, lon: 120.1551, radius_m: 100 },
+        { name: '西门', lat: 30.2741, lon: 120.1651, radius_m: 100 },
+      ],
+    });
     await withPhone(env, { geolocation: { latitude: 30.2741, longitude: 120.1551, accuracy: 10 } }, async ({ context, page }) => {
       await page.goto('/m#/patrol');
       await page.locator('#patrol-form').waitFor();
-      const routes = await page.locator('#patrol-form select[name="route_id"] option').count();
-      if (routes > 1) await page.locator('#patrol-form select[name="route_id"]').selectOption({ index: 1 });
-      await page.locator('#patrol-form input[name="team"]').fill('平安志愿者');
+      await page.locator('#patrol-form select[name="route_id"]').selectOption(String(route.id));
       await page.locator('#patrol-start').tap();
       await page.locator('#patrol-on').waitFor();
+      await page.locator('li.f-cp[data-point="东门"] button').tap();
+      await page.waitForSelector('li.f-cp[data-point="东门"][data-done="1"]');
+      await page.locator('li.f-cp[data-point="西门"] button').tap();
+      // The server measures ~960 m to the west gate and refuses; the phone says so by the point.
+      const refused = page.locator('li.f-cp[data-point="西门"] .is-error');
+      await refused.waitFor();
+      const why = await refused.textContent();
+      assert.match(why, /米/, `the refusal gives the distance: ${why}`);
+      assert.doesNotMatch(why, / \/ |data\./, 'the Chinese half, without the API field path');
       for (let i = 1; i <= 4; i++) {
         await context.setGeolocation({ latitude: 30.2741 + i * 0.0003, longitude: 120.1551, accuracy: 10 });
-        await page.waitForFunction((n) => /\d+/.test(document.querySelector('#patrol-points')?.textContent || '') && Number(document.querySelector('#patrol-points').textContent.match(/\d+/)[0]) >= n, i);
+        await page.waitForFunction((n) => Number((document.querySelector('#patrol-points')?.textContent || '').match(/\d+/)?.[0] || 0) >= n, i + 1);
       }
       await screenshot(page, 'field-patrol');
       await page.locator('#patrol-end').tap();
       await page.locator('#patrol-form').waitFor();
       await waitSynced(page);
       const log = await dayLog(page, await serverDay(page));
-      assert.ok(log.patrols.length >= 1, `the patrol is in the day's log: ${JSON.stringify(log.patrols)}`);
+      const p = log.patrols.find((x) => x.route_id === route.id);
+      assert.ok(p, `the patrol is in the day's log: ${JSON.stringify(log.patrols)}`);
+      assert.deepEqual(p.checkins, ['东门']);
+      assert.ok(p.points >= 5 && p.ended_at, `points and end stored: ${JSON.stringify(p)}`);
     });
   });
 });

@@ -40,6 +40,46 @@
     return ZH ? msg.slice(0, i) : msg.slice(i + 3);
   }
 
+  /** Labels of the `data.` fields the server may name in an item's error. */
+  const FIELD_LABELS = {
+    house_code: "fld_house_code",
+    id_number: "fld_id_number",
+    name: "fld_name",
+    phone: "fld_phone",
+    arrived: "fld_arrived",
+    permit: "fld_permit",
+    person_id: "fld_person",
+    category: "fld_category",
+    description: "fld_description",
+    address: "fld_address",
+    grid_code: "fld_grid",
+    note: "fld_note",
+    needs: "fld_needs",
+    situation: "fld_situation",
+    risk: "fld_risk",
+    file: "fld_photo",
+    point: "fld_checkpoints",
+    date: "fld_date",
+    day: "fld_date",
+  };
+
+  /** An item's error as the worker reads it: "房屋编码：房屋编码不存在", not "house_code: … / no such house". */
+  function errorText(err) {
+    if (!err) return "";
+    let text = localize(err.message || err.code || "");
+    const key = String(err.field || "").split(".").pop();
+    for (const prefix of [err.field, key]) if (prefix && text.startsWith(prefix + ": ")) text = text.slice(prefix.length + 2);
+    const label = FIELD_LABELS[key];
+    return label ? t(label) + (ZH ? "：" : ": ") + text : text;
+  }
+
+  /** The register stores gender as a code; older data and the contract's example carry the label itself. */
+  function genderLabel(g) {
+    if (g === "male") return t("fld_male");
+    if (g === "female") return t("fld_female");
+    return g || "";
+  }
+
   /** Builds an element; text children become text nodes (never HTML), so server data cannot inject markup. */
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
@@ -686,7 +726,7 @@
       const label = i.kind === "track" ? t("fld_points_n", { n: (i.data.points || []).length }) : i.label;
       let state = t("fld_state_pending");
       if (i.state === "retry") state = t("fld_state_retry");
-      if (i.state === "rejected") state = t("fld_state_rejected") + "：" + localize(i.error && i.error.message);
+      if (i.state === "rejected") state = t("fld_state_rejected") + (ZH ? "：" : ": ") + errorText(i.error);
       const li = h(
         "li",
         { class: "f-ob is-" + i.state, "data-key": i.key, "data-kind": i.kind },
@@ -738,7 +778,7 @@
   }
 
   function genderAge(v) {
-    return [v.gender, v.age != null ? t("fld_age", { n: v.age }) : null].filter(Boolean).join(" · ");
+    return [genderLabel(v.gender), v.age != null ? t("fld_age", { n: v.age }) : null].filter(Boolean).join(" · ");
   }
 
   function changeList(changes, limit) {
@@ -914,7 +954,7 @@
     let status;
     let cls = "f-notice";
     if (item && item.state === "rejected") {
-      status = t("fld_saved_rejected", { m: localize(item.error && item.error.message) });
+      status = t("fld_saved_rejected", { m: errorText(item.error) });
       cls = "f-error";
     } else if (item) {
       status = t("fld_saved_queued");
@@ -985,6 +1025,8 @@
       if (address) data.address = address;
       if (st.lat != null) Object.assign(data, { lat: st.lat, lon: st.lon });
       if (pre.person) data.person_id = pre.person.person_id;
+      // Found on a patrol under way: the event's source is the patrol.
+      if (patrol && !pre.person) data.patrol = patrol.key;
       if (f.get("urgent")) data.urgent = true;
       const cat = (d.quick.all || []).concat(d.quick.hazard || [], d.quick.instability || []).find((c) => c.code === category);
       const label = (cat ? cat.name : category) + " · " + description.slice(0, 20);
@@ -1165,7 +1207,7 @@
         const people = (page.items || []).map((p) => ({
           person_id: p.id,
           name: p.name,
-          gender: p.gender === "male" ? (ZH ? "男" : "M") : p.gender === "female" ? (ZH ? "女" : "F") : "",
+          gender: p.gender,
           age: p.age,
           address: p.address,
           grid_code: p.grid_code,
@@ -1298,6 +1340,8 @@
       btn.disabled = false;
       return viewPatrol(null, true);
     }
+    // A new try supersedes a refused one: the worker sees only the latest answer.
+    await dropItems(outbox.filter((i) => i.kind === "checkin" && i.data.patrol === patrol.key && i.data.point === cp.name && i.state === "rejected").map((i) => i.key));
     await enqueue("checkin", { patrol: patrol.key, point: cp.name, lat: pos.lat, lon: pos.lon }, { label: cp.name });
     patrol.checked[cp.name] = Date.now();
     await kvPut("patrol", patrol);
@@ -1371,11 +1415,18 @@
             "ul",
             { class: "f-list" },
             patrol.checkpoints.map((cp) => {
-              const done = patrol.checked[cp.name];
+              // A check-in the server refused (too far from the point) is shown with its reason, and may be tried again.
+              const refused = outbox.find((i) => i.kind === "checkin" && i.data.patrol === patrol.key && i.data.point === cp.name && i.state === "rejected");
+              const done = refused ? null : patrol.checked[cp.name];
               const far = lastPos && cp.lat != null ? Math.round(distanceM(lastPos.lat, lastPos.lon, cp.lat, cp.lon)) : null;
               const btn = h("button", { type: "button", class: "f-btn f-small" + (done ? "" : " f-primary"), disabled: !!done }, done ? t("fld_checked_in") + " " + fmtTime(done) : t("fld_checkin"));
               if (!done) btn.addEventListener("click", () => checkIn(cp, btn));
-              return h("li", { class: "f-cp" }, h("div", null, h("strong", null, cp.name), far != null ? h("span", { class: "f-meta" }, " · " + t("fld_distance", { n: far })) : null), btn);
+              return h(
+                "li",
+                { class: "f-cp", "data-point": cp.name, "data-done": done ? "1" : "0" },
+                h("div", null, h("strong", null, cp.name), far != null ? h("span", { class: "f-meta" }, " · " + t("fld_distance", { n: far })) : null, refused ? h("div", { class: "f-ob-state is-error" }, errorText(refused.error)) : null),
+                btn,
+              );
             }),
           ),
         ),
@@ -1525,6 +1576,7 @@
     const r = view.dataset.route;
     if (r === "today") viewToday(null, true);
     else if (r === "saved") viewSaved(current.split("/")[2], true);
+    else if (r === "patrol" && patrol) viewPatrol(null, true);
   }
 
   window.addEventListener("hashchange", route);

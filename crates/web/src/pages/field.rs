@@ -75,6 +75,8 @@ pub const JS_KEYS: &[&str] = &[
     "fld_person_missing",
     "fld_household",
     "fld_age",
+    "fld_male",
+    "fld_female",
     "fld_found",
     "fld_found_yes",
     "fld_found_no",

@@ -35,6 +35,7 @@ async function withPhone(env, opts, fn) {
     await openApp(page);
     await fn({ context, page });
     await page.waitForTimeout(100);
+    for (const [path, status] of opts.httpErrors || []) consoleErrors.expectHttpError(path, status);
     const errs = consoleErrors.errors().filter((e) => !(opts.offlineOk && NETWORK_DOWN.test(e.text)));
     assert.deepEqual(errs.map((e) => `${e.text} (${e.url}) on ${e.page}`), [], 'the app logged console errors');
   } finally {
@@ -221,6 +222,20 @@ describe('field app on the phone', () => {
       assert.deepEqual(queued, ['visit', 'visit', 'event']);
       assert.equal(await page.locator('#sync-status').getAttribute('data-pending'), '3');
       assert.equal(await page.locator(`.f-visit[data-person="${p1}"].is-done`).count(), 1, 'the visited person is marked');
+      // The 2400×1800 photo waits in IndexedDB as a JPEG no larger than 1600 px.
+      const kept = await page.evaluate(() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('wangge-field-demo_grid_worker');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+          all.onsuccess = async () => {
+            const item = all.result.find((i) => i.photo);
+            const bmp = await createImageBitmap(item.photo);
+            resolve({ type: item.photo.type, width: bmp.width, height: bmp.height, photoId: item.photo_id });
+          };
+        };
+      }));
+      assert.deepEqual(kept, { type: 'image/jpeg', width: 1600, height: 1200, photoId: null });
 
       // A reload while offline: the shell from the service worker, the day and the queue from IndexedDB.
       await page.reload();
@@ -383,6 +398,31 @@ describe('field app on the phone', () => {
       assert.equal(person.population_type, 'migrant');
       assert.ok(person.tags.includes('migrant'), JSON.stringify(person));
       assert.equal(person.address, address);
+    });
+  });
+
+  it('marks an item rejected when its photo is refused, and uploads nothing twice', async () => {
+    // The phone scales photos down, so the real server hardly ever refuses one; its 400 answer is staged here.
+    await withPhone(env, { httpErrors: [['/api/v1/attachments', 400]] }, async ({ context, page }) => {
+      let uploads = 0;
+      await context.route('**/api/v1/attachments', (route) => {
+        uploads++;
+        return route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'invalid_input', message: 'file: 文件过大（最大 10 MB） / file larger than 10 MB', details: { field: 'file' } } }),
+        });
+      });
+      const [pid] = await duePeople(page);
+      await logVisit(page, pid, '带照片的走访', { photo: true });
+      await page.waitForSelector('#saved-status.f-error');
+      const text = await page.locator('#saved-status').textContent();
+      assert.match(text, /照片：文件过大/, text);
+      await page.locator('#back-today').tap();
+      await page.locator('#sync-status').tap();
+      await page.waitForSelector('#sync-status:not([data-state="syncing"])');
+      assert.equal(uploads, 1, 'a rejected item is not sent again by itself');
+      assert.equal(await page.locator('#outbox .f-ob.is-rejected[data-kind="visit"]').count(), 1);
     });
   });
 

@@ -309,6 +309,16 @@ describe('field app on the phone', () => {
       assert.deepEqual(replay.results.map((r) => r.status), ['duplicate', 'duplicate', 'duplicate']);
       await check();
       await screenshot(page, 'field-after-sync');
+
+      // The service worker holds the shell and its assets, never an API answer (the data lives in IndexedDB).
+      const cached = await page.evaluate(async () => {
+        const out = [];
+        for (const name of await caches.keys()) {
+          for (const r of await (await caches.open(name)).keys()) out.push(new URL(r.url).pathname);
+        }
+        return out.sort();
+      });
+      assert.deepEqual(cached, ['/assets/favicon.svg', '/assets/field.css', '/assets/field.js', '/m']);
     });
   });
 

@@ -411,6 +411,24 @@ describe('field app on the phone', () => {
     });
   });
 
+  it("keeps the worker's note on the day's 民情日志", async () => {
+    await withPhone(env, async ({ page }) => {
+      await page.goto('/m#/log');
+      await page.locator('#log-form').waitFor();
+      const note = `今天走访顺利，桂花一区1幢楼道灯不亮已报修 ${Date.now()}`;
+      await page.locator('#log-form textarea[name="note"]').fill(note);
+      await page.locator('#log-save').tap();
+      await page.waitForSelector('#log-saved:not(:empty)');
+      await waitSynced(page);
+      const log = await dayLog(page, await serverDay(page));
+      assert.equal(log.note, note);
+      // After a reload the note comes back from the server (the outbox is empty).
+      await page.reload();
+      await page.locator('#log-form').waitFor();
+      assert.equal(await page.locator('#log-form textarea[name="note"]').inputValue(), note);
+    });
+  });
+
   it('marks an item rejected when its photo is refused, and uploads nothing twice', async () => {
     // The phone scales photos down, so the real server hardly ever refuses one; its 400 answer is staged here.
     await withPhone(env, { httpErrors: [['/api/v1/attachments', 400]] }, async ({ context, page }) => {

@@ -230,6 +230,7 @@ impl App {
         for (username, display, grant) in &accounts {
             self.create_user_unchecked(actor, username, display, &pw, std::slice::from_ref(grant)).await?;
         }
+        self.load_demo_field_work(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),
@@ -287,6 +288,90 @@ impl App {
                 note: String::new(),
             };
             Store::insert_organization_tx(&mut tx, &w).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// The demo grid worker's recent visits (some people visited lately, some overdue, some never) and a night
+    /// patrol route per community, so the phone's "today" and the month view show a working grid.
+    async fn load_demo_field_work(&self, data: &DemoData) -> Result<()> {
+        use wangge_domain::region::RegionLevel;
+        let Some(worker) = self.store.user_by_name("demo_grid_worker").await? else { return Ok(()) };
+        let Some(grid) = data.regions.iter().find(|r| r.level == RegionLevel::Grid) else { return Ok(()) };
+        let mut people: Vec<(i64, Option<i64>)> =
+            self.store.due_candidates(&grid.code).await?.into_iter().map(|c| (c.person_id, c.household_id)).collect();
+        people.sort_unstable();
+        people.dedup();
+        let day = 86_400_000;
+        let today_start = now_ms() - now_ms().rem_euclid(day);
+        let situations = ["normal", "normal", "attention", "normal", "difficulty"];
+        let notes = ["身体尚可，按时服药", "反映楼道灯坏了", "子女本月回来探望", "需要助餐服务", "家中漏水待修"];
+        let mut rows = Vec::new();
+        for (i, (person, household)) in people.iter().enumerate() {
+            // A fifth never visited (due today); the rest last seen 1–45 days ago, a month before that too.
+            if i % 5 == 4 {
+                continue;
+            }
+            let last = today_start - ((*person % 45) + 1) * day + 10 * 3_600_000;
+            for (k, at) in [last, last - 30 * day].into_iter().enumerate() {
+                let n = (*person as usize + k * 2) % situations.len();
+                let (d, _) = crate::events::day_month(at);
+                rows.push(vec![
+                    Val::Int(*person),
+                    Val::IntOpt(*household),
+                    grid.code.as_str().into(),
+                    Val::Int(worker.id),
+                    Val::Int(at),
+                    d.as_str().into(),
+                    Val::Int(at),
+                    Val::Int(i64::from(n != 3)),
+                    situations[n].into(),
+                    if situations[n] == "normal" { "" } else { notes[n] }.into(),
+                    "same".into(),
+                    notes[n].into(),
+                ]);
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        insert_batch(
+            &mut tx,
+            "visits",
+            &[
+                "person_id",
+                "household_id",
+                "grid_code",
+                "user_id",
+                "visited_at",
+                "day",
+                "recorded_at",
+                "found",
+                "situation",
+                "needs",
+                "risk",
+                "note",
+            ],
+            &rows,
+        )
+        .await?;
+        for community in data.regions.iter().filter(|r| r.level == RegionLevel::Community) {
+            let points: Vec<crate::field::Checkpoint> = data
+                .houses
+                .iter()
+                .filter(|h| h.grid_code.starts_with(&community.code))
+                .step_by(97)
+                .take(3)
+                .zip(["东门岗亭", "中心广场", "北侧停车场"])
+                .map(|(h, name)| crate::field::Checkpoint {
+                    name: name.into(),
+                    lat: h.lat,
+                    lon: h.lon,
+                    radius_m: 150.0,
+                })
+                .collect();
+            let json = serde_json::to_string(&points).map_err(|e| AppError::internal(e.to_string()))?;
+            let team = format!("{}平安巡防队", community.name);
+            Store::insert_patrol_route(&mut tx, &community.code, "夜间治安巡逻", &team, &json).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())

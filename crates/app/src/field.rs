@@ -650,7 +650,8 @@ impl App {
             let floor = listed.iter().map(|a| a.last.unwrap_or(month_ago).max(month_ago)).min().unwrap_or(month_ago);
             for (pid, at, kind, note) in self.store.history_since(&ids, floor).await? {
                 let last = people.get(&pid).and_then(|a| a.last).unwrap_or(month_ago).max(month_ago);
-                if at <= last {
+                // A registration is how a record starts, not news for the visitor.
+                if at <= last || kind == "registered" {
                     continue;
                 }
                 let label = PersonEventKind::parse("kind", &kind).map(|k| k.label_zh()).unwrap_or("变更");

@@ -47,10 +47,14 @@ async fn due_and_visits_exactly_once(db: TestDb) {
         assert!(d["name"].as_str().is_some_and(|n| !n.is_empty()) && d["due_on"].is_string(), "{d}");
         assert!(d["phone_masked"].is_null() || d["phone_masked"].as_str().unwrap().contains("****"), "{d}");
     }
+    // The demo worker has been at work: some people are overdue, with the day of their last visit.
+    assert!(due.iter().any(|d| d["overdue_days"].as_i64().unwrap() > 0 && d["last_visit_on"].is_string()), "{due:?}");
+    assert!(due.iter().any(|d| d["last_visit_on"].is_null()), "some were never visited: {due:?}");
     // Overdue first.
     let overdue: Vec<i64> = due.iter().map(|d| d["overdue_days"].as_i64().unwrap()).collect();
     assert!(overdue.windows(2).all(|w| w[0] >= w[1]), "{overdue:?}");
     let person = due[0]["person_id"].as_i64().unwrap();
+    let before = visits_of(&gw, person).await.len();
 
     // A visit, sent three times (a flaky network): stored once, the same id each time.
     let visit = item(
@@ -69,7 +73,7 @@ async fn due_and_visits_exactly_once(db: TestDb) {
         assert_eq!(again[0]["id"].as_i64(), Some(id));
     }
     let visits = visits_of(&gw, person).await;
-    assert_eq!(visits.len(), 1, "{visits:?}");
+    assert_eq!(visits.len(), before + 1, "{visits:?}");
     assert_eq!(visits[0]["situation"], "attention");
     assert_eq!(visits[0]["situation_name"], "需关注");
     assert_eq!(visits[0]["needs"], "想申请助餐");
@@ -102,6 +106,7 @@ async fn every_kind_once_and_bad_items_named(db: TestDb) {
         h["code"].as_str().unwrap().to_string()
     };
     let hazard = today["quick"]["hazard"][0]["code"].as_str().unwrap().to_string();
+    let before = visits_of(&gw, person).await.len();
     let now = now_ms();
 
     // A hazard reported offline, sent twice: one event, the same id.
@@ -203,7 +208,7 @@ async fn every_kind_once_and_bad_items_named(db: TestDb) {
         "{r:?}"
     );
     assert_eq!(status(&r[9]), "created");
-    assert_eq!(visits_of(&gw, person).await.len(), 1, "only the good visit was stored");
+    assert_eq!(visits_of(&gw, person).await.len(), before + 1, "only the good visit was stored");
 
     // Too many items, or not JSON: a plain 400.
     let many: Vec<Value> = (0..501).map(|i| item(&format!("many-items-{i:05}"), "log_note", now, json!({}))).collect();
@@ -425,7 +430,58 @@ async fn reassign_grid_when_a_worker_leaves(db: TestDb) {
     srv.finish().await;
 }
 
+/// The month page for community staff, and the handover form: a refused handover comes back as typed with the
+/// reason; grid workers do not get the page.
+async fn month_page_and_handover_form(db: TestDb) {
+    let srv = Server::demo(db);
+    let (community, csrf) = page_login(&srv.base, "demo_community", DEMO_PW).await;
+    let (s, html) = community.page(&format!("/field/workers?region={COMMUNITY1}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("网格员 刘芳") && html.contains(GRID1) && html.contains("网格移交"), "{html}");
+    let (s, html) = community.page(&format!("/field/workers?region={COMMUNITY1}&month=2026-13")).await;
+    assert_eq!(s, 400, "{html}");
+    assert!(html.contains("月份"), "the error names the month: {html}");
+
+    let post = |form: Vec<(&'static str, String)>| {
+        let c = &community;
+        async move {
+            let r = c.http.post(c.url("/field/workers/reassign")).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = post(vec![
+        ("csrf", csrf.clone()),
+        ("region", COMMUNITY1.into()),
+        ("grid_code", GRID1.into()),
+        ("from_user", "demo_grid_worker".into()),
+        ("to_user", "nobody_here".into()),
+    ])
+    .await;
+    assert_eq!(s, 400, "{html}");
+    assert!(html.contains("用户不存在") && html.contains("value=\"nobody_here\""), "kept as typed: {html}");
+    let (s, _) = post(vec![
+        ("csrf", "wrong".into()),
+        ("region", COMMUNITY1.into()),
+        ("grid_code", GRID1.into()),
+        ("from_user", "demo_grid_worker".into()),
+        ("to_user", "demo_grid_leader".into()),
+    ])
+    .await;
+    assert_eq!(s, 403, "CSRF checked");
+    let (gw, _) = page_login(&srv.base, "demo_grid_worker", DEMO_PW).await;
+    assert_eq!(gw.page("/field/workers").await.0, 403);
+    // The person page lists the person's visits.
+    let gwa = srv.login("demo_grid_worker", DEMO_PW).await;
+    let (_, today) = gwa.get("/api/v1/field/today").await;
+    let visited = today["visits"].as_array().unwrap().iter().find(|d| d["last_visit_on"].is_string()).unwrap();
+    let (s, html) = gw.page(&format!("/people/{}", visited["person_id"])).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("走访记录") && html.contains(visited["last_visit_on"].as_str().unwrap()), "{html}");
+    srv.finish().await;
+}
+
 both_backends!(
+    month_page_and_handover_form,
     due_and_visits_exactly_once,
     every_kind_once_and_bad_items_named,
     clock_skew_is_corrected,

@@ -242,7 +242,7 @@ impl EventsPage {
 }
 
 /// Region options for the list's filter: the caller's streets and communities (grids are typed as codes).
-async fn region_options(app: &AppState, pa: &PageActor) -> Vec<(String, String)> {
+pub(crate) async fn region_options(app: &AppState, pa: &PageActor) -> Vec<(String, String)> {
     let tree = app.region_tree(&pa.actor).await.unwrap_or_default();
     tree.into_iter()
         .filter(|r| r.level != RegionLevel::Grid)

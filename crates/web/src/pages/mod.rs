@@ -4,6 +4,7 @@ mod api_keys;
 mod event_rules;
 mod events;
 mod field;
+mod field_workers;
 mod imports;
 mod merge;
 mod organizations;
@@ -72,6 +73,8 @@ pub fn routes() -> Router<AppState> {
         .route("/import/results/{id}", get(imports::result))
         .route("/import/templates/{file}", get(imports::template))
         .route("/import/results/{id}/errors", get(imports::errors_download))
+        .route("/field/workers", get(field_workers::list))
+        .route("/field/workers/reassign", post(field_workers::reassign))
         .route("/events", get(events::list))
         .route("/events/new", get(events::new_event).post(events::create))
         .route("/events/indicators", get(events::indicators))
@@ -104,6 +107,8 @@ pub struct UserBar {
     pub reports_events: bool,
     /// Shows the phone app (`/m`) to those who work a grid.
     pub works_grid: bool,
+    /// Shows the grid workers' month (网格员工作).
+    pub reads_field_work: bool,
     pub csrf: String,
 }
 
@@ -125,6 +130,7 @@ impl PageActor {
             reads_events: self.actor.may_somewhere(Permission::ReadEvents),
             reports_events: self.actor.may_somewhere(Permission::ReportEvents),
             works_grid: self.actor.has_role(Role::GridWorker) || self.actor.has_role(Role::GridLeader),
+            reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
             csrf: self.csrf.clone(),
         })
     }

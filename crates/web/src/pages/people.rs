@@ -159,6 +159,8 @@ struct PersonPage {
     may_reveal: bool,
     may_manage: bool,
     event_error: Option<String>,
+    /// 走访记录, newest first.
+    visits: Vec<wangge_app::field::VisitView>,
 }
 
 /// What a person page shows besides the person: numbers revealed on this response, or a form's error.
@@ -176,6 +178,10 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
             let may_reveal = pa.actor.may(Permission::RevealPersonalData, &p.person.grid_code);
             let may_manage = pa.actor.may(Permission::ManageRegister, &p.person.grid_code);
             let l = Labels::load(app, pa, lang).await;
+            let visits = match app.person_visits(&pa.actor, id).await {
+                Ok(v) => v,
+                Err(e) => return error_page(lang, pa.bar(), &e),
+            };
             let failed = x.error.is_some() || x.event_error.is_some();
             let status = if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             let page = PersonPage {
@@ -189,6 +195,7 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
                 may_reveal,
                 may_manage,
                 event_error: x.event_error,
+                visits,
             };
             render(status, &page)
         }

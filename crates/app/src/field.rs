@@ -144,6 +144,9 @@ pub struct PatrolView {
     /// Fixes left out of the distance as GPS jumps.
     pub flagged: i64,
     pub checkins: Vec<String>,
+    /// The outbox key of the patrol's start (only on `open_patrol`), which later items name as `patrol`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -466,6 +469,7 @@ fn patrol_view(p: &wangge_store::field::PatrolRow, checkins: Vec<String>) -> Pat
         points: p.points,
         flagged: p.flagged,
         checkins,
+        key: None,
     }
 }
 
@@ -549,7 +553,9 @@ impl App {
         let open_patrol = match self.store.open_patrol(actor.user_id).await? {
             Some(p) => {
                 let names = self.store.checkins(p.id).await?.into_iter().map(|c| c.0).collect();
-                Some(patrol_view(&p, names))
+                let mut v = patrol_view(&p, names);
+                v.key = self.store.field_receipt_key(actor.user_id, "patrol_start", p.id).await?;
+                Some(v)
             }
             None => None,
         };

@@ -194,6 +194,20 @@ impl Store {
         Ok(())
     }
 
+    /// The key of the outbox item that created `object_id` as `kind` (a patrol's start key, for a phone that lost
+    /// its own copy).
+    pub async fn field_receipt_key(&self, user_id: i64, kind: &str, object_id: i64) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT key FROM field_receipts WHERE user_id = $1 AND kind = $2 AND object_id = $3 ORDER BY created_at LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .bind(object_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The event a phone reported with this external id (`m:<user>:<key>`).
     pub async fn event_by_field_key(&self, external_id: &str) -> Result<Option<i64>> {
         let row: Option<(i64,)> =

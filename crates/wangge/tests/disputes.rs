@@ -239,7 +239,10 @@ async fn bad_input_and_scope(db: TestDb) {
         ("parties", json!([{ "role": "applicant", "person_id": person }])),
         ("parties", json!([{ "role": "applicant", "person_id": person }, { "role": "third", "name": "丙" }])),
         ("parties[1].role", json!([{ "role": "applicant", "person_id": person }, { "role": "enemy", "name": "丙" }])),
-        ("parties[1].name", json!([{ "role": "applicant", "person_id": person }, { "role": "respondent", "name": "" }])),
+        (
+            "parties[1].name",
+            json!([{ "role": "applicant", "person_id": person }, { "role": "respondent", "name": "" }]),
+        ),
         (
             "parties[1].phone",
             json!([{ "role": "applicant", "person_id": person }, { "role": "respondent", "name": "乙", "phone": "12345" }]),
@@ -284,7 +287,12 @@ async fn bad_input_and_scope(db: TestDb) {
     assert_error(&dept.get("/api/v1/disputes").await, 403, "forbidden", None);
     assert_error(&dept.post("/api/v1/disputes", &good).await, 403, "forbidden", None);
     // Taxonomy: admins and district staff edit it; a retired type cannot be chosen.
-    assert_error(&community.put("/api/v1/dispute-types/pets", &json!({ "name": "宠物纠纷" })).await, 403, "forbidden", None);
+    assert_error(
+        &community.put("/api/v1/dispute-types/pets", &json!({ "name": "宠物纠纷" })).await,
+        403,
+        "forbidden",
+        None,
+    );
     let (s, t) = admin.put("/api/v1/dispute-types/pets", &json!({ "name": "宠物纠纷", "name_en": "Pets" })).await;
     assert_eq!(s, 200, "{t}");
     assert_field(&admin.put("/api/v1/dispute-types/Bad-Code", &json!({ "name": "甲" })).await, "code");

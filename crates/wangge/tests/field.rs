@@ -367,6 +367,9 @@ async fn patrols_tracks_and_checkins(db: TestDb) {
     // Replaying a batch adds no point.
     let r = sync(&gw, vec![item("track-0003-dddd", "track", t0, json!({ "patrol": key, "points": first }))]).await;
     assert_eq!(status(&r[0]), "created");
+    // A phone that lost its own state learns the open patrol's key from "today".
+    let (_, today) = gw.get("/api/v1/field/today").await;
+    assert_eq!(today["open_patrol"]["key"], key, "{}", today["open_patrol"]);
     let r = sync(&gw, vec![item("patrol-end-0001", "patrol_end", t0 + 10 * 60_000, json!({ "patrol": key }))]).await;
     assert_eq!(status(&r[0]), "created", "{r:?}");
 

@@ -1152,7 +1152,9 @@ async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, register: &Regi
     let r = m.call(c, "GET", "/api/v1/disputes/{id}", &path, None).await;
     expect_status(who, "dispute elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
     let path = format!("/api/v1/disputes/{other}/actions");
-    let r = m.call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&json!({ "action": "session", "note": "越权" }))).await;
+    let r = m
+        .call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&json!({ "action": "session", "note": "越权" })))
+        .await;
     expect_status(who, "act elsewhere", &r, if case.admin { &[409] } else { &[403, 404] });
     let path = format!("/api/v1/disputes?region={OTHER_DISTRICT}");
     let r = m.call(c, "GET", "/api/v1/disputes", &path, None).await;
@@ -1173,7 +1175,13 @@ async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, register: &Regi
     let stats_reader = reads || who == "demo_leader";
     expect_status(who, "dispute types", &r, if stats_reader { &[200] } else { &[403] });
     let r = m
-        .call(c, "PUT", "/api/v1/dispute-types/{code}", "/api/v1/dispute-types/other", Some(&json!({ "name": "其他纠纷" })))
+        .call(
+            c,
+            "PUT",
+            "/api/v1/dispute-types/{code}",
+            "/api/v1/dispute-types/other",
+            Some(&json!({ "name": "其他纠纷" })),
+        )
         .await;
     let edits = case.admin || who == "demo_district";
     expect_status(who, "edit dispute type", &r, if edits { &[200] } else { &[403] });

@@ -221,6 +221,12 @@ impl Store {
     // ---- visits ---------------------------------------------------------------------------------------------
 
     pub async fn insert_visit(tx: &mut Transaction<'static, Any>, v: &NewVisit<'_>) -> Result<i64> {
+        let ids = Store::insert_visits(tx, std::slice::from_ref(v)).await?;
+        ids.first().copied().ok_or_else(|| StoreError::Other("visit insert returned no id".into()))
+    }
+
+    /// Inserts visits with multi-row statements; ids in the visits' order.
+    pub async fn insert_visits(tx: &mut Transaction<'static, Any>, visits: &[NewVisit<'_>]) -> Result<Vec<i64>> {
         let cols = [
             "person_id",
             "household_id",
@@ -237,24 +243,29 @@ impl Store {
             "lat",
             "lon",
         ];
-        let row = vec![
-            Val::Int(v.person_id),
-            Val::IntOpt(v.household_id),
-            Val::Text(Some(v.grid_code.to_string())),
-            Val::Int(v.user_id),
-            Val::Int(v.visited_at),
-            Val::Text(Some(v.day.to_string())),
-            Val::Int(now_ms()),
-            Val::Int(v.found as i64),
-            Val::Text(Some(v.situation.to_string())),
-            Val::Text(Some(v.needs.to_string())),
-            Val::Text(Some(v.risk.to_string())),
-            Val::Text(Some(v.note.to_string())),
-            Val::Real(v.lat),
-            Val::Real(v.lon),
-        ];
-        let ids = insert_returning_ids(tx, "visits", &cols, &[row]).await?;
-        ids.first().copied().ok_or_else(|| StoreError::Other("visit insert returned no id".into()))
+        let now = now_ms();
+        let rows: Vec<Vec<Val>> = visits
+            .iter()
+            .map(|v| {
+                vec![
+                    Val::Int(v.person_id),
+                    Val::IntOpt(v.household_id),
+                    v.grid_code.into(),
+                    Val::Int(v.user_id),
+                    Val::Int(v.visited_at),
+                    v.day.into(),
+                    Val::Int(now),
+                    Val::Int(v.found as i64),
+                    v.situation.into(),
+                    v.needs.into(),
+                    v.risk.into(),
+                    v.note.into(),
+                    Val::Real(v.lat),
+                    Val::Real(v.lon),
+                ]
+            })
+            .collect();
+        insert_returning_ids(tx, "visits", &cols, &rows).await
     }
 
     /// Ties an unclaimed upload of `uploader` to a visit.

@@ -21,6 +21,7 @@ pub mod regions;
 pub mod register;
 pub mod search;
 pub mod settings;
+mod sql;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -1082,7 +1082,13 @@ impl App {
                 ));
             }
             rules::check_fix(&field, p[1], p[2])?;
-            points.push(PointRow { at: p[0] as i64, lat: p[1], lon: p[2], accuracy: p.get(3).copied() });
+            // GPS time is satellite time, so a fix outside the sync window is a broken record, not a skewed clock.
+            let at = p[0];
+            let now = now_ms() as f64;
+            if !at.is_finite() || at < now - rules::MAX_AGE_MS as f64 || at > now + 3_600_000.0 {
+                return Err(AppError::field(&field, "定位时间无效 / the fix's time is not plausible"));
+            }
+            points.push(PointRow { at: at as i64, lat: p[1], lon: p[2], accuracy: p.get(3).copied() });
         }
         let Some(patrol) = self.patrol_of(actor, &d.patrol).await? else {
             return Ok(Outcome::Retry("巡查开始记录尚未同步 / the patrol's start has not arrived yet".into()));

@@ -355,15 +355,26 @@ async fn patrols_tracks_and_checkins(db: TestDb) {
                 json!({ "patrol": key, "point": "西门", "lat": 30.26, "lon": 120.13 }),
             ),
             item("track-bad-00001", "track", t0, json!({ "patrol": key, "points": [[t0, 0.0, 0.0]] })),
+            item(
+                "track-bad-00002",
+                "track",
+                t0,
+                json!({ "patrol": key, "points": [[t0, 30.26, 120.13], [0, 30.26, 120.13]] }),
+            ),
         ],
     )
     .await;
     let st: Vec<&str> = r.iter().map(status).collect();
-    assert_eq!(st, vec!["created", "created", "created", "created", "rejected", "rejected", "rejected"], "{r:?}");
+    assert_eq!(
+        st,
+        vec!["created", "created", "created", "created", "rejected", "rejected", "rejected", "rejected"],
+        "{r:?}"
+    );
     assert!(r[1]["message"].as_str().unwrap().contains("1 个定位点"), "the jump is named: {r:?}");
     assert_eq!(r[4]["error"]["code"], "rule_violated", "{r:?}");
     assert_eq!(r[5]["error"]["field"], "data.point");
     assert_eq!(r[6]["error"]["field"], "data.points[0]");
+    assert_eq!(r[7]["error"]["field"], "data.points[1]", "a fix stamped 1970 is refused");
     // Replaying a batch adds no point.
     let r = sync(&gw, vec![item("track-0003-dddd", "track", t0, json!({ "patrol": key, "points": first }))]).await;
     assert_eq!(status(&r[0]), "created");

@@ -344,6 +344,11 @@ fn in_data(e: AppError) -> AppError {
     }
 }
 
+/// The tracks a sync request has written so far, by patrol id, sorted by time: a day's outbox holds hundreds of
+/// small `track` items of one patrol, and reading the whole track back for each made the request quadratic.
+#[derive(Default)]
+struct Tracks(HashMap<i64, Vec<PointRow>>);
+
 /// How one item came out, before it becomes an [`ItemResult`].
 enum Outcome {
     Created(i64, Option<String>),
@@ -747,12 +752,13 @@ impl App {
         let server_now = now_ms();
         let skew = server_now - req.client_now;
         let mut results = Vec::with_capacity(req.items.len());
+        let mut tracks = Tracks::default();
         for item in &req.items {
             let outcome = match rules::check_key(&item.key) {
                 Err(e) => Err(AppError::from(e)),
                 Ok(()) => match rules::corrected_time(item.at, req.client_now, server_now) {
                     Err(e) => Err(AppError::from(e)),
-                    Ok(at) => self.apply_item(actor, item, at).await,
+                    Ok(at) => self.apply_item(actor, item, at, &mut tracks).await,
                 },
             };
             let mut r = ItemResult {
@@ -794,7 +800,7 @@ impl App {
         Ok(SyncResponse { server_now, clock_skew_ms: skew, results })
     }
 
-    async fn apply_item(&self, actor: &Actor, item: &SyncItem, at: i64) -> Result<Outcome> {
+    async fn apply_item(&self, actor: &Actor, item: &SyncItem, at: i64, tracks: &mut Tracks) -> Result<Outcome> {
         let key = item.key.as_str();
         if item.kind == "event" {
             let external = format!("m:{}:{}", actor.user_id, key);
@@ -837,7 +843,7 @@ impl App {
             "migrant_arrival" => self.sync_migrant(actor, receipt, data(&item.data)?).await,
             "move_out" => self.sync_move_out(actor, receipt, at, data(&item.data)?).await,
             "patrol_start" => self.sync_patrol_start(actor, &receipt, at, data(&item.data)?).await,
-            "track" => self.sync_track(actor, &receipt, data(&item.data)?).await,
+            "track" => self.sync_track(actor, &receipt, data(&item.data)?, tracks).await,
             "checkin" => self.sync_checkin(actor, &receipt, at, data(&item.data)?).await,
             "patrol_end" => self.sync_patrol_end(actor, &receipt, at, data(&item.data)?).await,
             _ => self.sync_log_note(actor, &receipt, data(&item.data)?).await,
@@ -1065,7 +1071,13 @@ impl App {
         Ok(Outcome::Created(id, None))
     }
 
-    async fn sync_track(&self, actor: &Actor, receipt: &Receipt<'_>, d: TrackData) -> Result<Outcome> {
+    async fn sync_track(
+        &self,
+        actor: &Actor,
+        receipt: &Receipt<'_>,
+        d: TrackData,
+        tracks: &mut Tracks,
+    ) -> Result<Outcome> {
         if d.points.is_empty() || d.points.len() > MAX_POINTS {
             return Err(AppError::field(
                 "data.points",
@@ -1096,7 +1108,19 @@ impl App {
         // Fixes are stamped by the phone's GPS, whose clock is satellite time: they are not shifted for skew.
         let mut tx = self.store.begin().await?;
         Store::insert_track_points(&mut tx, patrol.id, &points).await?;
-        let all = Store::track_points(&mut tx, patrol.id).await?;
+        // The track this request already holds is the stored one when nobody else added points since (the count
+        // read here is that of the last commit: points are never deleted and every track write sets it). A
+        // point whose time is already stored is skipped, as the insert skipped it.
+        let known = tracks.0.remove(&patrol.id);
+        let all = match known {
+            Some(mut all) if all.len() as i64 == Store::patrol_point_count(&mut tx, patrol.id).await? => {
+                let mut seen: std::collections::HashSet<i64> = all.iter().map(|p| p.at).collect();
+                all.extend(points.iter().filter(|p| seen.insert(p.at)));
+                all.sort_by_key(|p| p.at);
+                all
+            }
+            _ => Store::track_points(&mut tx, patrol.id).await?,
+        };
         let fixes: Vec<Fix> = all.iter().map(|p| Fix { at: p.at, lat: p.lat, lon: p.lon }).collect();
         let summary = rules::summarize_track(&fixes);
         Store::update_patrol_track(
@@ -1121,6 +1145,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        tracks.0.insert(patrol.id, all);
         let mine: std::collections::HashSet<i64> = points.iter().map(|p| p.at).collect();
         let jumped = summary.flagged.iter().filter(|at| mine.contains(at)).count();
         let message = (jumped > 0).then(|| {

@@ -543,6 +543,17 @@ impl Store {
         Ok(added)
     }
 
+    /// The patrol's point count as its last track write left it (`patrols.points`, which every track write sets
+    /// to the number of stored points in the same transaction).
+    pub async fn patrol_point_count(tx: &mut Transaction<'static, Any>, patrol_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT points FROM patrols WHERE id = $1")
+            .bind(patrol_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(n)
+    }
+
     pub async fn track_points(tx: &mut Transaction<'static, Any>, patrol_id: i64) -> Result<Vec<PointRow>> {
         let rows: Vec<(i64, f64, f64, Option<f64>)> =
             sqlx::query_as("SELECT at, lat, lon, accuracy FROM patrol_points WHERE patrol_id = $1 ORDER BY at")

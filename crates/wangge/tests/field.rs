@@ -405,6 +405,39 @@ async fn patrols_tracks_and_checkins(db: TestDb) {
     srv.finish().await;
 }
 
+/// A phone offline all day sends its patrol as many small batches in one request (the server keeps the track it
+/// has written for the next batch instead of reading it back): the patrol comes out as if sent in one batch.
+async fn small_track_batches_in_one_request(db: TestDb) {
+    let srv = Server::demo(db);
+    let gw = srv.login("demo_grid_worker", DEMO_PW).await;
+    let t0 = now_ms() - 10 * 60_000;
+    // Thirty fixes 10 s apart walking east about 20 m each, one of them 100 km off.
+    let fix = |i: i64| json!([t0 + i * 10_000, if i == 17 { 31.26 } else { 30.26 }, 120.13 + 0.0002 * i as f64, 5.0]);
+    let all: Vec<Value> = (0..30).map(fix).collect();
+    let (batched, whole) = ("patrol-batched-01", "patrol-whole-0001");
+    let mut items = vec![item(batched, "patrol_start", t0, json!({}))];
+    for (b, chunk) in all.chunks(4).enumerate() {
+        items.push(item(&format!("track-batched-{b:02}"), "track", t0, json!({ "patrol": batched, "points": chunk })));
+    }
+    // A batch sent again with other coordinates for the same times: the stored fixes stay.
+    let moved: Vec<Value> = (8..12).map(|i| json!([t0 + i * 10_000, 30.27, 120.14])).collect();
+    items.push(item("track-batched-again", "track", t0, json!({ "patrol": batched, "points": moved })));
+    items.push(item("patrol-batched-end", "patrol_end", t0 + 300_000, json!({ "patrol": batched })));
+    items.push(item(whole, "patrol_start", t0, json!({})));
+    items.push(item("track-whole-00001", "track", t0, json!({ "patrol": whole, "points": all })));
+    items.push(item("patrol-whole-end01", "patrol_end", t0 + 300_000, json!({ "patrol": whole })));
+    let r = sync(&gw, items).await;
+    assert!(r.iter().all(|r| status(r) == "created"), "{r:?}");
+    let (_, log) = gw.get("/api/v1/field/log").await;
+    let p = log["patrols"].as_array().unwrap();
+    assert_eq!(p.len(), 2, "{log}");
+    assert_eq!((p[0]["points"].as_i64(), p[0]["flagged"].as_i64()), (Some(30), Some(1)), "{log}");
+    for k in ["points", "flagged", "distance_m", "minutes"] {
+        assert_eq!(p[0][k], p[1][k], "{k}: {log}");
+    }
+    srv.finish().await;
+}
+
 async fn reassign_grid_when_a_worker_leaves(db: TestDb) {
     let srv = Server::demo(db);
     let admin = srv.admin().await;
@@ -500,5 +533,6 @@ both_backends!(
     every_kind_once_and_bad_items_named,
     clock_skew_is_corrected,
     patrols_tracks_and_checkins,
+    small_track_batches_in_one_request,
     reassign_grid_when_a_worker_leaves
 );

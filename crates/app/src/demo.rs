@@ -309,53 +309,40 @@ impl App {
         let today_start = now_ms() - now_ms().rem_euclid(day);
         let situations = ["normal", "normal", "attention", "normal", "difficulty"];
         let notes = ["身体尚可，按时服药", "反映楼道灯坏了", "子女本月回来探望", "需要助餐服务", "家中漏水待修"];
-        let mut rows = Vec::new();
+        // (person, household, when, which note): a fifth never visited (due today); the rest last seen 1–45 days
+        // ago, and a month before that too.
+        let mut plan = Vec::new();
         for (i, (person, household)) in people.iter().enumerate() {
-            // A fifth never visited (due today); the rest last seen 1–45 days ago, a month before that too.
             if i % 5 == 4 {
                 continue;
             }
             let last = today_start - ((*person % 45) + 1) * day + 10 * 3_600_000;
             for (k, at) in [last, last - 30 * day].into_iter().enumerate() {
-                let n = (*person as usize + k * 2) % situations.len();
-                let (d, _) = crate::events::day_month(at);
-                rows.push(vec![
-                    Val::Int(*person),
-                    Val::IntOpt(*household),
-                    grid.code.as_str().into(),
-                    Val::Int(worker.id),
-                    Val::Int(at),
-                    d.as_str().into(),
-                    Val::Int(at),
-                    Val::Int(i64::from(n != 3)),
-                    situations[n].into(),
-                    if situations[n] == "normal" { "" } else { notes[n] }.into(),
-                    "same".into(),
-                    notes[n].into(),
-                ]);
+                plan.push((*person, *household, at, (*person as usize + k * 2) % situations.len()));
             }
         }
+        let days: Vec<String> = plan.iter().map(|p| crate::events::day_month(p.2).0).collect();
+        let visits: Vec<wangge_store::field::NewVisit> = plan
+            .iter()
+            .zip(&days)
+            .map(|(&(person_id, household_id, visited_at, n), day)| wangge_store::field::NewVisit {
+                person_id,
+                household_id,
+                grid_code: &grid.code,
+                user_id: worker.id,
+                visited_at,
+                day,
+                found: n != 3,
+                situation: situations[n],
+                needs: if situations[n] == "normal" { "" } else { notes[n] },
+                risk: "same",
+                note: notes[n],
+                lat: None,
+                lon: None,
+            })
+            .collect();
         let mut tx = self.store.begin().await?;
-        insert_batch(
-            &mut tx,
-            "visits",
-            &[
-                "person_id",
-                "household_id",
-                "grid_code",
-                "user_id",
-                "visited_at",
-                "day",
-                "recorded_at",
-                "found",
-                "situation",
-                "needs",
-                "risk",
-                "note",
-            ],
-            &rows,
-        )
-        .await?;
+        Store::insert_visits(&mut tx, &visits).await?;
         for community in data.regions.iter().filter(|r| r.level == RegionLevel::Community) {
             let points: Vec<crate::field::Checkpoint> = data
                 .houses

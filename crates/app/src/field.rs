@@ -147,6 +147,9 @@ pub struct PatrolView {
     /// Fixes left out of the distance as GPS jumps.
     pub flagged: i64,
     pub checkins: Vec<String>,
+    /// The outbox key of the patrol's start (only on `open_patrol`), which later items name as `patrol`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -344,6 +347,11 @@ fn in_data(e: AppError) -> AppError {
     }
 }
 
+/// The tracks a sync request has written so far, by patrol id, sorted by time: a day's outbox holds hundreds of
+/// small `track` items of one patrol, and reading the whole track back for each made the request quadratic.
+#[derive(Default)]
+struct Tracks(HashMap<i64, Vec<PointRow>>);
+
 /// How one item came out, before it becomes an [`ItemResult`].
 enum Outcome {
     Created(i64, Option<String>),
@@ -469,6 +477,7 @@ fn patrol_view(p: &wangge_store::field::PatrolRow, checkins: Vec<String>) -> Pat
         points: p.points,
         flagged: p.flagged,
         checkins,
+        key: None,
     }
 }
 
@@ -552,7 +561,9 @@ impl App {
         let open_patrol = match self.store.open_patrol(actor.user_id).await? {
             Some(p) => {
                 let names = self.store.checkins(p.id).await?.into_iter().map(|c| c.0).collect();
-                Some(patrol_view(&p, names))
+                let mut v = patrol_view(&p, names);
+                v.key = self.store.field_receipt_key(actor.user_id, "patrol_start", p.id).await?;
+                Some(v)
             }
             None => None,
         };
@@ -756,12 +767,13 @@ impl App {
         let server_now = now_ms();
         let skew = server_now - req.client_now;
         let mut results = Vec::with_capacity(req.items.len());
+        let mut tracks = Tracks::default();
         for item in &req.items {
             let outcome = match rules::check_key(&item.key) {
                 Err(e) => Err(AppError::from(e)),
                 Ok(()) => match rules::corrected_time(item.at, req.client_now, server_now) {
                     Err(e) => Err(AppError::from(e)),
-                    Ok(at) => self.apply_item(actor, item, at).await,
+                    Ok(at) => self.apply_item(actor, item, at, &mut tracks).await,
                 },
             };
             let mut r = ItemResult {
@@ -803,7 +815,7 @@ impl App {
         Ok(SyncResponse { server_now, clock_skew_ms: skew, results })
     }
 
-    async fn apply_item(&self, actor: &Actor, item: &SyncItem, at: i64) -> Result<Outcome> {
+    async fn apply_item(&self, actor: &Actor, item: &SyncItem, at: i64, tracks: &mut Tracks) -> Result<Outcome> {
         let key = item.key.as_str();
         if item.kind == "event" {
             let external = format!("m:{}:{}", actor.user_id, key);
@@ -846,7 +858,7 @@ impl App {
             "migrant_arrival" => self.sync_migrant(actor, receipt, data(&item.data)?).await,
             "move_out" => self.sync_move_out(actor, receipt, at, data(&item.data)?).await,
             "patrol_start" => self.sync_patrol_start(actor, &receipt, at, data(&item.data)?).await,
-            "track" => self.sync_track(actor, &receipt, data(&item.data)?).await,
+            "track" => self.sync_track(actor, &receipt, data(&item.data)?, tracks).await,
             "checkin" => self.sync_checkin(actor, &receipt, at, data(&item.data)?).await,
             "patrol_end" => self.sync_patrol_end(actor, &receipt, at, data(&item.data)?).await,
             _ => self.sync_log_note(actor, &receipt, data(&item.data)?).await,
@@ -1074,7 +1086,13 @@ impl App {
         Ok(Outcome::Created(id, None))
     }
 
-    async fn sync_track(&self, actor: &Actor, receipt: &Receipt<'_>, d: TrackData) -> Result<Outcome> {
+    async fn sync_track(
+        &self,
+        actor: &Actor,
+        receipt: &Receipt<'_>,
+        d: TrackData,
+        tracks: &mut Tracks,
+    ) -> Result<Outcome> {
         if d.points.is_empty() || d.points.len() > MAX_POINTS {
             return Err(AppError::field(
                 "data.points",
@@ -1091,7 +1109,13 @@ impl App {
                 ));
             }
             rules::check_fix(&field, p[1], p[2])?;
-            points.push(PointRow { at: p[0] as i64, lat: p[1], lon: p[2], accuracy: p.get(3).copied() });
+            // GPS time is satellite time, so a fix outside the sync window is a broken record, not a skewed clock.
+            let at = p[0];
+            let now = now_ms() as f64;
+            if !at.is_finite() || at < now - rules::MAX_AGE_MS as f64 || at > now + 3_600_000.0 {
+                return Err(AppError::field(&field, "定位时间无效 / the fix's time is not plausible"));
+            }
+            points.push(PointRow { at: at as i64, lat: p[1], lon: p[2], accuracy: p.get(3).copied() });
         }
         let Some(patrol) = self.patrol_of(actor, &d.patrol).await? else {
             return Ok(Outcome::Retry("巡查开始记录尚未同步 / the patrol's start has not arrived yet".into()));
@@ -1099,7 +1123,19 @@ impl App {
         // Fixes are stamped by the phone's GPS, whose clock is satellite time: they are not shifted for skew.
         let mut tx = self.store.begin().await?;
         Store::insert_track_points(&mut tx, patrol.id, &points).await?;
-        let all = Store::track_points(&mut tx, patrol.id).await?;
+        // The track this request already holds is the stored one when nobody else added points since (the count
+        // read here is that of the last commit: points are never deleted and every track write sets it). A
+        // point whose time is already stored is skipped, as the insert skipped it.
+        let known = tracks.0.remove(&patrol.id);
+        let all = match known {
+            Some(mut all) if all.len() as i64 == Store::patrol_point_count(&mut tx, patrol.id).await? => {
+                let mut seen: std::collections::HashSet<i64> = all.iter().map(|p| p.at).collect();
+                all.extend(points.iter().filter(|p| seen.insert(p.at)));
+                all.sort_by_key(|p| p.at);
+                all
+            }
+            _ => Store::track_points(&mut tx, patrol.id).await?,
+        };
         let fixes: Vec<Fix> = all.iter().map(|p| Fix { at: p.at, lat: p.lat, lon: p.lon }).collect();
         let summary = rules::summarize_track(&fixes);
         Store::update_patrol_track(
@@ -1124,6 +1160,7 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
+        tracks.0.insert(patrol.id, all);
         let mine: std::collections::HashSet<i64> = points.iter().map(|p| p.at).collect();
         let jumped = summary.flagged.iter().filter(|at| mine.contains(at)).count();
         let message = (jumped > 0).then(|| {

@@ -727,7 +727,8 @@ impl App {
         let grids: Vec<&wangge_demo::DemoRegion> =
             data.regions.iter().filter(|r| r.level == RegionLevel::Grid).collect();
         let born_by = ymd(on - chrono::Duration::days(20 * 365));
-        let mut visits: Vec<Vec<wangge_store::register::Val>> = Vec::new();
+        // (person, grid, when) of the demo's last contacts with them.
+        let mut seen: Vec<(i64, String, i64)> = Vec::new();
         type Placed = (&'static str, Value, Option<i64>);
         let plans: [Vec<Placed>; 2] = [
             vec![
@@ -747,42 +748,34 @@ impl App {
             let people = self.store.demo_key_group_candidates(&grid.code, &born_by, plan.len() as i64).await?;
             for (person, (tag, facts, seen_days_ago)) in people.into_iter().zip(plan) {
                 Store::set_tag_tx(&mut tx, false, person, tag, &facts.to_string()).await?;
-                if let (Some(ago), Some(u)) = (seen_days_ago, &leader) {
-                    let at = now_ms() - ago * 86_400_000;
-                    let (day, _) = crate::events::day_month(at);
-                    visits.push(vec![
-                        person.into(),
-                        grid.code.as_str().into(),
-                        u.id.into(),
-                        at.into(),
-                        day.as_str().into(),
-                        at.into(),
-                        1.into(),
-                        "normal".into(),
-                        "same".into(),
-                        "情况稳定".into(),
-                    ]);
+                if let Some(ago) = seen_days_ago {
+                    seen.push((person, grid.code.clone(), now_ms() - ago * 86_400_000));
                 }
             }
         }
-        wangge_store::register::insert_batch(
-            &mut tx,
-            "visits",
-            &[
-                "person_id",
-                "grid_code",
-                "user_id",
-                "visited_at",
-                "day",
-                "recorded_at",
-                "found",
-                "situation",
-                "risk",
-                "note",
-            ],
-            &visits,
-        )
-        .await?;
+        if let Some(u) = &leader {
+            let days_of: Vec<String> = seen.iter().map(|(_, _, at)| crate::events::day_month(*at).0).collect();
+            let visits: Vec<wangge_store::field::NewVisit> = seen
+                .iter()
+                .zip(&days_of)
+                .map(|((person, grid, at), day)| wangge_store::field::NewVisit {
+                    person_id: *person,
+                    household_id: None,
+                    grid_code: grid,
+                    user_id: u.id,
+                    visited_at: *at,
+                    day,
+                    found: true,
+                    situation: "normal",
+                    needs: "",
+                    risk: "same",
+                    note: "情况稳定",
+                    lat: None,
+                    lon: None,
+                })
+                .collect();
+            Store::insert_visits(&mut tx, &visits).await?;
+        }
 
         // A patrol team per community (the patrol routes name it) and a volunteer team per street.
         let names =

@@ -2,7 +2,8 @@
 //! leave encrypted and masked), every step, and the type taxonomy.
 
 use crate::register::{Val, insert_returning_ids};
-use crate::{Result, Store, StoreError, now_ms, prefix_range};
+use crate::sql::{Bind, Sql, roots_clause};
+use crate::{Result, Store, StoreError, now_ms};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -136,65 +137,27 @@ pub struct DisputeFact {
     pub failed: bool,
 }
 
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-fn where_clause(f: &DisputeFilter, binds: &mut Vec<Bind>) -> String {
-    let arg = |b: Bind, binds: &mut Vec<Bind>| {
-        binds.push(b);
-        format!("${}", binds.len())
-    };
-    let mut wh = Vec::new();
-    match f.roots.as_deref() {
-        None => {}
-        Some([]) => wh.push("1=0".to_string()),
-        Some(rs) => {
-            let parts: Vec<String> = rs
-                .iter()
-                .map(|r| {
-                    let (lo, hi) = prefix_range(r);
-                    let a = arg(Bind::Text(lo), binds);
-                    let b = arg(Bind::Text(hi), binds);
-                    format!("(grid_code >= {a} AND grid_code < {b})")
-                })
-                .collect();
-            wh.push(format!("({})", parts.join(" OR ")));
-        }
-    }
+fn where_clause(f: &DisputeFilter, sql: &mut Sql) -> String {
+    let mut wh = vec![roots_clause(sql, "grid_code", f.roots.as_deref())];
     if !f.statuses.is_empty() {
-        let list: Vec<String> = f.statuses.iter().map(|s| arg(Bind::Text(s.clone()), binds)).collect();
+        let list: Vec<String> = f.statuses.iter().map(|s| sql.arg(Bind::Text(s.clone()))).collect();
         wh.push(format!("status IN ({})", list.join(", ")));
     }
     if let Some(t) = &f.type_code {
-        wh.push(format!("type_code = {}", arg(Bind::Text(t.clone()), binds)));
+        wh.push(format!("type_code = {}", sql.arg(Bind::Text(t.clone()))));
     }
     if let Some(r) = &f.region_code {
-        wh.push(format!("region_code = {}", arg(Bind::Text(r.clone()), binds)));
+        wh.push(format!("region_code = {}", sql.arg(Bind::Text(r.clone()))));
     }
     if let Some(at) = f.overdue_at {
-        let a = arg(Bind::Int(at), binds);
+        let a = sql.arg(Bind::Int(at));
         wh.push(format!("((status = 'mediating' AND due_at < {a}) OR (status = 'agreed' AND follow_up_due_at < {a}))"));
     }
     if let Some(p) = f.person_id {
-        let a = arg(Bind::Int(p), binds);
+        let a = sql.arg(Bind::Int(p));
         wh.push(format!("id IN (SELECT dispute_id FROM dispute_parties WHERE person_id = {a})"));
     }
-    if wh.is_empty() { "1=1".into() } else { wh.join(" AND ") }
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::Text(t) => q.bind(t.as_str()),
-            Bind::Int(i) => q.bind(*i),
-        };
-    }
-    q
+    wh.join(" AND ")
 }
 
 impl Store {
@@ -410,39 +373,33 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<(Vec<DisputeRow>, i64)> {
-        let mut binds = Vec::new();
-        let wh = where_clause(f, &mut binds);
-        let total: (i64,) = bind_all(sqlx::query(&format!("SELECT COUNT(*) FROM disputes WHERE {wh}")), &binds)
-            .fetch_one(self.pool())
-            .await
-            .and_then(|r| Ok((r.try_get::<i64, _>(0)?,)))?;
-        let mut page_binds = binds;
-        let mut sql = format!("SELECT {COLS} FROM disputes WHERE {wh}");
+        let mut count = Sql::default();
+        let wh = where_clause(f, &mut count);
+        count.text = format!("SELECT COUNT(*) FROM disputes WHERE {wh}");
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get(0)?;
+        let mut page = Sql::default();
+        let mut wh = where_clause(f, &mut page);
         if let Some(b) = before_id {
-            page_binds.push(Bind::Int(b));
-            sql.push_str(&format!(" AND id < ${}", page_binds.len()));
+            wh.push_str(&format!(" AND id < {}", page.arg(Bind::Int(b))));
         }
-        page_binds.push(Bind::Int(limit));
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", page_binds.len()));
-        let rows = bind_all(sqlx::query(&sql), &page_binds).fetch_all(self.pool()).await?;
-        Ok((rows.iter().map(dispute_row).collect::<std::result::Result<Vec<_>, _>>()?, total.0))
+        let lim = page.arg(Bind::Int(limit));
+        page.text = format!("SELECT {COLS} FROM disputes WHERE {wh} ORDER BY id DESC LIMIT {lim}");
+        let rows = page.query().fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(dispute_row).collect::<std::result::Result<Vec<_>, _>>()?, total))
     }
 
     /// The facts statistics are computed from, for disputes registered in `[from, to)` in the subtrees.
     pub async fn dispute_facts(&self, roots: &Option<Vec<String>>, from: i64, to: i64) -> Result<Vec<DisputeFact>> {
         let f = DisputeFilter { roots: roots.clone(), ..Default::default() };
-        let mut binds = Vec::new();
-        let wh = where_clause(&f, &mut binds);
-        binds.push(Bind::Int(from));
-        let a = binds.len();
-        binds.push(Bind::Int(to));
-        let b = binds.len();
-        let sql = format!(
+        let mut sql = Sql::default();
+        let wh = where_clause(&f, &mut sql);
+        let (a, b) = (sql.arg(Bind::Int(from)), sql.arg(Bind::Int(to)));
+        sql.text = format!(
             "SELECT grid_code, type_code, status, registered_at, agreed_at, closed_at, fulfilled, risk_escalation, \
              (SELECT COUNT(*) FROM dispute_actions x WHERE x.dispute_id = disputes.id AND x.action = 'fail') AS fails \
-             FROM disputes WHERE {wh} AND registered_at >= ${a} AND registered_at < ${b}"
+             FROM disputes WHERE {wh} AND registered_at >= {a} AND registered_at < {b}"
         );
-        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(self.pool()).await?;
+        let rows = sql.query().fetch_all(self.pool()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let fulfilled = flag(r.try_get("fulfilled")?);

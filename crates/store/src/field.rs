@@ -194,6 +194,20 @@ impl Store {
         Ok(())
     }
 
+    /// The key of the outbox item that created `object_id` as `kind` (a patrol's start key, for a phone that lost
+    /// its own copy).
+    pub async fn field_receipt_key(&self, user_id: i64, kind: &str, object_id: i64) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT key FROM field_receipts WHERE user_id = $1 AND kind = $2 AND object_id = $3 ORDER BY created_at LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .bind(object_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The event a phone reported with this external id (`m:<user>:<key>`).
     pub async fn event_by_field_key(&self, external_id: &str) -> Result<Option<i64>> {
         let row: Option<(i64,)> =
@@ -207,6 +221,12 @@ impl Store {
     // ---- visits ---------------------------------------------------------------------------------------------
 
     pub async fn insert_visit(tx: &mut Transaction<'static, Any>, v: &NewVisit<'_>) -> Result<i64> {
+        let ids = Store::insert_visits(tx, std::slice::from_ref(v)).await?;
+        ids.first().copied().ok_or_else(|| StoreError::Other("visit insert returned no id".into()))
+    }
+
+    /// Inserts visits with multi-row statements; ids in the visits' order.
+    pub async fn insert_visits(tx: &mut Transaction<'static, Any>, visits: &[NewVisit<'_>]) -> Result<Vec<i64>> {
         let cols = [
             "person_id",
             "household_id",
@@ -223,24 +243,29 @@ impl Store {
             "lat",
             "lon",
         ];
-        let row = vec![
-            Val::Int(v.person_id),
-            Val::IntOpt(v.household_id),
-            Val::Text(Some(v.grid_code.to_string())),
-            Val::Int(v.user_id),
-            Val::Int(v.visited_at),
-            Val::Text(Some(v.day.to_string())),
-            Val::Int(now_ms()),
-            Val::Int(v.found as i64),
-            Val::Text(Some(v.situation.to_string())),
-            Val::Text(Some(v.needs.to_string())),
-            Val::Text(Some(v.risk.to_string())),
-            Val::Text(Some(v.note.to_string())),
-            Val::Real(v.lat),
-            Val::Real(v.lon),
-        ];
-        let ids = insert_returning_ids(tx, "visits", &cols, &[row]).await?;
-        ids.first().copied().ok_or_else(|| StoreError::Other("visit insert returned no id".into()))
+        let now = now_ms();
+        let rows: Vec<Vec<Val>> = visits
+            .iter()
+            .map(|v| {
+                vec![
+                    Val::Int(v.person_id),
+                    Val::IntOpt(v.household_id),
+                    v.grid_code.into(),
+                    Val::Int(v.user_id),
+                    Val::Int(v.visited_at),
+                    v.day.into(),
+                    Val::Int(now),
+                    Val::Int(v.found as i64),
+                    v.situation.into(),
+                    v.needs.into(),
+                    v.risk.into(),
+                    v.note.into(),
+                    Val::Real(v.lat),
+                    Val::Real(v.lon),
+                ]
+            })
+            .collect();
+        insert_returning_ids(tx, "visits", &cols, &rows).await
     }
 
     /// Ties an unclaimed upload of `uploader` to a visit.
@@ -516,6 +541,17 @@ impl Store {
                 .rows_affected();
         }
         Ok(added)
+    }
+
+    /// The patrol's point count as its last track write left it (`patrols.points`, which every track write sets
+    /// to the number of stored points in the same transaction).
+    pub async fn patrol_point_count(tx: &mut Transaction<'static, Any>, patrol_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT points FROM patrols WHERE id = $1")
+            .bind(patrol_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(n)
     }
 
     pub async fn track_points(tx: &mut Transaction<'static, Any>, patrol_id: i64) -> Result<Vec<PointRow>> {

@@ -22,6 +22,7 @@ pub mod register;
 pub mod safety;
 pub mod search;
 pub mod settings;
+mod sql;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

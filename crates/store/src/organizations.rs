@@ -1,7 +1,8 @@
 //! Organizations placed on houses (企业, 学校, 医院, 社会组织…): reads within region subtrees and single-record
 //! writes. The contact phone arrives and leaves encrypted, hashed and masked, like a resident's.
 
-use crate::{Result, Store, StoreError, now_ms, prefix_range};
+use crate::sql::{Bind, Sql, roots_clause};
+use crate::{Result, Store, StoreError, now_ms};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -76,57 +77,21 @@ pub struct OrgFilter {
     pub q: Option<String>,
 }
 
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-fn where_clause(f: &OrgFilter, binds: &mut Vec<Bind>) -> String {
-    let arg = |b: Bind, binds: &mut Vec<Bind>| {
-        binds.push(b);
-        format!("${}", binds.len())
-    };
-    let mut wh = Vec::new();
-    match f.roots.as_deref() {
-        None => {}
-        Some([]) => wh.push("1=0".to_string()),
-        Some(rs) => {
-            let parts: Vec<String> = rs
-                .iter()
-                .map(|r| {
-                    let (lo, hi) = prefix_range(r);
-                    let a = arg(Bind::Text(lo), binds);
-                    let b = arg(Bind::Text(hi), binds);
-                    format!("(o.grid_code >= {a} AND o.grid_code < {b})")
-                })
-                .collect();
-            wh.push(format!("({})", parts.join(" OR ")));
-        }
-    }
+fn where_clause(f: &OrgFilter, sql: &mut Sql) -> String {
+    let mut wh = vec![roots_clause(sql, "o.grid_code", f.roots.as_deref())];
     if let Some(k) = &f.kind {
-        wh.push(format!("o.kind = {}", arg(Bind::Text(k.clone()), binds)));
+        wh.push(format!("o.kind = {}", sql.arg(Bind::Text(k.clone()))));
     }
     if let Some(s) = &f.status {
-        wh.push(format!("o.status = {}", arg(Bind::Text(s.clone()), binds)));
+        wh.push(format!("o.status = {}", sql.arg(Bind::Text(s.clone()))));
     }
     if let Some(q) = &f.q {
         let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let like = arg(Bind::Text(format!("%{escaped}%")), binds);
-        let exact = arg(Bind::Text(q.to_ascii_uppercase()), binds);
+        let like = sql.arg(Bind::Text(format!("%{escaped}%")));
+        let exact = sql.arg(Bind::Text(q.to_ascii_uppercase()));
         wh.push(format!("(o.name LIKE {like} ESCAPE '\\' OR o.credit_code = {exact})"));
     }
-    if wh.is_empty() { "1=1".into() } else { wh.join(" AND ") }
-}
-
-fn query<'q>(text: &'q str, binds: &'q [Bind]) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    let mut q = sqlx::query(text);
-    for b in binds {
-        q = match b {
-            Bind::Text(s) => q.bind(s.as_str()),
-            Bind::Int(i) => q.bind(*i),
-        };
-    }
-    q
+    wh.join(" AND ")
 }
 
 impl Store {
@@ -145,18 +110,16 @@ impl Store {
         after_id: Option<i64>,
         limit: i64,
     ) -> Result<(Vec<OrgRow>, i64)> {
-        let mut binds = Vec::new();
-        let wh = where_clause(f, &mut binds);
-        let text = format!("SELECT COUNT(*) FROM organizations o WHERE {wh}");
-        let total: i64 = query(&text, &binds).fetch_one(self.pool()).await?.try_get(0)?;
-        let mut binds = Vec::new();
-        let wh = where_clause(f, &mut binds);
-        binds.push(Bind::Int(after_id.unwrap_or(i64::MIN)));
-        let after = binds.len();
-        binds.push(Bind::Int(limit));
-        let lim = binds.len();
-        let text = format!("SELECT {COLS} FROM {FROM} WHERE {wh} AND o.id > ${after} ORDER BY o.id LIMIT ${lim}");
-        let rows = query(&text, &binds).fetch_all(self.pool()).await?;
+        let mut count = Sql::default();
+        let wh = where_clause(f, &mut count);
+        count.text = format!("SELECT COUNT(*) FROM organizations o WHERE {wh}");
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get(0)?;
+        let mut page = Sql::default();
+        let wh = where_clause(f, &mut page);
+        let after = page.arg(Bind::Int(after_id.unwrap_or(i64::MIN)));
+        let lim = page.arg(Bind::Int(limit));
+        page.text = format!("SELECT {COLS} FROM {FROM} WHERE {wh} AND o.id > {after} ORDER BY o.id LIMIT {lim}");
+        let rows = page.query().fetch_all(self.pool()).await?;
         let orgs = rows.iter().map(org_row).collect::<std::result::Result<Vec<_>, _>>()?;
         Ok((orgs, total))
     }

@@ -2,6 +2,7 @@
 //! tags, households, houses and buildings — reads within region subtrees and single-record writes.
 //! Personal numbers arrive and leave encrypted, hashed and masked; this module never sees them in clear.
 
+use crate::sql::{Bind, Sql, roots_clause};
 use crate::{Result, Store, StoreError, now_ms, prefix_range};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -75,56 +76,6 @@ pub struct PeopleFilter {
     pub all_statuses: bool,
     /// Only people born on or before this date (`YYYY-MM-DD`): derived age groups such as 老年人.
     pub born_on_or_before: Option<String>,
-}
-
-/// A statement under construction: SQL text and its text/int binds, numbered `$n` in order.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Sql {
-    fn arg(&mut self, b: Bind) -> String {
-        self.binds.push(b);
-        format!("${}", self.binds.len())
-    }
-
-    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for b in &self.binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.as_str()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
-}
-
-/// `(col >= lo AND col < hi) OR …` for the roots, or `1=1` without roots (`1=0` for an empty list).
-fn roots_clause(sql: &mut Sql, col: &str, roots: Option<&[String]>) -> String {
-    match roots {
-        None => "1=1".into(),
-        Some([]) => "1=0".into(),
-        Some(rs) => {
-            let parts: Vec<String> = rs
-                .iter()
-                .map(|r| {
-                    let (lo, hi) = prefix_range(r);
-                    let a = sql.arg(Bind::Text(lo));
-                    let b = sql.arg(Bind::Text(hi));
-                    format!("({col} >= {a} AND {col} < {b})")
-                })
-                .collect();
-            format!("({})", parts.join(" OR "))
-        }
-    }
 }
 
 fn people_where(sql: &mut Sql, f: &PeopleFilter) -> String {

@@ -17,6 +17,7 @@ use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
 mod events;
+mod field;
 mod search;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -198,7 +199,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // WANGGE_BENCH_ONLY=imports,grids,http,search,events runs only those groups (all when unset);
+    // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field runs only those groups (all when unset);
     // event_ingest or event_reads runs half of the events group.
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
     let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
@@ -220,6 +221,9 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if want("events") || want("event_reads") {
         all.extend(events::reads(quick).await?);
+    }
+    if want("field") {
+        all.extend(field::scenarios(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

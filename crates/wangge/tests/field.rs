@@ -355,18 +355,32 @@ async fn patrols_tracks_and_checkins(db: TestDb) {
                 json!({ "patrol": key, "point": "西门", "lat": 30.26, "lon": 120.13 }),
             ),
             item("track-bad-00001", "track", t0, json!({ "patrol": key, "points": [[t0, 0.0, 0.0]] })),
+            item(
+                "track-bad-00002",
+                "track",
+                t0,
+                json!({ "patrol": key, "points": [[t0, 30.26, 120.13], [0, 30.26, 120.13]] }),
+            ),
         ],
     )
     .await;
     let st: Vec<&str> = r.iter().map(status).collect();
-    assert_eq!(st, vec!["created", "created", "created", "created", "rejected", "rejected", "rejected"], "{r:?}");
+    assert_eq!(
+        st,
+        vec!["created", "created", "created", "created", "rejected", "rejected", "rejected", "rejected"],
+        "{r:?}"
+    );
     assert!(r[1]["message"].as_str().unwrap().contains("1 个定位点"), "the jump is named: {r:?}");
     assert_eq!(r[4]["error"]["code"], "rule_violated", "{r:?}");
     assert_eq!(r[5]["error"]["field"], "data.point");
     assert_eq!(r[6]["error"]["field"], "data.points[0]");
+    assert_eq!(r[7]["error"]["field"], "data.points[1]", "a fix stamped 1970 is refused");
     // Replaying a batch adds no point.
     let r = sync(&gw, vec![item("track-0003-dddd", "track", t0, json!({ "patrol": key, "points": first }))]).await;
     assert_eq!(status(&r[0]), "created");
+    // A phone that lost its own state learns the open patrol's key from "today".
+    let (_, today) = gw.get("/api/v1/field/today").await;
+    assert_eq!(today["open_patrol"]["key"], key, "{}", today["open_patrol"]);
     let r = sync(&gw, vec![item("patrol-end-0001", "patrol_end", t0 + 10 * 60_000, json!({ "patrol": key }))]).await;
     assert_eq!(status(&r[0]), "created", "{r:?}");
 
@@ -388,6 +402,39 @@ async fn patrols_tracks_and_checkins(db: TestDb) {
     assert_eq!(row["grids"], json!([GRID1]));
     assert_error(&gw.get(&format!("/api/v1/field/workers?region={GRID1}")).await, 403, "forbidden", None);
     assert_field(&community.get(&format!("/api/v1/field/workers?region={COMMUNITY1}&month=11-2026")).await, "month");
+    srv.finish().await;
+}
+
+/// A phone offline all day sends its patrol as many small batches in one request (the server keeps the track it
+/// has written for the next batch instead of reading it back): the patrol comes out as if sent in one batch.
+async fn small_track_batches_in_one_request(db: TestDb) {
+    let srv = Server::demo(db);
+    let gw = srv.login("demo_grid_worker", DEMO_PW).await;
+    let t0 = now_ms() - 10 * 60_000;
+    // Thirty fixes 10 s apart walking east about 20 m each, one of them 100 km off.
+    let fix = |i: i64| json!([t0 + i * 10_000, if i == 17 { 31.26 } else { 30.26 }, 120.13 + 0.0002 * i as f64, 5.0]);
+    let all: Vec<Value> = (0..30).map(fix).collect();
+    let (batched, whole) = ("patrol-batched-01", "patrol-whole-0001");
+    let mut items = vec![item(batched, "patrol_start", t0, json!({}))];
+    for (b, chunk) in all.chunks(4).enumerate() {
+        items.push(item(&format!("track-batched-{b:02}"), "track", t0, json!({ "patrol": batched, "points": chunk })));
+    }
+    // A batch sent again with other coordinates for the same times: the stored fixes stay.
+    let moved: Vec<Value> = (8..12).map(|i| json!([t0 + i * 10_000, 30.27, 120.14])).collect();
+    items.push(item("track-batched-again", "track", t0, json!({ "patrol": batched, "points": moved })));
+    items.push(item("patrol-batched-end", "patrol_end", t0 + 300_000, json!({ "patrol": batched })));
+    items.push(item(whole, "patrol_start", t0, json!({})));
+    items.push(item("track-whole-00001", "track", t0, json!({ "patrol": whole, "points": all })));
+    items.push(item("patrol-whole-end01", "patrol_end", t0 + 300_000, json!({ "patrol": whole })));
+    let r = sync(&gw, items).await;
+    assert!(r.iter().all(|r| status(r) == "created"), "{r:?}");
+    let (_, log) = gw.get("/api/v1/field/log").await;
+    let p = log["patrols"].as_array().unwrap();
+    assert_eq!(p.len(), 2, "{log}");
+    assert_eq!((p[0]["points"].as_i64(), p[0]["flagged"].as_i64()), (Some(30), Some(1)), "{log}");
+    for k in ["points", "flagged", "distance_m", "minutes"] {
+        assert_eq!(p[0][k], p[1][k], "{k}: {log}");
+    }
     srv.finish().await;
 }
 
@@ -486,5 +533,6 @@ both_backends!(
     every_kind_once_and_bad_items_named,
     clock_skew_is_corrected,
     patrols_tracks_and_checkins,
+    small_track_batches_in_one_request,
     reassign_grid_when_a_worker_leaves
 );

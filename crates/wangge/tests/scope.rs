@@ -725,7 +725,7 @@ async fn matrix(db: TestDb) {
     let mut serial = 0;
     let register = Register::new(&admin).await;
     let events = Events::new(&admin).await;
-    let other_dispute = other_dispute(&admin).await;
+    let other_dispute = other_district_dispute(&admin, &register).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -890,7 +890,7 @@ async fn matrix(db: TestDb) {
         events.check(&mut m, &c, &case).await;
         check_field(&mut m, &c, &case, &register, &leak).await;
         check_safety(&mut m, &c, &case, &leak).await;
-        check_disputes(&mut m, &c, &case, other_dispute, &leak).await;
+        check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1125,84 +1125,6 @@ async fn check_field(m: &mut Matrix, c: &Client, case: &Case, register: &Registe
     }
 }
 
-/// A dispute in the other district's grid, registered by the admin.
-async fn other_dispute(admin: &Client) -> i64 {
-    let (s, types) = admin.get("/api/v1/dispute-types").await;
-    assert_eq!(s, 200, "{types}");
-    let body = json!({ "type_code": types["items"][0]["code"], "title": "远山邻里纠纷", "facts": "楼上漏水殃及楼下",
-        "grid_code": OTHER_GRID, "parties": [{ "role": "applicant", "name": "远山甲" }, { "role": "respondent", "name": "远山乙" }] });
-    let (s, d) = admin.post("/api/v1/disputes", &body).await;
-    assert_eq!(s, 201, "{d}");
-    d["id"].as_i64().unwrap()
-}
-
-/// Disputes (矛盾纠纷): nobody reads, registers or mediates another district's; types and statistics by role.
-async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, other: i64, leak: &[String]) {
-    let who = case.user;
-    let reads = matches!(
-        who,
-        "admin"
-            | "demo_district"
-            | "demo_street"
-            | "demo_community"
-            | "demo_grid_leader"
-            | "demo_grid_worker"
-            | "demo_mediator"
-    );
-    let stats = reads || who == "demo_leader";
-    let r = m.call(c, "GET", "/api/v1/disputes", "/api/v1/disputes", None).await;
-    expect_status(who, "disputes", &r, if reads { &[200] } else { &[403] });
-    if reads && !case.admin {
-        for d in r.1["items"].as_array().unwrap() {
-            let grid = d["grid_code"].as_str().unwrap();
-            assert!(case.inside.iter().any(|i| grid.starts_with(i)), "{who}: a dispute outside the scope: {d}");
-        }
-        no_leak(who, "disputes", &r, leak);
-    }
-    let path = format!("/api/v1/disputes/{other}");
-    let r = m.call(c, "GET", "/api/v1/disputes/{id}", &path, None).await;
-    expect_status(who, "dispute elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
-    if !case.admin {
-        assert!(!r.1.to_string().contains("远山甲"), "{who}: a party from elsewhere: {}", r.1);
-    }
-    let path = format!("/api/v1/disputes/{other}/actions");
-    let body = json!({ "action": "session", "note": "越权调解" });
-    let r = m.call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&body)).await;
-    expect_status(who, "mediate elsewhere", &r, if case.admin { &[200, 409] } else { &[403, 404] });
-    let body = json!({ "type_code": "neighbour", "title": "越权登记", "facts": "越权登记的纠纷",
-        "grid_code": OTHER_GRID, "parties": [{ "role": "applicant", "name": "甲" }, { "role": "respondent", "name": "乙" }] });
-    let r = m.call(c, "POST", "/api/v1/disputes", "/api/v1/disputes", Some(&body)).await;
-    if case.admin {
-        expect_status(who, "register elsewhere", &r, &[201]);
-    } else {
-        // Refused before anything is written: no role (403), or the grid is unknown to them (400/404).
-        expect_status(who, "register elsewhere", &r, &[400, 403, 404]);
-        no_leak(who, "register elsewhere", &r, leak);
-    }
-
-    let r = m.call(c, "GET", "/api/v1/dispute-types", "/api/v1/dispute-types", None).await;
-    expect_status(who, "dispute types", &r, if stats { &[200] } else { &[403] });
-    let path = format!("/api/v1/dispute-types/t_{}", who.replace('-', "_"));
-    let r =
-        m.call(c, "PUT", "/api/v1/dispute-types/{code}", &path, Some(&json!({ "name": format!("类型{who}") }))).await;
-    let manages = matches!(who, "admin" | "demo_district");
-    expect_status(who, "put dispute type", &r, if manages { &[200, 201] } else { &[403] });
-    let r = m.call(c, "GET", "/api/v1/dispute-stats", "/api/v1/dispute-stats", None).await;
-    expect_status(who, "dispute stats", &r, if stats { &[200] } else { &[403] });
-    let path = format!("/api/v1/dispute-stats?region={OTHER_DISTRICT}");
-    let r = m.call(c, "GET", "/api/v1/dispute-stats", &path, None).await;
-    expect_status(
-        who,
-        "dispute stats elsewhere",
-        &r,
-        match (case.admin, stats) {
-            (true, _) => &[200],
-            (false, true) => &[404],
-            (false, false) => &[403],
-        },
-    );
-}
-
 /// 治安防控: key groups (`ReadSensitiveTags`), safety teams and the safety map (`ReadFieldWork`; teams kept by
 /// community staff and above) inside the scope, and never another district's.
 async fn check_safety(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
@@ -1294,4 +1216,73 @@ async fn check_safety(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) 
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A dispute in the other district, registered by the admin.
+async fn other_district_dispute(admin: &Client, register: &Register) -> i64 {
+    let other = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+    let body = json!({ "type_code": "neighbour", "title": "远山邻里纠纷", "facts": "远山两户因院墙归属争执",
+        "parties": [{ "role": "applicant", "person_id": other.id }, { "role": "respondent", "name": "远山乙" }] });
+    let (s, d) = admin.post("/api/v1/disputes", &body).await;
+    assert_eq!(s, 201, "{d}");
+    d["id"].as_i64().unwrap()
+}
+
+/// Disputes: nobody reads, registers, mediates or counts another district's disputes.
+async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, register: &Register, other: i64, leak: &[String]) {
+    let who = case.user;
+    let reads = matches!(
+        who,
+        "admin"
+            | "demo_district"
+            | "demo_street"
+            | "demo_community"
+            | "demo_grid_leader"
+            | "demo_grid_worker"
+            | "demo_mediator"
+    );
+    let other_person = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+    let path = format!("/api/v1/disputes/{other}");
+    let r = m.call(c, "GET", "/api/v1/disputes/{id}", &path, None).await;
+    expect_status(who, "dispute elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let path = format!("/api/v1/disputes/{other}/actions");
+    let r = m
+        .call(c, "POST", "/api/v1/disputes/{id}/actions", &path, Some(&json!({ "action": "session", "note": "越权" })))
+        .await;
+    expect_status(who, "act elsewhere", &r, if case.admin { &[409] } else { &[403, 404] });
+    let path = format!("/api/v1/disputes?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/disputes", &path, None).await;
+    expect_status(who, "disputes elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    let r = m.call(c, "GET", "/api/v1/disputes", "/api/v1/disputes", None).await;
+    expect_status(who, "own disputes", &r, if reads { &[200] } else { &[403] });
+    if reads && !case.admin {
+        assert_eq!(r.1["total"], 0, "{who}: sees another district's dispute: {}", r.1);
+    }
+    let body = json!({ "type_code": "neighbour", "title": "越权登记", "facts": "在别的区登记纠纷",
+        "parties": [{ "role": "applicant", "person_id": other_person.id }, { "role": "respondent", "name": "乙" }] });
+    let r = m.call(c, "POST", "/api/v1/disputes", "/api/v1/disputes", Some(&body)).await;
+    expect_status(who, "register elsewhere", &r, if case.admin { &[201] } else { &[400, 403] });
+    if r.0 == 400 {
+        assert_eq!(r.1["error"]["details"]["field"], "parties[0].person_id", "{who}: {}", r.1);
+    }
+    let r = m.call(c, "GET", "/api/v1/dispute-types", "/api/v1/dispute-types", None).await;
+    let stats_reader = reads || who == "demo_leader";
+    expect_status(who, "dispute types", &r, if stats_reader { &[200] } else { &[403] });
+    let r = m
+        .call(
+            c,
+            "PUT",
+            "/api/v1/dispute-types/{code}",
+            "/api/v1/dispute-types/other",
+            Some(&json!({ "name": "其他纠纷" })),
+        )
+        .await;
+    let edits = case.admin || who == "demo_district";
+    expect_status(who, "edit dispute type", &r, if edits { &[200] } else { &[403] });
+    let path = format!("/api/v1/dispute-stats?region={OTHER_DISTRICT}");
+    let r = m.call(c, "GET", "/api/v1/dispute-stats", &path, None).await;
+    expect_status(who, "stats elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
+    if !case.admin {
+        no_leak(who, "disputes", &r, leak);
+    }
 }

@@ -3,6 +3,7 @@
 mod api_keys;
 mod event_rules;
 mod events;
+mod field;
 mod field_workers;
 mod imports;
 mod merge;
@@ -92,6 +93,10 @@ pub fn routes() -> Router<AppState> {
         .route("/key-groups", get(safety::key_groups))
         .route("/safety", get(safety::safety))
         .route("/safety/teams", post(safety::add_team))
+        .route("/m", get(field::shell))
+        .route("/m/sw.js", get(field::service_worker))
+        .route("/m/manifest.webmanifest", get(field::manifest))
+        .route("/m/session.json", get(field::session))
 }
 
 /// The signed-in user as the page header shows them.
@@ -104,6 +109,8 @@ pub struct UserBar {
     /// Shows the events menu (list, report, indicators).
     pub reads_events: bool,
     pub reports_events: bool,
+    /// Shows the phone app (`/m`) to those who work a grid.
+    pub works_grid: bool,
     /// Shows the grid workers' month (网格员工作) and the safety map (治安防控).
     pub reads_field_work: bool,
     /// Shows the key-group list (重点人群).
@@ -128,6 +135,7 @@ impl PageActor {
             manages_register: self.actor.may_somewhere(Permission::ManageRegister),
             reads_events: self.actor.may_somewhere(Permission::ReadEvents),
             reports_events: self.actor.may_somewhere(Permission::ReportEvents),
+            works_grid: self.actor.has_role(Role::GridWorker) || self.actor.has_role(Role::GridLeader),
             reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
             reads_sensitive_tags: self.actor.may_somewhere(Permission::ReadSensitiveTags),
             csrf: self.csrf.clone(),

@@ -285,6 +285,18 @@ fn is_overdue(d: &DisputeRow, now: i64) -> bool {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// A text of several lines (facts, the agreement's clauses, a note): like `text_field`, but line breaks are
+/// kept (a browser's CRLF read as LF), since an agreement is written as numbered clauses one per line.
+fn text_block(field: &str, s: &str, max: usize) -> Result<String> {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::field(field, "含有控制字符 / holds control characters"));
+    }
+    // The length and the other checks as for one line.
+    text_field(field, &s.replace(['\n', '\t'], " "), max)?;
+    Ok(s.trim().to_string())
+}
+
 impl App {
     /// Seeds the dispute types when none exist. Safe to call at every start.
     pub async fn ensure_dispute_types(&self) -> Result<()> {
@@ -363,7 +375,7 @@ impl App {
         if title.is_empty() {
             return Err(AppError::field("title", "请填写纠纷名称 / a title is required"));
         }
-        let facts = text_field("facts", &input.facts, 5000)?;
+        let facts = text_block("facts", &input.facts, 5000)?;
         if facts.chars().count() < 5 {
             return Err(AppError::field("facts", "请写明纠纷主要事实 / describe the facts (at least 5 characters)"));
         }
@@ -669,8 +681,8 @@ impl App {
         if input.version.is_some_and(|v| v != d.version) {
             return Err(AppError::conflict("纠纷已被他人更新，请刷新 / the dispute changed meanwhile; reload it"));
         }
-        let note = text_field("note", &input.note, 2000)?;
-        let agreement = text_field("agreement", &input.agreement, 5000)?;
+        let note = text_block("note", &input.note, 2000)?;
+        let agreement = text_block("agreement", &input.agreement, 5000)?;
         let target = input
             .target
             .as_deref()
@@ -888,5 +900,17 @@ impl App {
                 .map(|(month, (registered, resolved))| MonthTrend { month, registered, resolved })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_block;
+
+    #[test]
+    fn clauses_keep_their_lines_and_other_control_characters_are_refused() {
+        assert_eq!(text_block("agreement", " 一、赔偿。\r\n二、道歉。 ", 100).unwrap(), "一、赔偿。\n二、道歉。");
+        assert_eq!(text_block("agreement", "a\u{7}", 100).unwrap_err().field_name(), Some("agreement"));
+        assert_eq!(text_block("facts", &"字\n".repeat(60), 100).unwrap_err().field_name(), Some("facts"));
     }
 }

@@ -222,7 +222,7 @@ pub struct DisputeQuery<'a> {
     pub region: Option<&'a str>,
     pub status: Option<&'a str>,
     pub type_code: Option<&'a str>,
-    /// `overdue`: mediation or follow-up past due; `mine`: held by the caller's regions for mediation.
+    /// `overdue`: mediation or follow-up past due.
     pub view: Option<&'a str>,
     pub person_id: Option<i64>,
     pub cursor: Option<&'a str>,
@@ -719,6 +719,19 @@ impl App {
                             .await?
                             .filter(|u| !u.disabled)
                             .ok_or_else(|| AppError::field("mediator", "用户不存在 / no such user"))?;
+                        // Whoever is named must be able to mediate at the dispute's level themselves.
+                        let named = Actor {
+                            user_id: u.id,
+                            username: u.username.clone(),
+                            display_name: u.display_name.clone(),
+                            grants: u.grants.clone(),
+                        };
+                        if !named.may(Permission::MediateDisputes, &d.region_code) {
+                            return Err(AppError::field(
+                                "mediator",
+                                "此人不能调解这一级的纠纷 / this user does not mediate at this level",
+                            ));
+                        }
                         u.username
                     }
                     None => actor.username.clone(),

@@ -74,6 +74,8 @@ async fn mediation_to_a_kept_agreement(db: TestDb) {
     assert_error(&r, 409, "conflict", None);
     assert!(r.1["error"]["message"].as_str().unwrap().contains("已登记"), "{}", r.1);
     assert_field(&act(&community, id, json!({ "action": "accept", "mediator": "nobody" })).await, "mediator");
+    let r = act(&community, id, json!({ "action": "accept", "mediator": "demo_grid_worker" })).await;
+    assert_field(&r, "mediator");
     assert_field(&act(&community, id, json!({ "action": "dance" })).await, "action");
 
     let (s, d) = act(&community, id, json!({ "action": "accept", "mediator": "demo_mediator" })).await;

@@ -62,6 +62,12 @@ async fn mediation_to_a_kept_agreement(db: TestDb) {
     assert!(!d.to_string().contains("13800002222") && !d.to_string().contains(&id_number(7)));
     assert!(d["actions"].as_array().unwrap().iter().any(|a| a == "accept"), "{d}");
 
+    // The register party's page lists the dispute.
+    let (browser, _) = page_login(&srv.base, "demo_community", DEMO_PW).await;
+    let (s, html) = browser.page(&format!("/people/{}", person["id"])).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&format!("/disputes/{id}")) && html.contains("楼上漏水纠纷"), "{html}");
+
     // The grid worker sees it (it is in their grid) but does not mediate.
     let gw = srv.login("demo_grid_worker", DEMO_PW).await;
     let (s, seen) = gw.get(&format!("/api/v1/disputes/{id}")).await;

@@ -222,7 +222,7 @@ pub struct DisputeQuery<'a> {
     pub region: Option<&'a str>,
     pub status: Option<&'a str>,
     pub type_code: Option<&'a str>,
-    /// `overdue`: mediation or follow-up past due; `mine`: held by the caller's regions for mediation.
+    /// `overdue`: mediation or follow-up past due.
     pub view: Option<&'a str>,
     pub person_id: Option<i64>,
     pub cursor: Option<&'a str>,
@@ -284,6 +284,18 @@ fn is_overdue(d: &DisputeRow, now: i64) -> bool {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// A text of several lines (facts, the agreement's clauses, a note): like `text_field`, but line breaks are
+/// kept (a browser's CRLF read as LF), since an agreement is written as numbered clauses one per line.
+fn text_block(field: &str, s: &str, max: usize) -> Result<String> {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::field(field, "含有控制字符 / holds control characters"));
+    }
+    // The length and the other checks as for one line.
+    text_field(field, &s.replace(['\n', '\t'], " "), max)?;
+    Ok(s.trim().to_string())
+}
 
 impl App {
     /// Seeds the dispute types when none exist. Safe to call at every start.
@@ -363,7 +375,7 @@ impl App {
         if title.is_empty() {
             return Err(AppError::field("title", "请填写纠纷名称 / a title is required"));
         }
-        let facts = text_field("facts", &input.facts, 5000)?;
+        let facts = text_block("facts", &input.facts, 5000)?;
         if facts.chars().count() < 5 {
             return Err(AppError::field("facts", "请写明纠纷主要事实 / describe the facts (at least 5 characters)"));
         }
@@ -669,8 +681,8 @@ impl App {
         if input.version.is_some_and(|v| v != d.version) {
             return Err(AppError::conflict("纠纷已被他人更新，请刷新 / the dispute changed meanwhile; reload it"));
         }
-        let note = text_field("note", &input.note, 2000)?;
-        let agreement = text_field("agreement", &input.agreement, 5000)?;
+        let note = text_block("note", &input.note, 2000)?;
+        let agreement = text_block("agreement", &input.agreement, 5000)?;
         let target = input
             .target
             .as_deref()
@@ -707,6 +719,19 @@ impl App {
                             .await?
                             .filter(|u| !u.disabled)
                             .ok_or_else(|| AppError::field("mediator", "用户不存在 / no such user"))?;
+                        // Whoever is named must be able to mediate at the dispute's level themselves.
+                        let named = Actor {
+                            user_id: u.id,
+                            username: u.username.clone(),
+                            display_name: u.display_name.clone(),
+                            grants: u.grants.clone(),
+                        };
+                        if !named.may(Permission::MediateDisputes, &d.region_code) {
+                            return Err(AppError::field(
+                                "mediator",
+                                "此人不能调解这一级的纠纷 / this user does not mediate at this level",
+                            ));
+                        }
                         u.username
                     }
                     None => actor.username.clone(),
@@ -888,5 +913,17 @@ impl App {
                 .map(|(month, (registered, resolved))| MonthTrend { month, registered, resolved })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_block;
+
+    #[test]
+    fn clauses_keep_their_lines_and_other_control_characters_are_refused() {
+        assert_eq!(text_block("agreement", " 一、赔偿。\r\n二、道歉。 ", 100).unwrap(), "一、赔偿。\n二、道歉。");
+        assert_eq!(text_block("agreement", "a\u{7}", 100).unwrap_err().field_name(), Some("agreement"));
+        assert_eq!(text_block("facts", &"字\n".repeat(60), 100).unwrap_err().field_name(), Some("facts"));
     }
 }

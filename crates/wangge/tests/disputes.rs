@@ -62,6 +62,12 @@ async fn mediation_to_a_kept_agreement(db: TestDb) {
     assert!(!d.to_string().contains("13800002222") && !d.to_string().contains(&id_number(7)));
     assert!(d["actions"].as_array().unwrap().iter().any(|a| a == "accept"), "{d}");
 
+    // The register party's page lists the dispute.
+    let (browser, _) = page_login(&srv.base, "demo_community", DEMO_PW).await;
+    let (s, html) = browser.page(&format!("/people/{}", person["id"])).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&format!("/disputes/{id}")) && html.contains("楼上漏水纠纷"), "{html}");
+
     // The grid worker sees it (it is in their grid) but does not mediate.
     let gw = srv.login("demo_grid_worker", DEMO_PW).await;
     let (s, seen) = gw.get(&format!("/api/v1/disputes/{id}")).await;
@@ -74,6 +80,8 @@ async fn mediation_to_a_kept_agreement(db: TestDb) {
     assert_error(&r, 409, "conflict", None);
     assert!(r.1["error"]["message"].as_str().unwrap().contains("已登记"), "{}", r.1);
     assert_field(&act(&community, id, json!({ "action": "accept", "mediator": "nobody" })).await, "mediator");
+    let r = act(&community, id, json!({ "action": "accept", "mediator": "demo_grid_worker" })).await;
+    assert_field(&r, "mediator");
     assert_field(&act(&community, id, json!({ "action": "dance" })).await, "action");
 
     let (s, d) = act(&community, id, json!({ "action": "accept", "mediator": "demo_mediator" })).await;

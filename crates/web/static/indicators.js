@@ -1,4 +1,4 @@
-// wangge indicators: draws the charts of /events/indicators with the embedded ECharts. The server renders
+// wangge indicators: draws the charts of /events/indicators and /disputes/stats with the embedded ECharts. The server renders
 // every label in the page's language and puts each chart's data in the container's data-chart attribute
 // (no inline script under the CSP); this file only draws. No animation: a printout or a screenshot shows the
 // final numbers, not bars halfway up. SVG renderer: the text stays real text (selectable,
@@ -95,6 +95,52 @@
     };
   }
 
+  // Shares of one whole (disputes by status): a ring with each slice named and counted.
+  function pieOption(d) {
+    var values = d.series[0].values;
+    return {
+      animation: false,
+      color: ["#2e86c1", "#27ae60", "#e67e22", "#c0392b", "#8e44ad", "#16a085", "#7f8c8d"],
+      textStyle: { fontFamily: font },
+      tooltip: { trigger: "item" },
+      legend: { bottom: 0 },
+      series: [{
+        type: "pie",
+        name: d.series[0].name,
+        radius: ["38%", "66%"],
+        center: ["50%", "44%"],
+        label: { formatter: "{b} {c}" },
+        data: d.names.map(function (n, i) { return { name: n, value: values[i] }; })
+      }]
+    };
+  }
+
+  // A value per month (disputes registered and resolved): lines with their points labelled.
+  function lineOption(d) {
+    return {
+      animation: false,
+      color: colors,
+      textStyle: { fontFamily: font },
+      legend: { top: 0 },
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: d.names, boundaryGap: false },
+      yAxis: { type: "value", minInterval: 1 },
+      series: d.series.map(function (s) {
+        // Quiet months stay on the zero line unlabelled, so the numbers that matter stand out.
+        return { type: "line", name: s.name, data: s.values, symbolSize: 7,
+          label: { show: true, position: "top", fontSize: 11, formatter: function (p) { return p.value ? String(p.value) : ""; } } };
+      })
+    };
+  }
+
+  function optionFor(d, el) {
+    if (d.kind === "gauge") return gaugeOption(d);
+    if (d.kind === "pie") return pieOption(d);
+    if (d.kind === "line") return lineOption(d);
+    return barOption(d, d.kind === "hbar", el.clientWidth);
+  }
+
   document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
     var d;
     try {
@@ -107,7 +153,7 @@
       el.style.height = Math.max(160, 60 + d.names.length * 44) + "px";
     }
     var chart = echarts.init(el, null, { renderer: "svg", locale: zh ? "ZH" : "EN" });
-    chart.setOption(d.kind === "gauge" ? gaugeOption(d) : barOption(d, d.kind === "hbar", el.clientWidth));
+    chart.setOption(optionFor(d, el));
     charts.push(chart);
   });
 

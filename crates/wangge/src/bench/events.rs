@@ -85,7 +85,7 @@ pub async fn ingest(quick: bool) -> Result<Scenario> {
 }
 
 /// p95 (ms) of `f` over `n` runs.
-pub(super) async fn p95<F, Fut>(n: usize, mut f: F) -> Result<f64>
+async fn p95<F, Fut>(n: usize, mut f: F) -> Result<f64>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,

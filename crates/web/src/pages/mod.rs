@@ -1,6 +1,7 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
 mod api_keys;
+mod disputes;
 mod event_rules;
 mod events;
 mod field;
@@ -82,6 +83,12 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}", get(events::show))
         .route("/events/{id}/act", post(events::act))
         .route("/events/bulk", post(events::bulk))
+        .route("/disputes", get(disputes::list))
+        .route("/disputes/new", get(disputes::new_dispute).post(disputes::create))
+        .route("/disputes/stats", get(disputes::stats))
+        .route("/disputes/{id}", get(disputes::show))
+        .route("/disputes/{id}/act", post(disputes::act))
+        .route("/disputes/{id}/agreement", get(disputes::agreement))
         .route("/report", get(report::report_form).post(report::report_submit))
         .route(
             "/report/photo",
@@ -113,6 +120,9 @@ pub struct UserBar {
     pub works_grid: bool,
     /// Shows the grid workers' month (网格员工作) and the safety map (治安防控).
     pub reads_field_work: bool,
+    /// Shows the disputes menu (list and register), or the statistics alone for those who only read figures.
+    pub reads_disputes: bool,
+    pub reads_dispute_stats: bool,
     /// Shows the key-group list (重点人群).
     pub reads_sensitive_tags: bool,
     pub csrf: String,
@@ -137,6 +147,8 @@ impl PageActor {
             reports_events: self.actor.may_somewhere(Permission::ReportEvents),
             works_grid: self.actor.has_role(Role::GridWorker) || self.actor.has_role(Role::GridLeader),
             reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
+            reads_disputes: self.actor.may_somewhere(Permission::ReadDisputes),
+            reads_dispute_stats: self.actor.may_somewhere(Permission::ReadDisputeStats),
             reads_sensitive_tags: self.actor.may_somewhere(Permission::ReadSensitiveTags),
             csrf: self.csrf.clone(),
         })

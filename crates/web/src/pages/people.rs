@@ -161,6 +161,8 @@ struct PersonPage {
     event_error: Option<String>,
     /// 走访记录, newest first.
     visits: Vec<wangge_app::field::VisitView>,
+    /// Disputes where the person is a party (only for those who read disputes).
+    disputes: Vec<wangge_app::disputes::DisputeView>,
 }
 
 /// What a person page shows besides the person: numbers revealed on this response, or a form's error.
@@ -182,6 +184,16 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
                 Ok(v) => v,
                 Err(e) => return error_page(lang, pa.bar(), &e),
             };
+            let disputes = if pa.actor.may(Permission::ReadDisputes, &p.person.grid_code) {
+                let q =
+                    wangge_app::disputes::DisputeQuery { person_id: Some(id), limit: Some(20), ..Default::default() };
+                match app.list_disputes(&pa.actor, q).await {
+                    Ok(page) => page.items,
+                    Err(e) => return error_page(lang, pa.bar(), &e),
+                }
+            } else {
+                Vec::new()
+            };
             let failed = x.error.is_some() || x.event_error.is_some();
             let status = if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             let page = PersonPage {
@@ -196,6 +208,7 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
                 may_manage,
                 event_error: x.event_error,
                 visits,
+                disputes,
             };
             render(status, &page)
         }

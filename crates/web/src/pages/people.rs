@@ -185,7 +185,8 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
                 Err(e) => return error_page(lang, pa.bar(), &e),
             };
             let disputes = if pa.actor.may(Permission::ReadDisputes, &p.person.grid_code) {
-                let q = wangge_app::disputes::DisputeQuery { person_id: Some(id), limit: Some(20), ..Default::default() };
+                let q =
+                    wangge_app::disputes::DisputeQuery { person_id: Some(id), limit: Some(20), ..Default::default() };
                 match app.list_disputes(&pa.actor, q).await {
                     Ok(page) => page.items,
                     Err(e) => return error_page(lang, pa.bar(), &e),

@@ -15,6 +15,8 @@ pub mod events;
 pub mod field;
 pub mod group_commit;
 mod migrate;
+/// Every table, in the order a restore writes them (parents before children): what `wangge backup` carries.
+pub use migrate::TABLES as BACKUP_TABLES;
 pub mod organizations;
 pub mod people;
 pub mod regions;

@@ -99,6 +99,25 @@ async fn migrations_apply_once_and_reopen_cleanly() {
     .await;
 }
 
+/// A table the backup does not list would be silently missing from every backup and restore.
+#[tokio::test]
+async fn every_table_is_in_the_backup() {
+    each(async |db, store| {
+        let sql = if db.backend == "sqlite" {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        } else {
+            "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = 'public'"
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap();
+        let mut tables: Vec<String> = rows.into_iter().map(|r| r.0).filter(|t| t != "schema_migrations").collect();
+        tables.sort();
+        let mut listed: Vec<String> = wangge_store::BACKUP_TABLES.iter().map(|t| t.to_string()).collect();
+        listed.sort();
+        assert_eq!(tables, listed, "{}", db.backend);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn region_tree_children_subtree_and_counts() {
     each(async |db, store| {

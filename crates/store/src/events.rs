@@ -935,19 +935,17 @@ impl Store {
         action_id: i64,
         uploader: &str,
     ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE attachments SET event_id = $1, action_id = $2 WHERE id = $3 AND event_id IS NULL AND uploader = $4",
-        )
-        .bind(event_id)
-        .bind(action_id)
-        .bind(id)
-        .bind(uploader)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        claim(tx, "event_id = $1, action_id = $2", &[event_id, action_id], id, uploader).await
+    }
+
+    /// Ties an uploaded attachment (not yet used, uploaded by `uploader`) to the visit it documents.
+    pub async fn claim_attachment_for_visit(
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        visit_id: i64,
+        uploader: &str,
+    ) -> Result<()> {
+        claim(tx, "visit_id = $1", &[visit_id], id, uploader).await
     }
 
     pub async fn attachments(&self, event_id: i64) -> Result<Vec<AttachmentRow>> {
@@ -993,4 +991,24 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+}
+
+/// Sets `set` (binding `values` as `$1…`) on an upload nobody has claimed yet, if `uploader` made it; NotFound
+/// otherwise, so nobody can take over someone else's file by naming its id.
+async fn claim(tx: &mut Transaction<'static, Any>, set: &str, values: &[i64], id: i64, uploader: &str) -> Result<()> {
+    let n = values.len();
+    let sql = format!(
+        "UPDATE attachments SET {set} WHERE id = ${} AND event_id IS NULL AND visit_id IS NULL AND uploader = ${}",
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for v in values {
+        q = q.bind(*v);
+    }
+    let done = q.bind(id).bind(uploader).execute(&mut **tx).await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

@@ -268,27 +268,6 @@ impl Store {
         insert_returning_ids(tx, "visits", &cols, &rows).await
     }
 
-    /// Ties an unclaimed upload of `uploader` to a visit.
-    pub async fn claim_attachment_for_visit(
-        tx: &mut Transaction<'static, Any>,
-        id: i64,
-        visit_id: i64,
-        uploader: &str,
-    ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE attachments SET visit_id = $1 WHERE id = $2 AND event_id IS NULL AND visit_id IS NULL AND uploader = $3",
-        )
-        .bind(visit_id)
-        .bind(id)
-        .bind(uploader)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     pub async fn visit(&self, id: i64) -> Result<VisitRow> {
         let sql = format!("SELECT {VISIT_COLS} FROM visits v JOIN people p ON p.id = v.person_id WHERE v.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.ok_or(StoreError::NotFound)?;

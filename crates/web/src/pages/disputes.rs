@@ -4,8 +4,8 @@
 //! decision (routing by difficulty, who may act, what an action needs) stays in the app; a page only parses the
 //! form, makes its call and shows the answer.
 
-use super::events::region_options;
-use super::{CsrfForm, PageActor, UserBar, error_page, form_error, localize, render, urlencode};
+use super::events::{FormState, region_options, status_of};
+use super::{CsrfForm, PageActor, UserBar, error_page, form_error, render, urlencode};
 use crate::AppState;
 use crate::i18n::{Lang, group_digits};
 use askama::Template;
@@ -165,54 +165,10 @@ impl DsLabels {
     }
 }
 
-/// A form's typed values and, after a refusal, the message and the full field it names (`parties[1].name`).
-#[derive(Default)]
-pub struct DsForm {
-    values: HashMap<String, String>,
-    /// The message without the field's label (shown next to the field).
-    error: Option<String>,
-    /// The message with the field's label (shown above the form when the field is not on it).
-    labelled: Option<String>,
-    field: Option<String>,
-}
+/// The event pages' form state; dispute forms match errors to whole field paths (`parties[1].name`).
+pub type DsForm = FormState;
 
-impl DsForm {
-    fn new(values: HashMap<String, String>) -> DsForm {
-        DsForm { values, ..Default::default() }
-    }
-
-    fn failed(mut values: HashMap<String, String>, lang: Lang, e: &AppError) -> DsForm {
-        values.remove("csrf");
-        let field = e.field_name().map(str::to_string);
-        let short = match &field {
-            Some(f) => {
-                let m = e.message.strip_prefix(f.as_str()).and_then(|t| t.strip_prefix(": ")).unwrap_or(&e.message);
-                localize(lang, m).to_string()
-            }
-            None => localize(lang, &e.message).to_string(),
-        };
-        DsForm { values, error: Some(short), labelled: Some(form_error(lang, e)), field }
-    }
-
-    pub fn v(&self, key: &str) -> &str {
-        self.values.get(key).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn is(&self, key: &str, value: &str) -> bool {
-        self.v(key) == value
-    }
-
-    pub fn checked(&self, key: &str) -> bool {
-        !self.v(key).is_empty()
-    }
-
-    pub fn err(&self, key: &str) -> Option<&str> {
-        match (&self.error, &self.field) {
-            (Some(e), Some(f)) if f == key => Some(e),
-            _ => None,
-        }
-    }
-
+impl FormState {
     /// A party block's typed value and error.
     pub fn pv(&self, i: &usize, key: &str) -> &str {
         self.v(&format!("parties[{i}].{key}"))
@@ -221,19 +177,6 @@ impl DsForm {
     pub fn perr(&self, i: &usize, key: &str) -> Option<&str> {
         self.err(&format!("parties[{i}].{key}"))
     }
-
-    /// The error, when it names none of the fields shown (`parties[…]` fields are all shown).
-    fn general(&self, shown: &[&str]) -> Option<&str> {
-        match (&self.labelled, &self.field) {
-            (Some(_), Some(f)) if shown.contains(&f.as_str()) || f.starts_with("parties[") => None,
-            (Some(l), _) => Some(l),
-            _ => None,
-        }
-    }
-}
-
-fn status_of(e: &AppError) -> StatusCode {
-    StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
 fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
@@ -304,7 +247,7 @@ pub async fn list(
         may_read_stats: pa.actor.may_somewhere(Permission::ReadDisputeStats),
         lang,
         user: pa.bar(),
-        f: DsForm::new(q),
+        f: FormState::new(q),
         rows,
         total,
         next,
@@ -416,7 +359,7 @@ pub async fn new_dispute(
     if let Some(ev) = q.get("event").filter(|e| e.parse::<i64>().is_ok()) {
         values.insert("event_id".to_string(), ev.clone());
     }
-    new_dispute_page(&app, lang, &pa, DsForm::new(values), StatusCode::OK).await
+    new_dispute_page(&app, lang, &pa, FormState::new(values), StatusCode::OK).await
 }
 
 /// The form as the API's input, and which form block each party sent came from (errors name the party by
@@ -498,7 +441,7 @@ pub async fn create(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Res
         Err(e) if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::Internal => error_page(lang, f.pa.bar(), &e),
         Err(e) => {
             let e = remap_party_error(e, &sent);
-            let state = DsForm::failed(f.fields.clone(), lang, &e);
+            let state = DsForm::failed_at_path(f.fields.clone(), lang, &e);
             new_dispute_page(&app, lang, &f.pa, state, status_of(&e)).await
         }
     }
@@ -586,7 +529,7 @@ impl DisputePage {
     }
 
     fn ferr(&self, action: &str) -> Option<&str> {
-        if self.failed_action == action { self.f.labelled.as_deref() } else { None }
+        if self.failed_action == action { self.f.labelled() } else { None }
     }
 
     fn note_required(&self, action: &str) -> bool {
@@ -752,7 +695,7 @@ pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>
         }
         Err(e) => {
             let status = status_of(&e);
-            let state = DsForm::failed(f.fields.clone(), lang, &e);
+            let state = DsForm::failed_at_path(f.fields.clone(), lang, &e);
             dispute_page(&app, lang, &f.pa, id, Some((action, state, status)), None).await
         }
     }
@@ -989,7 +932,7 @@ pub async fn stats(
         lang,
         user: pa.bar(),
         l,
-        f: DsForm::new(q),
+        f: FormState::new(q),
         s,
         error,
         chart_types,

@@ -150,9 +150,19 @@ impl FormState {
         FormState { values, ..Default::default() }
     }
 
-    pub(crate) fn failed(mut values: HashMap<String, String>, lang: Lang, e: &AppError) -> FormState {
-        values.remove("csrf");
+    /// After a refusal: the error is matched to the last segment of its field (`data.lat` → `lat`).
+    pub(crate) fn failed(values: HashMap<String, String>, lang: Lang, e: &AppError) -> FormState {
         let field = e.field_name().map(|f| f.rsplit('.').next().unwrap_or(f).to_string());
+        FormState::refused(values, lang, e, field)
+    }
+
+    /// After a refusal, matching the error to its whole field path (`parties[1].name`).
+    pub(crate) fn failed_at_path(values: HashMap<String, String>, lang: Lang, e: &AppError) -> FormState {
+        FormState::refused(values, lang, e, e.field_name().map(str::to_string))
+    }
+
+    fn refused(mut values: HashMap<String, String>, lang: Lang, e: &AppError, field: Option<String>) -> FormState {
+        values.remove("csrf");
         let short = match e.field_name() {
             Some(f) => {
                 let m = e.message.strip_prefix(f).and_then(|t| t.strip_prefix(": ")).unwrap_or(&e.message);
@@ -187,10 +197,16 @@ impl FormState {
         }
     }
 
-    /// The error, when it names none of the fields in `shown`.
+    /// The refusal with its field's label, for a message above the form.
+    pub(crate) fn labelled(&self) -> Option<&str> {
+        self.labelled.as_deref()
+    }
+
+    /// The error, when it names none of the fields in `shown` (`parties` stands for every `parties[…]` field).
     pub fn general(&self, shown: &[&str]) -> Option<&str> {
         match (&self.labelled, &self.field) {
             (Some(_), Some(f)) if shown.contains(&f.as_str()) => None,
+            (Some(_), Some(f)) if shown.contains(&"parties") && f.starts_with("parties[") => None,
             (Some(_), Some(f)) if shown.contains(&"location") && matches!(f.as_str(), "lat" | "lon" | "grid_code") => {
                 None
             }
@@ -200,7 +216,7 @@ impl FormState {
     }
 }
 
-fn status_of(e: &AppError) -> StatusCode {
+pub(crate) fn status_of(e: &AppError) -> StatusCode {
     StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST)
 }
 

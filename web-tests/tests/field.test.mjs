@@ -155,6 +155,15 @@ describe('field app on the phone', () => {
       await screenshot(page, 'field-today');
       const due = await duePeople(page);
       assert.ok(due.length >= 1, 'the demo grid worker has due visits');
+      // Key-group people (社区矫正, 严重精神障碍…) carry their badge; nobody else does.
+      const today = (await api(page, '/api/v1/field/today')).body;
+      const keyGroup = today.visits.filter((v) => v.key_group).map((v) => String(v.person_id));
+      assert.ok(keyGroup.length >= 1, 'the demo grid has key-group people due');
+      for (const v of today.visits) {
+        const badges = await page.locator(`.f-visit[data-person="${v.person_id}"] .f-badge.is-key-group`).count();
+        assert.equal(badges, keyGroup.includes(String(v.person_id)) ? 1 : 0, `person ${v.person_id}`);
+      }
+      assert.equal((await page.locator('.f-badge.is-key-group').first().textContent()).trim(), '重点人群');
       const pid = due[0];
       // Every route change is a new screen; the list we start on is the first.
       await page.evaluate(() => {

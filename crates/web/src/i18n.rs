@@ -632,6 +632,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("fld_why_verify", "待核查", "To verify"),
     ("fld_why_reported_by_me", "我上报的", "Reported by me"),
     ("fld_overdue", "超期", "Overdue"),
+    ("fld_key_group", "重点人群", "Key group"),
     ("fld_open_event", "查看事件", "Open the event"),
     ("fld_visit", "走访", "Visit"),
     ("fld_person_missing", "今日名单里没有这个人，请返回今日重试", "This person is not in today's list"),

@@ -847,7 +847,15 @@
           href: "#/visit/" + v.person_id,
           "data-person": v.person_id,
         },
-        h("div", { class: "f-card-head" }, h("strong", { class: "f-name" }, v.name), h("span", { class: "f-meta" }, genderAge(v)), dueBadge(v)),
+        h(
+          "div",
+          { class: "f-card-head" },
+          h("strong", { class: "f-name" }, v.name),
+          h("span", { class: "f-meta" }, genderAge(v)),
+          dueBadge(v),
+          // Key groups (社区矫正, 严重精神障碍…): an overdue contact is an alert, not a routine visit.
+          v.key_group ? h("span", { class: "f-badge is-key-group" }, t("fld_key_group")) : null,
+        ),
         tagList(v.tags),
         h("div", { class: "f-addr" }, v.address || "", many ? h("span", { class: "f-meta" }, " · " + gridName(v.grid_code)) : null),
         h("div", { class: "f-meta" }, v.last_visit_on ? t("fld_last_visit", { d: v.last_visit_on }) : t("fld_never_visited")),

@@ -70,6 +70,7 @@ pub const JS_KEYS: &[&str] = &[
     "fld_why_verify",
     "fld_why_reported_by_me",
     "fld_overdue",
+    "fld_key_group",
     "fld_open_event",
     "fld_visit",
     "fld_person_missing",

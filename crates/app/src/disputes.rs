@@ -10,7 +10,6 @@ use crate::audit::format_time;
 use crate::paging::{self, Page};
 use crate::people::text_field;
 use crate::{App, AppError, ErrorKind, Result};
-use chrono::{Datelike, TimeZone};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +17,7 @@ use wangge_domain::dispute::{
     self as rules, ActionFacts, Difficulty, DisputeAction, DisputeSource, DisputeStatus, PartyRole, ReferralTarget,
     Refusal,
 };
-use wangge_domain::event::calendar::cst;
+use wangge_domain::event::calendar::cst_day_start_ms;
 use wangge_domain::idcard::IdCardNo;
 use wangge_domain::phone::Phone;
 use wangge_domain::region::RegionLevel;
@@ -842,16 +841,10 @@ impl App {
             None => actor.roots(Permission::ReadDisputeStats),
         };
         let day_ms = |field: &str, s: Option<&str>| -> Result<Option<i64>> {
-            match s.map(str::trim).filter(|s| !s.is_empty()) {
-                Some(s) => {
-                    let d = crate::people::parse_date(field, s)?;
-                    Ok(cst()
-                        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                        .single()
-                        .map(|t| t.timestamp_millis()))
-                }
-                None => Ok(None),
-            }
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| crate::people::parse_date(field, s).map(cst_day_start_ms))
+                .transpose()
         };
         let to_ms = day_ms("to", to)?.map(|t| t + DAY_MS).unwrap_or_else(|| now_ms() + DAY_MS);
         let from_ms = day_ms("from", from)?.unwrap_or(to_ms - 365 * DAY_MS);
@@ -865,10 +858,7 @@ impl App {
         let mut by_grid: BTreeMap<String, i64> = BTreeMap::new();
         let mut trend: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let (mut agreed, mut failed, mut followed, mut held, mut closed, mut days) = (0, 0, 0, 0, 0, 0.0);
-        let month = |ms: i64| {
-            let t = cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap());
-            format!("{:04}-{:02}", t.year(), t.month())
-        };
+        let month = |ms: i64| crate::events::day_month(ms).1;
         for f in &facts {
             *by_status.entry(f.status.clone()).or_default() += 1;
             *by_type.entry(f.type_code.clone()).or_default() += 1;

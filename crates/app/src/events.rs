@@ -125,7 +125,7 @@ pub fn seed_category_rows() -> Vec<CategoryRow> {
 
 /// China-time day and month of an instant, for the rollups.
 pub(crate) fn day_month(ms: i64) -> (String, String) {
-    let t = cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap());
+    let t = wangge_domain::event::calendar::at_cst(ms);
     (t.format("%Y-%m-%d").to_string(), format!("{:04}-{:02}", t.year(), t.month()))
 }
 

@@ -8,12 +8,12 @@
 
 use crate::people::{Kinds, WriteExtras, age_on, parse_date, text_field, today};
 use crate::{App, AppError, ErrorKind, Result};
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use wangge_domain::event::calendar::cst;
+use wangge_domain::event::calendar::{at_cst, cst_day, cst_day_start_ms, format_cst};
 use wangge_domain::field::{self as rules, Fix, RiskChange, Situation};
 use wangge_domain::register::PersonEventKind;
 use wangge_domain::role::{Permission, Role};
@@ -441,25 +441,8 @@ pub struct RouteInput {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-fn china_time(ms: i64) -> chrono::DateTime<chrono::FixedOffset> {
-    cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap())
-}
-
-fn fmt_time(ms: i64) -> String {
-    china_time(ms).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn day_of(ms: i64) -> String {
-    china_time(ms).format("%Y-%m-%d").to_string()
-}
-
-/// Start of a China-time day in ms.
-fn day_start_ms(d: NaiveDate) -> i64 {
-    cst()
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-        .single()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or(0)
+    at_cst(ms).format("%Y-%m-%d").to_string()
 }
 
 fn patrol_view(p: &wangge_store::field::PatrolRow, checkins: Vec<String>) -> PatrolView {
@@ -469,9 +452,9 @@ fn patrol_view(p: &wangge_store::field::PatrolRow, checkins: Vec<String>) -> Pat
         route_id: p.route_id,
         team: p.team.clone(),
         grid_code: p.grid_code.clone(),
-        started_at: fmt_time(p.started_at),
+        started_at: format_cst(p.started_at),
         started_at_ms: p.started_at,
-        ended_at: p.ended_at.map(fmt_time),
+        ended_at: p.ended_at.map(format_cst),
         minutes: ((end - p.started_at).max(0) + 30_000) / 60_000,
         distance_m: (p.distance_m * 10.0).round() / 10.0,
         points: p.points,
@@ -490,7 +473,7 @@ fn visit_view(v: wangge_store::field::VisitRow) -> VisitView {
         person_name: v.person_name,
         grid_code: v.grid_code,
         user_id: v.user_id,
-        visited_at: fmt_time(v.visited_at),
+        visited_at: format_cst(v.visited_at),
         day: v.day,
         found: v.found,
         situation: v.situation,
@@ -615,7 +598,7 @@ impl App {
                 *e = c.person_id;
             }
         }
-        let since = day_start_ms(on) - 400 * 86_400_000;
+        let since = cst_day_start_ms(on) - 400 * 86_400_000;
         let (last_p, last_h) = self.store.last_visits(root, since).await?;
         // Sensitive tags follow the key-group rules: a correction term that ended no longer asks for visits, a
         // risk level 4 patient asks for one every 14 days.
@@ -648,7 +631,7 @@ impl App {
                 Some(Some(days)) => (*days, true),
                 None => (c.visit_days, false),
             };
-            let due = rules::due_on(last.map(|ms| china_time(ms).date_naive()), visit_days, on);
+            let due = rules::due_on(last.map(cst_day), visit_days, on);
             let acc =
                 people.entry(c.person_id).or_insert(Acc { c, tags: Vec::new(), due: None, last: None, key_group });
             acc.due = Some(acc.due.map_or(due, |d| d.min(due)));
@@ -669,7 +652,7 @@ impl App {
             .collect();
         // What changed in the register since each listed person's last visit (at most the last 30 days).
         let ids: Vec<i64> = listed.iter().map(|a| a.c.person_id).collect();
-        let month_ago = day_start_ms(on) - 30 * 86_400_000;
+        let month_ago = cst_day_start_ms(on) - 30 * 86_400_000;
         let mut changes: HashMap<i64, Vec<Change>> = HashMap::new();
         if horizon.is_some() && !ids.is_empty() {
             let floor = listed.iter().map(|a| a.last.unwrap_or(month_ago).max(month_ago)).min().unwrap_or(month_ago);
@@ -953,7 +936,7 @@ impl App {
         }
         // Work recorded offline reaches the centre later than it happened: say when it was seen.
         if now_ms() - at > 10 * 60_000 {
-            description = format!("{description}（离线记录于 {}）", fmt_time(at));
+            description = format!("{description}（离线记录于 {}）", format_cst(at));
         }
         let input = crate::events::ReportInput {
             category: d.category,
@@ -1262,7 +1245,7 @@ impl App {
         };
         let key = day.format("%Y-%m-%d").to_string();
         let visits = self.store.visits_of_user_day(actor.user_id, &key).await?.into_iter().map(visit_view).collect();
-        let from = day_start_ms(day);
+        let from = cst_day_start_ms(day);
         let reference = self.event_reference().await?;
         let events = self
             .store
@@ -1275,7 +1258,7 @@ impl App {
                 category,
                 status,
                 description,
-                reported_at: fmt_time(at),
+                reported_at: format_cst(at),
             })
             .collect();
         let mut patrols = Vec::new();
@@ -1289,8 +1272,7 @@ impl App {
 
     /// A person's visits, newest first (on the person's page and for the next visitor).
     pub async fn person_visits(&self, actor: &Actor, person_id: i64) -> Result<Vec<VisitView>> {
-        let p = self.person_for(actor, Permission::ReadRegister, person_id).await?;
-        let _ = p;
+        self.person_for(actor, Permission::ReadRegister, person_id).await?;
         Ok(self.store.visits_of_person(person_id, 50).await?.into_iter().map(visit_view).collect())
     }
 

@@ -10,12 +10,12 @@ use crate::audit::format_time;
 use crate::paging::{self, Page};
 use crate::people::{age_on, text_field, today};
 use crate::{App, AppError, Result};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use wangge_domain::dispute::in_resettlement_window;
-use wangge_domain::event::calendar::cst;
+use wangge_domain::event::calendar::cst_day;
 use wangge_domain::field as visits;
 use wangge_domain::phone::Phone;
 use wangge_domain::role::Permission;
@@ -119,10 +119,6 @@ pub(crate) fn key_facts(data: &str) -> (KeyFacts, Option<String>) {
 
 fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
-}
-
-fn day_of_ms(ms: i64) -> NaiveDate {
-    cst().timestamp_millis_opt(ms).single().map(|t| t.date_naive()).unwrap_or_default()
 }
 
 /// Fields the key-group rules read, added to the seeded kinds of an existing database once (a kind an admin has
@@ -291,7 +287,7 @@ impl App {
             .into_values()
             .map(|(p, groups)| {
                 let contact_days = groups.iter().map(|g| g.contact_days).min().unwrap_or(rules::MONTHLY);
-                let last_day = last.get(&p.person_id).map(|ms| day_of_ms(*ms));
+                let last_day = last.get(&p.person_id).map(|ms| cst_day(*ms));
                 let due = visits::due_on(last_day, contact_days, on);
                 let overdue_days = visits::overdue_days(due, on);
                 KeyGroupPerson {

@@ -236,6 +236,25 @@ pub fn official_2026() -> Vec<(NaiveDate, DayKind)> {
     out
 }
 
+/// An instant in China time (the epoch for an instant chrono cannot represent).
+pub fn at_cst(ms: i64) -> DateTime<FixedOffset> {
+    cst().timestamp_millis_opt(ms).single().unwrap_or_else(|| cst().timestamp_millis_opt(0).unwrap())
+}
+
+/// The China-time day an instant falls on.
+pub fn cst_day(ms: i64) -> NaiveDate {
+    at_cst(ms).date_naive()
+}
+
+/// The first instant (ms) of a China-time day.
+pub fn cst_day_start_ms(d: NaiveDate) -> i64 {
+    cst()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
+}
+
 /// Formats a UTC-ms instant as Chinese users read it: 2026-11-25 14:30 (China Standard Time).
 pub fn format_cst(ms: i64) -> String {
     cst()

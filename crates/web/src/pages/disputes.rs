@@ -4,7 +4,7 @@
 //! decision (routing by difficulty, who may act, what an action needs) stays in the app; a page only parses the
 //! form, makes its call and shows the answer.
 
-use super::events::{FormState, region_options, status_of};
+use super::events::{FormState, parse_record_id, region_options, status_of};
 use super::{CsrfForm, PageActor, UserBar, error_page, form_error, render, urlencode};
 use crate::AppState;
 use crate::i18n::{Lang, group_digits};
@@ -177,13 +177,6 @@ impl FormState {
     pub fn perr(&self, i: &usize, key: &str) -> Option<&str> {
         self.err(&format!("parties[{i}].{key}"))
     }
-}
-
-fn parse_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| Box::new(error_page(lang, pa.bar(), &AppError::not_found(id))))
 }
 
 /// Query parameters kept in a link, with `cursor` replaced.
@@ -597,7 +590,7 @@ async fn dispute_page(
     if forms.is_empty() && DisputeAction::parse("action", &failed_action).is_ok() {
         forms.push(failed_action.clone());
     }
-    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
+    let now = chrono::Utc::now().with_timezone(&wangge_domain::event::calendar::cst());
     let due = match d.dispute.status.as_str() {
         "mediating" => d.dispute.due_at.clone(),
         "agreed" => d.dispute.follow_up_due_at.clone(),
@@ -628,7 +621,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let id = match parse_id(lang, &pa, &id) {
+    let id = match parse_record_id(lang, &pa, &id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
@@ -679,7 +672,7 @@ fn action_input(f: &CsrfForm) -> Result<DisputeActionInput, AppError> {
 /// One action from the dispute page. A refusal (400 field, 403 not at this level, 409 state or a stale page)
 /// shows the page again with the message in that action's form and what was typed kept.
 pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
-    let id = match parse_id(lang, &f.pa, &id) {
+    let id = match parse_record_id(lang, &f.pa, &id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
@@ -754,7 +747,7 @@ fn chinese_date(s: &str) -> String {
 }
 
 pub async fn agreement(State(app): State<AppState>, lang: Lang, pa: PageActor, Path(id): Path<String>) -> Response {
-    let id = match parse_id(lang, &pa, &id) {
+    let id = match parse_record_id(lang, &pa, &id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
@@ -919,9 +912,8 @@ pub async fn stats(
     let l = DsLabels::load(&app, &pa, lang).await;
     // The period as the app counts it (default: the twelve months up to today), for the trend's axis.
     let day = |k: &str| get(k).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let to = day("to").unwrap_or_else(|| {
-        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive()
-    });
+    let to = day("to")
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&wangge_domain::event::calendar::cst()).date_naive());
     let period = months(day("from").unwrap_or(to - chrono::Duration::days(364)), to);
     let (chart_types, chart_statuses, chart_trend) = match &s {
         Some(s) => (type_chart(lang, &l, s), status_chart(lang, &l, s), trend_chart(lang, s, &period)),

@@ -605,7 +605,8 @@ fn mask_name(name: &str) -> String {
     }
 }
 
-fn parse_event_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
+/// A record id from a path: a positive number, else the not-found page (not a 400 from the router).
+pub(crate) fn parse_record_id(lang: Lang, pa: &PageActor, id: &str) -> Result<i64, Box<Response>> {
     id.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
@@ -619,7 +620,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let id = match parse_event_id(lang, &pa, &id) {
+    let id = match parse_record_id(lang, &pa, &id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
@@ -686,7 +687,7 @@ fn action_input(f: &CsrfForm) -> Result<ActionInput, AppError> {
 /// One action from the event page. A refusal (400 field, 403 role, 409 state or a stale page) shows the page
 /// again with the message in that action's form and everything typed kept.
 pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
-    let id = match parse_event_id(lang, &f.pa, &id) {
+    let id = match parse_record_id(lang, &f.pa, &id) {
         Ok(id) => id,
         Err(r) => return *r,
     };

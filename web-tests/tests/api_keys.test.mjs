@@ -26,7 +26,7 @@ describe('api keys', () => {
   it('issues a key shown once, which Open311 accepts until it is revoked', async () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
-      await Promise.all([page.waitForURL('**/admin/api-keys'), page.locator('header nav a[href="/admin/api-keys"]').click()]);
+      await Promise.all([page.waitForURL('**/admin/api-keys'), page.locator('nav.menu a[href="/admin/api-keys"]').click()]);
       await page.locator('#api-key-name').fill('随手拍客户端');
       await Promise.all([page.waitForLoadState('load'), page.locator('#api-key-form button[type="submit"]').click()]);
       const key = (await page.locator('#new-api-key').textContent()).trim();
@@ -58,7 +58,7 @@ describe('api keys', () => {
   it('is for admins only', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_district', DEMO_PASSWORD);
-      assert.equal(await page.locator('header nav a[href="/admin/api-keys"]').count(), 0);
+      assert.equal(await page.locator('nav.menu a[href="/admin/api-keys"]').count(), 0);
       consoleErrors.expectHttpError('/admin/api-keys', 403);
       const res = await page.goto('/admin/api-keys');
       assert.equal(res.status(), 403);

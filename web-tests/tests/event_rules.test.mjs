@@ -11,7 +11,7 @@ describe('event rules', () => {
   it('edits limits, routing rules and the calendar, keeping input on errors', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await loginAsAdmin(page);
-      await Promise.all([page.waitForURL('**/admin/event-rules'), page.locator('header nav a[href="/admin/event-rules"]').click()]);
+      await Promise.all([page.waitForURL('**/admin/event-rules'), page.locator('nav.menu a[href="/admin/event-rules"]').click()]);
       // The seeded tree is there with its limits (暴露垃圾: 4 working hours to handle).
       const row = page.locator('#categories-table tr', { hasText: 'E0102' });
       assert.match(await row.textContent(), /暴露垃圾/);
@@ -55,7 +55,7 @@ describe('event rules', () => {
   it('is not for street staff', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_street', DEMO_PASSWORD);
-      assert.equal(await page.locator('header nav a[href="/admin/event-rules"]').count(), 0);
+      assert.equal(await page.locator('nav.menu a[href="/admin/event-rules"]').count(), 0);
       consoleErrors.expectHttpError('/admin/event-rules', 403);
       const res = await page.goto('/admin/event-rules');
       assert.equal(res.status(), 403);

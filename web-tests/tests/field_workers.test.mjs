@@ -11,7 +11,7 @@ describe('grid workers month', () => {
   it('shows each worker’s month and hands a grid over', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_community', DEMO_PASSWORD);
-      await Promise.all([page.waitForURL('**/field/workers'), page.locator('header nav a[href="/field/workers"]').click()]);
+      await Promise.all([page.waitForURL('**/field/workers'), page.locator('nav.menu a[href="/field/workers"]').click()]);
       const row = page.locator('#field-workers tr[data-user="demo_grid_worker"]');
       await row.waitFor();
       const cells = await row.locator('td').allTextContents();
@@ -44,7 +44,7 @@ describe('grid workers month', () => {
   it('is not for grid workers', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_grid_worker', DEMO_PASSWORD);
-      assert.equal(await page.locator('header nav a[href="/field/workers"]').count(), 0);
+      assert.equal(await page.locator('nav.menu a[href="/field/workers"]').count(), 0);
       consoleErrors.expectHttpError('/field/workers', 403);
       const res = await page.goto('/field/workers');
       assert.equal(res.status(), 403);

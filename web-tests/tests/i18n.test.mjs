@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServerAndBrowser, withPage, loginAsAdmin, screenshot, waitForMap, DISTRICT_NAME } from './helpers.mjs';
 
-const navTexts = (page) => page.locator('header.topbar nav a').evaluateAll((as) => as.map((a) => a.textContent.trim()));
+const navTexts = (page) => page.locator('nav.menu a').evaluateAll((as) => as.map((a) => a.textContent.trim()));
 /** The first links of the navigation (later ones, such as settings, may come and go). */
 async function assertNav(page, expected) {
   const texts = await navTexts(page);
@@ -18,12 +18,12 @@ describe('language', () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
-      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '事件', '上报事件', '事件指标', '矛盾纠纷', '网格员工作', '重点人群', '治安防控', '数据导入', '用户']);
+      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控', '用户']);
       await waitForMap(page);
 
       await Promise.all([page.waitForURL(/[?&]lang=en/), page.locator('#lang-en').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-      await assertNav(page, ['Map', 'Region tree', 'People', 'Organizations', 'Events', 'Report', 'Indicators', 'Disputes', 'Grid workers', 'Key groups', 'Safety', 'Import', 'Users']);
+      await assertNav(page, ['Map', 'Region tree', 'People', 'Organizations', 'Import', 'Events', 'Report', 'Indicators', 'Grid workers', 'Disputes', 'Key groups', 'Safety', 'Users']);
       assert.equal((await page.locator('#region-panel h2').first().textContent()).trim(), 'Subregions');
       assert.equal((await page.locator('#stat-households').locator('xpath=../dt').textContent()).trim(), 'Households');
       assert.equal((await page.locator('#logout-form button').textContent()).trim(), 'Sign out');
@@ -33,13 +33,13 @@ describe('language', () => {
       await screenshot(page, 'english');
 
       // The choice is remembered while navigating.
-      await Promise.all([page.waitForURL('**/regions'), page.locator('header nav a[href="/regions"]').click()]);
+      await Promise.all([page.waitForURL('**/regions'), page.locator('nav.menu a[href="/regions"]').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
       assert.equal((await page.locator('section h1').textContent()).trim(), 'Region tree');
 
       await Promise.all([page.waitForURL(/[?&]lang=zh/), page.locator('#lang-zh').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
-      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '事件', '上报事件', '事件指标', '矛盾纠纷', '网格员工作', '重点人群', '治安防控', '数据导入', '用户']);
+      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控', '用户']);
       assert.equal((await page.locator('section h1').textContent()).trim(), '区域树');
       await page.goto('/');
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');

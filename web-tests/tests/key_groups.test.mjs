@@ -31,7 +31,7 @@ describe('key groups and safety', () => {
   it('lists key groups for the centre, overdue first and red', async () => {
     await withPage(env, async ({ page }) => {
       await login(page, 'demo_street', DEMO_PASSWORD);
-      await Promise.all([page.waitForURL('**/key-groups'), page.locator('header nav a[href="/key-groups"]').click()]);
+      await Promise.all([page.waitForURL('**/key-groups'), page.locator('nav.menu a[href="/key-groups"]').click()]);
       const rows = page.locator('#key-groups tbody tr');
       await rows.first().waitFor();
       const n = await rows.count();
@@ -69,7 +69,7 @@ describe('key groups and safety', () => {
   it('is not for mediators', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_mediator', DEMO_PASSWORD);
-      assert.equal(await page.locator('header nav a[href="/key-groups"]').count(), 0);
+      assert.equal(await page.locator('nav.menu a[href="/key-groups"]').count(), 0);
       consoleErrors.expectHttpError('/key-groups', 403);
       const res = await page.goto('/key-groups');
       assert.equal(res.status(), 403);
@@ -85,7 +85,7 @@ describe('key groups and safety', () => {
 
     await withPage(env, async ({ page, consoleErrors }) => {
       await login(page, 'demo_community', DEMO_PASSWORD);
-      await Promise.all([page.waitForURL('**/safety'), page.locator('header nav a[href="/safety"]').click()]);
+      await Promise.all([page.waitForURL('**/safety'), page.locator('nav.menu a[href="/safety"]').click()]);
       const map = page.locator('#safety-map');
       await page.waitForFunction(() => {
         const m = document.getElementById('safety-map');
@@ -146,7 +146,7 @@ describe('key groups and safety', () => {
       await screenshot(page, 'safety-map-street');
       await page.context().clearCookies();
       await login(page, 'demo_grid_worker', DEMO_PASSWORD);
-      assert.equal(await page.locator('header nav a[href="/safety"]').count(), 0);
+      assert.equal(await page.locator('nav.menu a[href="/safety"]').count(), 0);
       consoleErrors.expectHttpError('/safety', 403);
       const res = await page.goto('/safety');
       assert.equal(res.status(), 403);

@@ -110,7 +110,7 @@ describe('map and drill-down', () => {
   it('the region tree lists every region, nested', async () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
-      await Promise.all([page.waitForURL('**/regions'), page.locator('header nav a[href="/regions"]').click()]);
+      await Promise.all([page.waitForURL('**/regions'), page.locator('nav.menu a[href="/regions"]').click()]);
       assert.equal((await page.locator('section h1').textContent()).trim(), '区域树');
       const items = page.locator('#region-tree li');
       // 1 district + 2 streets + 4 communities + 8 grids in the small demo.

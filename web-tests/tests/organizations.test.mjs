@@ -60,7 +60,7 @@ describe('organizations', () => {
       assert.ok((await page.locator('#house-orgs a.org').allTextContents()).includes('翠苑测试科技有限公司'));
       await screenshot(page, 'house-organizations');
 
-      await page.locator('header nav a[href="/organizations"]').click();
+      await page.locator('nav.menu a[href="/organizations"]').click();
       await page.waitForURL('**/organizations');
       const total = parseCount((await page.locator('#orgs-total').textContent()).replace(/[^\d,]/g, ''));
       assert.ok(total >= 12, `the demo has organizations in every community, got ${total}`);

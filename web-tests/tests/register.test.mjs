@@ -22,7 +22,7 @@ describe('register', () => {
   it('finds a person by pinyin and walks to their household, house and building', async () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
-      await page.locator('header nav a[href="/people"]').click();
+      await page.locator('nav.menu a[href="/people"]').click();
       await page.waitForURL('**/people');
       const all = parseCount((await page.locator('#people-total').textContent()).replace(/[^\d,]/g, ''));
       assert.ok(all > 500, `the small demo has hundreds of people, got ${all}`);

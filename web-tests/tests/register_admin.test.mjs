@@ -68,7 +68,7 @@ describe('register administration', () => {
   it('lets admins add and edit tag kinds, with errors next to the field', async () => {
     await withPage(env, async ({ page, consoleErrors }) => {
       await loginAsAdmin(page);
-      await page.locator('header nav a[href="/admin/tag-kinds"]').click();
+      await page.locator('nav.menu a[href="/admin/tag-kinds"]').click();
       await page.waitForURL('**/admin/tag-kinds');
       assert.match(await page.locator('#tag-kinds-table').textContent(), /独居老人/);
       await screenshot(page, 'tag-kinds');

@@ -31,13 +31,13 @@ describe('scope', () => {
       assert.ok(stats.households > 0 && stats.residents > 0);
       assert.equal(await waitForMap(page), 1, 'their map shows their grid');
       assert.equal(await page.locator('#breadcrumb a').count(), 0, 'no links to the regions above their grid');
-      assert.equal(await page.locator('header nav a[href="/admin/users"]').count(), 0, 'no users page for a grid worker');
+      assert.equal(await page.locator('nav.menu a[href="/admin/users"]').count(), 0, 'no users page for a grid worker');
       await screenshot(page, 'grid-worker');
 
       const own = await page.goto(`/regions/${gridCode}`);
       assert.equal(own.status(), 200);
 
-      await Promise.all([page.waitForURL('**/regions'), page.locator('header nav a[href="/regions"]').click()]);
+      await Promise.all([page.waitForURL('**/regions'), page.locator('nav.menu a[href="/regions"]').click()]);
       const treeLinks = await page.locator('#region-tree a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
       assert.deepEqual(treeLinks, [`/regions/${gridCode}`], 'the tree of a grid worker is their grid alone');
 

@@ -41,7 +41,7 @@ describe('admin users page', () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
       const grid = await firstGridCode(page);
-      await Promise.all([page.waitForURL('**/admin/users'), page.locator('header nav a[href="/admin/users"]').click()]);
+      await Promise.all([page.waitForURL('**/admin/users'), page.locator('nav.menu a[href="/admin/users"]').click()]);
       assert.equal((await page.locator('section h1').textContent()).trim(), '用户');
       const before = await tableUsernames(page);
       assert.ok(before.includes('admin') && before.includes('demo_grid_worker'), `listed: ${before}`);

@@ -124,3 +124,16 @@
     });
   });
 })();
+
+// The side menu marks the page the user is on (the longest menu link that the path starts with).
+(function () {
+  "use strict";
+  var links = document.querySelectorAll("nav.menu a");
+  var path = window.location.pathname, best = null;
+  links.forEach(function (a) {
+    var h = a.getAttribute("href");
+    var hit = h === "/" ? path === "/" || path.indexOf("/regions/") === 0 : path === h || path.indexOf(h + "/") === 0;
+    if (hit && (!best || h.length > best.getAttribute("href").length)) best = a;
+  });
+  if (best) best.classList.add("current");
+})();

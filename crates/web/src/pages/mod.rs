@@ -109,23 +109,98 @@ pub fn routes() -> Router<AppState> {
 /// The signed-in user as the page header shows them.
 pub struct UserBar {
     pub display_name: String,
-    pub is_admin: bool,
-    /// Shows the register's menu entries (people, import).
+    /// Region pages link to the people of a region for those who read the register.
     pub reads_register: bool,
     pub manages_register: bool,
-    /// Shows the events menu (list, report, indicators).
-    pub reads_events: bool,
-    pub reports_events: bool,
-    /// Shows the phone app (`/m`) to those who work a grid.
-    pub works_grid: bool,
-    /// Shows the grid workers' month (网格员工作) and the safety map (治安防控).
-    pub reads_field_work: bool,
-    /// Shows the disputes menu (list and register), or the statistics alone for those who only read figures.
-    pub reads_disputes: bool,
-    pub reads_dispute_stats: bool,
-    /// Shows the key-group list (重点人群).
-    pub reads_sensitive_tags: bool,
+    /// The side menu: what this user may open, grouped by area (see [`menu`]).
+    pub menu: Vec<MenuGroup>,
     pub csrf: String,
+}
+
+/// One heading of the side menu with its links.
+pub struct MenuGroup {
+    /// i18n key of the heading.
+    pub key: &'static str,
+    pub items: Vec<MenuItem>,
+}
+
+pub struct MenuItem {
+    pub href: &'static str,
+    /// i18n key of the link text.
+    pub key: &'static str,
+    /// Element id for tests and styling ("" for none).
+    pub id: &'static str,
+}
+
+/// The side menu for `actor`: every area's pages under one heading, each link only for those who may use it.
+/// A new area adds its group here, once; groups left empty are not shown.
+pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
+    use wangge_domain::role::Permission as P;
+    let may = |p: P| actor.may_somewhere(p);
+    let item = |href, key, id| MenuItem { href, key, id };
+    let mut groups = Vec::new();
+    let mut group = |key: &'static str, items: Vec<Option<MenuItem>>| {
+        let items: Vec<MenuItem> = items.into_iter().flatten().collect();
+        if !items.is_empty() {
+            groups.push(MenuGroup { key, items });
+        }
+    };
+    let when = |ok: bool, i: MenuItem| ok.then_some(i);
+    group(
+        "menu_overview",
+        vec![
+            when(may(P::ReadRegions), item("/", "map", "nav-map")),
+            when(may(P::ReadRegions), item("/regions", "region_tree", "nav-regions")),
+        ],
+    );
+    group(
+        "menu_register",
+        vec![
+            when(may(P::ReadRegister), item("/people", "people", "nav-people")),
+            when(may(P::ReadRegister), item("/organizations", "organizations", "nav-organizations")),
+            when(may(P::ManageRegister), item("/import", "import", "nav-import")),
+        ],
+    );
+    group(
+        "menu_events",
+        vec![
+            when(may(P::ReadEvents), item("/events", "evt_events", "nav-events")),
+            when(may(P::ReportEvents), item("/events/new", "evt_report", "nav-report")),
+            when(may(P::ReadEvents), item("/events/indicators", "evt_indicators", "nav-indicators")),
+        ],
+    );
+    let works_grid = actor.has_role(Role::GridWorker) || actor.has_role(Role::GridLeader);
+    group(
+        "menu_field",
+        vec![
+            when(works_grid, item("/m", "fld_menu", "nav-field")),
+            when(may(P::ReadFieldWork), item("/field/workers", "nav_field_workers", "nav-field-workers")),
+        ],
+    );
+    group(
+        "menu_safety",
+        vec![
+            if may(P::ReadDisputes) {
+                Some(item("/disputes", "dsp_disputes", "nav-disputes"))
+            } else {
+                when(may(P::ReadDisputeStats), item("/disputes/stats", "dsp_stats", "nav-dispute-stats"))
+            },
+            when(may(P::ReadSensitiveTags), item("/key-groups", "nav_key_groups", "nav-key-groups")),
+            when(may(P::ReadFieldWork), item("/safety", "nav_safety", "nav-safety")),
+        ],
+    );
+    let admin = actor.is_admin();
+    group(
+        "menu_admin",
+        vec![
+            when(admin, item("/admin/users", "users", "nav-users")),
+            when(admin, item("/admin/tag-kinds", "tag_kinds", "nav-tag-kinds")),
+            when(admin, item("/admin/event-rules", "event_rules", "nav-event-rules")),
+            when(admin, item("/admin/api-keys", "api_keys", "nav-api-keys")),
+            when(admin, item("/admin/settings", "settings", "nav-settings")),
+        ],
+    );
+    groups
 }
 
 /// A signed-in page visitor; anyone else is sent to the login page.
@@ -140,16 +215,9 @@ impl PageActor {
         use wangge_domain::role::Permission;
         Some(UserBar {
             display_name: self.actor.display_name.clone(),
-            is_admin: self.actor.is_admin(),
             reads_register: self.actor.may_somewhere(Permission::ReadRegister),
             manages_register: self.actor.may_somewhere(Permission::ManageRegister),
-            reads_events: self.actor.may_somewhere(Permission::ReadEvents),
-            reports_events: self.actor.may_somewhere(Permission::ReportEvents),
-            works_grid: self.actor.has_role(Role::GridWorker) || self.actor.has_role(Role::GridLeader),
-            reads_field_work: self.actor.may_somewhere(Permission::ReadFieldWork),
-            reads_disputes: self.actor.may_somewhere(Permission::ReadDisputes),
-            reads_dispute_stats: self.actor.may_somewhere(Permission::ReadDisputeStats),
-            reads_sensitive_tags: self.actor.may_somewhere(Permission::ReadSensitiveTags),
+            menu: menu(&self.actor),
             csrf: self.csrf.clone(),
         })
     }
@@ -749,6 +817,39 @@ mod tests {
         assert_eq!(form_error(Lang::En, &e), "Region code: no such region: 1");
         let e = AppError::conflict("用户名已存在 / username already exists: x");
         assert_eq!(form_error(Lang::Zh, &e), "用户名已存在");
+    }
+
+    fn actor(role: Role, region: &str) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            grants: vec![wangge_domain::scope::Grant { role, region_code: region.into(), department_code: None }],
+        }
+    }
+
+    #[test]
+    fn every_menu_entry_is_translated_and_groups_are_never_empty() {
+        // An admin and a grid worker between them see every link of the menu.
+        for a in [actor(Role::Admin, ""), actor(Role::GridWorker, "33019900100101")] {
+            for g in menu(&a) {
+                assert!(!g.items.is_empty(), "{} is empty", g.key);
+                for key in std::iter::once(g.key).chain(g.items.iter().map(|i| i.key)) {
+                    assert!(crate::i18n::TEXTS.iter().any(|(k, _, _)| *k == key), "untranslated menu key {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_menu_offers_only_what_the_role_may_open() {
+        let hrefs = |a: &Actor| menu(a).into_iter().flat_map(|g| g.items).map(|i| i.href).collect::<Vec<_>>();
+        let leader = hrefs(&actor(Role::Leader, "330199"));
+        assert!(leader.contains(&"/disputes/stats") && !leader.contains(&"/disputes"), "{leader:?}");
+        assert!(!leader.contains(&"/people") && !leader.contains(&"/admin/users"), "{leader:?}");
+        let worker = hrefs(&actor(Role::GridWorker, "33019900100101"));
+        assert!(worker.contains(&"/m") && worker.contains(&"/people") && !worker.contains(&"/import/x"));
+        assert!(hrefs(&actor(Role::Resident, "33019900100101")).iter().all(|h| !h.starts_with("/admin")));
     }
 
     #[test]

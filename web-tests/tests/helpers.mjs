@@ -183,11 +183,13 @@ export function collectConsoleErrors(page) {
  * A new browser context (Chinese by default) and page whose console errors are collected.
  * Returns { context, page, consoleErrors }.
  */
-export async function openPage(env, { locale = 'zh-CN' } = {}) {
+export async function openPage(env, { locale = 'zh-CN', ...contextOptions } = {}) {
   const context = await env.browser.newContext({
     baseURL: env.server.url,
     locale,
     viewport: { width: 1280, height: 800 },
+    // e.g. { viewport: { width: 390, height: 844 }, isMobile: true } for a phone
+    ...contextOptions,
   });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);

@@ -179,6 +179,11 @@ impl App {
             return Err(AppError::bad_credentials());
         };
         self.throttle.clear(&keys[0]);
+        self.start_session(user).await
+    }
+
+    /// Opens a session for a user who proved who they are (a login, or a resident who just signed up).
+    pub(crate) async fn start_session(&self, user: wangge_store::users::UserRow) -> Result<NewSession> {
         let token = random_token();
         let csrf = random_token();
         self.store.insert_session(&token_hash(&token), user.id, &csrf, self.config.session_hours * 3_600_000).await?;
@@ -188,6 +193,20 @@ impl App {
         let region = actor.grants.iter().map(|g| g.region_code.as_str()).find(|c| !c.is_empty());
         self.audit_now(&actor, "login", &format!("user:{}", actor.username), None, region).await?;
         Ok(NewSession { token, csrf, actor })
+    }
+
+    /// Counts a failed attempt against `keys` unless they are already blocked (then 429): for public forms that
+    /// check secrets, such as a resident proving who they are, so they cannot be used to guess.
+    pub(crate) fn throttled(&self, keys: &[String]) -> Result<()> {
+        let window = Duration::from_secs(self.config.login_window_secs);
+        if self.throttle.blocked(keys, self.config.login_max_failures, window) {
+            return Err(AppError::too_many());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn record_failure(&self, keys: &[String]) {
+        self.throttle.record(keys);
     }
 
     /// The actor behind a session cookie or bearer token, with the session's CSRF token.

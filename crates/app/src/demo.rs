@@ -231,6 +231,17 @@ impl App {
         for (username, display, grant) in &accounts {
             self.create_user_unchecked(actor, username, display, &pw, std::slice::from_ref(grant)).await?;
         }
+        if let Some(p) = demo_resident(&data) {
+            // Tie the demo resident to their record, as a sign-up would.
+            let hash = self.crypto.blind_index("id_number", &p.id_number);
+            let person = self.store.people_by_id_number_hash(&hash).await?.into_iter().next();
+            let user = self.store.user_by_name("demo_resident").await?;
+            if let (Some(person), Some(user)) = (person, user) {
+                let mut tx = self.store.begin().await?;
+                Store::link_person_tx(&mut tx, user.id, person).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
+        }
         self.load_demo_field_work(&data).await?;
         self.load_demo_safety(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
@@ -265,8 +276,26 @@ fn demo_accounts(data: &DemoData) -> Vec<(String, String, Grant)> {
         ("demo_department".into(), "城管局 赵队长".into(), g(Role::Department, &district, Some("chengguan"))),
         ("demo_mediator".into(), "人民调解员 孙敏".into(), g(Role::Mediator, &street, None)),
         ("demo_leader".into(), "区领导 周明".into(), g(Role::Leader, &district, None)),
-        ("demo_resident".into(), "居民 吴丽".into(), g(Role::Resident, &community, None)),
+        (
+            "demo_resident".into(),
+            demo_resident(data).map(|p| p.name.clone()).unwrap_or_else(|| "居民 吴丽".into()),
+            g(Role::Resident, &demo_resident(data).map(|p| p.grid_code.clone()).unwrap_or(community), None),
+        ),
     ]
+}
+
+/// The person behind the demo resident account: the first adult with a mobile number in the first grid who is not
+/// under any sensitive management, so signing in as a resident shows a real record.
+fn demo_resident(data: &DemoData) -> Option<&wangge_demo::DemoPerson> {
+    let grid = data.regions.iter().find(|r| r.level == wangge_domain::region::RegionLevel::Grid)?;
+    let cutoff = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;
+    data.people.iter().find(|p| {
+        p.grid_code == grid.code
+            && p.phone.is_some()
+            && p.birth_date < cutoff
+            && p.relation == "户主"
+            && p.tags.iter().all(|t| matches!(*t, "老年人" | "党员" | "退役军人"))
+    })
 }
 
 impl App {

@@ -237,6 +237,8 @@ pub enum Reporter<'a> {
         anonymous: bool,
         /// Whose uploads the report may attach ([`crate::attachments::public_uploader_key`] of the browser).
         uploader: String,
+        /// A signed-in resident's account: the report is also theirs (listed on their page, rated from it).
+        account: Option<i64>,
     },
     /// A client application (`name` is the API key's); `reporter_name` and `contact` (a valid phone or e-mail,
     /// or empty) are the person it reports for, kept for staff only.
@@ -589,10 +591,10 @@ impl App {
             Reporter::User(a) => {
                 (Some(a.user_id), a.display_name.clone(), String::new(), false, a.username.clone(), primary_role(a))
             }
-            Reporter::Public { name, contact, anonymous, .. } => {
+            Reporter::Public { name, contact, anonymous, account, .. } => {
                 let name = name.trim().chars().take(50).collect::<String>();
                 (
-                    None,
+                    *account,
                     if *anonymous { String::new() } else { name },
                     contact.trim().to_string(),
                     *anonymous,
@@ -744,7 +746,9 @@ impl App {
 
     pub async fn event_detail(&self, actor: &Actor, id: i64) -> Result<EventDetail> {
         let (e, depts) = self.readable_event(actor, id).await?;
-        self.detail_of(Some(actor), e, depts).await
+        // A resident reading their own report sees what the public tracking page shows: roles, not staff names.
+        let staff = actor.may_somewhere(Permission::ReadEvents);
+        self.detail_of(staff.then_some(actor), e, depts).await
     }
 
     async fn detail_of(&self, actor: Option<&Actor>, e: EventRow, depts: Vec<String>) -> Result<EventDetail> {
@@ -1605,13 +1609,53 @@ impl App {
         note: &str,
     ) -> Result<EventDetail> {
         let detail = self.event_by_token(token).await?;
+        self.reporter_feedback(detail.event.id, &detail.event.grid_code, satisfaction, reopen, note).await?;
+        self.event_by_token(token).await
+    }
+
+    /// A signed-in resident's own report, as the public tracking page shows it (roles, never staff names).
+    /// Anyone else's report answers 404.
+    pub async fn my_report(&self, actor: &Actor, id: i64) -> Result<EventDetail> {
+        let e = self.store.event(id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("event"),
+            e => e.into(),
+        })?;
+        if actor.user_id <= 0 || e.reporter_user_id != Some(actor.user_id) {
+            return Err(AppError::not_found("event"));
+        }
+        let depts = self.store.event_departments(e.id).await?;
+        self.detail_of(None, e, depts).await
+    }
+
+    /// The resident rates their own report or reopens it, like the tracking page does.
+    pub async fn my_report_feedback(
+        &self,
+        actor: &Actor,
+        id: i64,
+        satisfaction: Option<i64>,
+        reopen: bool,
+        note: &str,
+    ) -> Result<EventDetail> {
+        let detail = self.my_report(actor, id).await?;
+        self.reporter_feedback(id, &detail.event.grid_code, satisfaction, reopen, note).await?;
+        self.my_report(actor, id).await
+    }
+
+    async fn reporter_feedback(
+        &self,
+        id: i64,
+        grid_code: &str,
+        satisfaction: Option<i64>,
+        reopen: bool,
+        note: &str,
+    ) -> Result<()> {
         let actor = Actor {
             user_id: -1,
             username: "公众".into(),
             display_name: "公众".into(),
             grants: vec![wangge_domain::scope::Grant {
                 role: Role::Resident,
-                region_code: detail.event.grid_code.clone(),
+                region_code: grid_code.to_string(),
                 department_code: None,
             }],
         };
@@ -1621,10 +1665,10 @@ impl App {
             satisfaction,
             ..ActionInput::default()
         };
-        let e = self.store.event(detail.event.id).await?;
+        let e = self.store.event(id).await?;
         let depts = self.store.event_departments(e.id).await?;
         self.apply_action(&actor, e, depts, input, true).await?;
-        self.event_by_token(token).await
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod paging;
 pub mod people;
 pub mod regions;
+pub mod residents;
 pub mod safety;
 pub mod search;
 pub mod settings;

@@ -223,4 +223,71 @@ impl App {
         self.actors.clear();
         self.user(actor, username).await
     }
+
+    /// Removes one (role, region[, department]) pair from a user. The last grant of an account cannot be
+    /// removed (disable the account instead), nor an administrator's own admin grant.
+    pub async fn remove_grant(&self, actor: &Actor, username: &str, g: GrantInput) -> Result<UserView> {
+        self.authorize_anywhere(actor, Permission::ManageUsers)?;
+        let username = username.trim().to_ascii_lowercase();
+        let u = self.store.user_by_name(&username).await?.ok_or_else(|| AppError::not_found(&username))?;
+        let role = Role::parse(g.role.trim())
+            .ok_or_else(|| AppError::field("role", format!("未知角色 / unknown role: {}", g.role)))?;
+        let department_code = g.department_code.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(String::from);
+        let grant = Grant { role, region_code: g.region_code.trim().to_string(), department_code };
+        if !u.grants.contains(&grant) {
+            return Err(AppError::not_found("grant"));
+        }
+        if u.grants.len() == 1 {
+            return Err(AppError::rule(
+                "role",
+                "不能删除账号的最后一个角色，请停用账号 / an account keeps at least one role; disable it instead",
+            ));
+        }
+        if u.id == actor.user_id && role == Role::Admin {
+            return Err(AppError::rule("role", "不能删除自己的管理员角色 / you cannot remove your own admin role"));
+        }
+        let mut tx = self.store.begin().await?;
+        Store::delete_grant(&mut tx, u.id, &grant).await?;
+        Store::audit(
+            &mut tx,
+            NewAudit {
+                actor: &actor.username,
+                action: "revoke",
+                object: &format!("user:{username}"),
+                reason: Some(&format!("{}@{}", grant.role.as_str(), grant.region_code)),
+                region_code: Some(&grant.region_code).filter(|c| !c.is_empty()).map(|c| c.as_str()),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.actors.clear();
+        self.user(actor, &username).await
+    }
+
+    /// Disables an account (its sessions end at once) or enables it again. Nobody disables themselves.
+    pub async fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<UserView> {
+        self.authorize_anywhere(actor, Permission::ManageUsers)?;
+        let username = username.trim().to_ascii_lowercase();
+        let u = self.store.user_by_name(&username).await?.ok_or_else(|| AppError::not_found(&username))?;
+        if u.id == actor.user_id && disabled {
+            return Err(AppError::rule("disabled", "不能停用自己的账号 / you cannot disable your own account"));
+        }
+        let mut tx = self.store.begin().await?;
+        Store::set_disabled_tx(&mut tx, u.id, disabled).await?;
+        let region = u.grants.iter().map(|g| g.region_code.as_str()).find(|c| !c.is_empty());
+        Store::audit(
+            &mut tx,
+            NewAudit {
+                actor: &actor.username,
+                action: if disabled { "disable" } else { "enable" },
+                object: &format!("user:{username}"),
+                reason: None,
+                region_code: region,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.actors.clear();
+        self.user(actor, &username).await
+    }
 }

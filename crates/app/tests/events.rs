@@ -91,7 +91,13 @@ async fn public_reporter_and_attachments(db: TestDb) {
     let other = wangge_app::attachments::public_uploader_key("browser-two-secret-0123456789abcdef");
     let mut stolen = report("E0102");
     stolen.attachments = vec![photo.id];
-    let thief = Reporter::Public { name: String::new(), contact: String::new(), anonymous: true, uploader: other };
+    let thief = Reporter::Public {
+        name: String::new(),
+        contact: String::new(),
+        anonymous: true,
+        uploader: other,
+        account: None,
+    };
     let e = app.report_event(thief, stolen.clone()).await.unwrap_err();
     assert_eq!(e.details.as_ref().unwrap()["field"], "attachments", "{}: {e:?}", db.backend);
     assert!(app.report_event(Reporter::User(&admin), stolen).await.is_err(), "{}", db.backend);
@@ -101,6 +107,7 @@ async fn public_reporter_and_attachments(db: TestDb) {
         contact: "13800138000".into(),
         anonymous: false,
         uploader: browser.clone(),
+        account: None,
     };
     let mut input = report("E0102");
     input.attachments = vec![photo.id];
@@ -109,7 +116,13 @@ async fn public_reporter_and_attachments(db: TestDb) {
     // The same photo cannot be claimed twice.
     let mut again = report("E0102");
     again.attachments = vec![photo.id];
-    let who = Reporter::Public { name: String::new(), contact: String::new(), anonymous: true, uploader: browser };
+    let who = Reporter::Public {
+        name: String::new(),
+        contact: String::new(),
+        anonymous: true,
+        uploader: browser,
+        account: None,
+    };
     assert!(app.report_event(who, again).await.is_err());
 
     // The tracking page: status, timeline without staff names, the photo; nothing with a wrong token.

@@ -103,16 +103,7 @@ pub fn level_above(l: RegionLevel) -> Option<RegionLevel> {
     }
 }
 
-/// The code of the region at `level` that contains the grid `grid_code` (DESIGN.md §2: 6, 9 and 12 digits).
-pub fn ancestor(grid_code: &str, level: RegionLevel) -> Option<String> {
-    let len = match level {
-        RegionLevel::District => 6,
-        RegionLevel::Street => 9,
-        RegionLevel::Community => 12,
-        RegionLevel::Grid => grid_code.len(),
-    };
-    grid_code.get(..len).filter(|c| c.len() == len).map(str::to_string)
-}
+pub use crate::region::ancestor;
 
 /// Why an action cannot be taken now.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -210,6 +210,17 @@ pub fn validate_new_region(
     })
 }
 
+/// The code of the region at `level` that contains the grid `grid_code` (DESIGN.md §2: 6, 9 and 12 digits).
+pub fn ancestor(grid_code: &str, level: RegionLevel) -> Option<String> {
+    let len = match level {
+        RegionLevel::District => 6,
+        RegionLevel::Street => 9,
+        RegionLevel::Community => 12,
+        RegionLevel::Grid => grid_code.len(),
+    };
+    grid_code.get(..len).filter(|c| c.len() == len).map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_safety.sql"),
         postgres: include_str!("../migrations/postgres/0011_safety.sql"),
     },
+    Migration {
+        version: 12,
+        name: "resident_accounts",
+        sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -124,9 +130,6 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
 pub const TABLES: &[&str] = &[
     "regions",
     "departments",
-    "users",
-    "user_grants",
-    "sessions",
     "api_keys",
     "audit_log",
     "settings",
@@ -135,6 +138,10 @@ pub const TABLES: &[&str] = &[
     "households",
     "people",
     "person_history",
+    // After people: a resident's account names its person.
+    "users",
+    "user_grants",
+    "sessions",
     "tag_kinds",
     "person_tags",
     "household_tags",

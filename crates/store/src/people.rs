@@ -562,6 +562,15 @@ impl Store {
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+                // A resident's account belongs to the grid the person lives in.
+                sqlx::query(
+                    "UPDATE user_grants SET region_code = $1 WHERE role = 'resident' \
+                     AND user_id IN (SELECT u.id FROM users u WHERE u.person_id = $2)",
+                )
+                .bind(grid)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
             }
             None => {
                 sqlx::query("UPDATE people SET residence_status = $1, updated_at = $2 WHERE id = $3")
@@ -648,6 +657,15 @@ impl Store {
         sqlx::query(
             "INSERT INTO person_tags (person_id, tag, data) SELECT $1, tag, data FROM person_tags WHERE person_id = $2 \
              ON CONFLICT (person_id, tag) DO NOTHING",
+        )
+        .bind(keep)
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+        // A resident account of the duplicate follows the person kept, unless that person has one already.
+        sqlx::query(
+            "UPDATE users SET person_id = $1 WHERE person_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = $1)",
         )
         .bind(keep)
         .bind(duplicate)

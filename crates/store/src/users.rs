@@ -80,6 +80,53 @@ impl Store {
         Ok(())
     }
 
+    /// Ties a (resident's) account to the person of the register it was verified against.
+    pub async fn link_person_tx(tx: &mut Transaction<'static, Any>, user_id: i64, person_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET person_id = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(person_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| StoreError::from_db(e, &format!("account of person {person_id}")))?;
+        Ok(())
+    }
+
+    /// The account tied to a person, if any.
+    pub async fn user_of_person(&self, person_id: i64) -> Result<Option<UserRow>> {
+        let r: Option<URow> = sqlx::query_as(
+            "SELECT id, username, display_name, password_hash, disabled, created_at FROM users WHERE person_id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match r {
+            Some(r) => Ok(Some(self.with_grants(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The person an account is tied to, if any.
+    pub async fn person_of_user(&self, user_id: i64) -> Result<Option<i64>> {
+        let r: Option<(Option<i64>,)> = sqlx::query_as("SELECT person_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(r.and_then(|(p,)| p))
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions.
+    pub async fn set_disabled_tx(tx: &mut Transaction<'static, Any>, user_id: i64, disabled: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(disabled))
+            .execute(&mut **tx)
+            .await?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     async fn grants_of(&self, user_id: i64) -> Result<Vec<Grant>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT role, region_code, department_code FROM user_grants WHERE user_id = $1 ORDER BY role, region_code",

@@ -83,10 +83,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/safety/teams"),
     ("POST", "/api/v1/safety/teams"),
     ("GET", "/api/v1/safety/map"),
+    ("PATCH", "/api/v1/users/{username}"),
+    ("DELETE", "/api/v1/users/{username}/roles"),
+    ("POST", "/api/v1/residents"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/people/{id}/account"),
+    ("POST", "/api/v1/people/{id}/account"),
 ];
 
 /// Routes that answer without login.
-const PUBLIC: &[(&str, &str)] = &[("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/session")];
+const PUBLIC: &[(&str, &str)] =
+    &[("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/session"), ("POST", "/api/v1/residents")];
 
 /// A second district, outside every demo account's scope.
 const OTHER_DISTRICT: &str = "330198";
@@ -517,6 +524,16 @@ impl Register {
                     assert!(!r.1.to_string().contains(&p.name), "{who}: {path} names {}", p.name);
                 }
             }
+            // A person's resident account: read where the register is read, opened only by those who manage it.
+            let path = format!("/api/v1/people/{}/account", p.id);
+            let r = m.call(c, "GET", "/api/v1/people/{id}/account", &path, None).await;
+            expect_status(who, &path, &r, expect);
+            if !(inside && manages) {
+                let body = json!({ "username": format!("acct_{}", p.id), "password": "matrix-pass-1" });
+                let r = m.call(c, "POST", "/api/v1/people/{id}/account", &path, Some(&body)).await;
+                expect_status(who, &format!("POST {path}"), &r, &[403, 404]);
+                no_leak(who, &path, &r, &leak);
+            }
             // Reveal: only roles that may reveal, inside.
             let path = format!("/api/v1/people/{}/reveal", p.id);
             let r =
@@ -914,6 +931,21 @@ async fn matrix(db: TestDb) {
                 Some(json!({ "role": "district", "region_code": OTHER_DISTRICT })),
             ),
             (
+                "DELETE",
+                "/api/v1/users/{username}/roles",
+                Client::with_query(
+                    &format!("/api/v1/users/{new_user}/roles"),
+                    &[("role", "mediator"), ("region_code", STREET1)],
+                ),
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/users/{username}",
+                format!("/api/v1/users/{new_user}"),
+                Some(json!({ "disabled": true })),
+            ),
+            (
                 "PUT",
                 "/api/v1/settings/map",
                 "/api/v1/settings/map".into(),
@@ -946,6 +978,16 @@ async fn matrix(db: TestDb) {
             let (_, me) = admin.get(&format!("/api/v1/users/{who}")).await;
             assert_eq!(me["roles"].as_array().unwrap().len(), 1, "{who} did not grant themselves a role: {me}");
         }
+
+        // The resident's own record: only accounts tied to a person have one.
+        let r = m.call(&c, "GET", "/api/v1/me", "/api/v1/me", None).await;
+        expect_status(who, "GET /me", &r, if who == "demo_resident" { &[200] } else { &[404] });
+        // Sign-up is public and checks the register, whoever calls it.
+        let body = json!({ "username": format!("signup_{serial}"), "password": "matrix-pass-1", "name": "无此人",
+            "id_number": matrix_id_number(serial + 900), "phone": "13900000000" });
+        let r = m.call(&c, "POST", "/api/v1/residents", "/api/v1/residents", Some(&body)).await;
+        // (Ten wrong sign-ups from one address make the next wait: 429.)
+        expect_status(who, "POST /residents", &r, &[422, 429]);
 
         // Reference data and settings every signed-in user reads.
         let r = m.call(&c, "GET", "/api/v1/departments", "/api/v1/departments", None).await;

@@ -11,6 +11,7 @@ pub mod meta;
 pub mod organizations;
 pub mod people;
 pub mod regions;
+pub mod residents;
 pub mod safety;
 pub mod session;
 pub mod settings;
@@ -29,7 +30,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         session::create, session::delete, session::me,
         regions::list, regions::get_one, regions::grids, regions::children, regions::create,
         locate::locate,
-        users::list, users::create, users::get_one, users::add_role,
+        users::list, users::create, users::get_one, users::add_role, users::update, users::remove_role,
         audit::list,
         meta::departments,
         events::create, events::list, events::get_one, events::act, events::categories, events::indicators,
@@ -45,6 +46,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         disputes::list, disputes::create, disputes::get_one, disputes::act, disputes::types, disputes::put_type,
         disputes::stats,
         safety::key_groups, safety::teams, safety::add_team, safety::map,
+        residents::sign_up, residents::me, residents::account, residents::open_account,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -85,10 +87,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::safety::TeamView, wangge_app::safety::TeamMemberView, wangge_app::safety::NewTeamInput,
         wangge_app::safety::MemberInput, wangge_app::safety::SafetyMap, wangge_app::safety::GridSafety,
         wangge_app::safety::HazardPoint, wangge_app::safety::TeamBrief,
+        users::UserPatch, residents::SignedUp, wangge_app::residents::ResidentSignUp,
+        wangge_app::residents::ResidentAccountInput, wangge_app::residents::ResidentProfile,
+        wangge_app::residents::ResidentAccount,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents")),
 )]
 pub struct ApiDoc;
 
@@ -133,8 +138,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/regions/{code}/children.geojson", get(regions::children))
         .route("/api/v1/locate", get(locate::locate))
         .route("/api/v1/users", get(users::list).post(users::create))
-        .route("/api/v1/users/{username}", get(users::get_one))
-        .route("/api/v1/users/{username}/roles", post(users::add_role))
+        .route("/api/v1/users/{username}", get(users::get_one).patch(users::update))
+        .route("/api/v1/users/{username}/roles", post(users::add_role).delete(users::remove_role))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/departments", get(meta::departments))
         .route("/api/v1/events", get(events::list).post(events::create))
@@ -187,5 +192,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/key-groups", get(safety::key_groups))
         .route("/api/v1/safety/teams", get(safety::teams).post(safety::add_team))
         .route("/api/v1/safety/map", get(safety::map))
+        .route("/api/v1/residents", post(residents::sign_up))
+        .route("/api/v1/me", get(residents::me))
+        .route("/api/v1/people/{id}/account", get(residents::account).post(residents::open_account))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

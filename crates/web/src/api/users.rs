@@ -59,3 +59,45 @@ pub async fn add_role(
 ) -> ApiResult<axum::Json<UserView>> {
     Ok(axum::Json(app.add_grant(&a, &username, g).await?))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// `true` disables the account (its sessions end at once), `false` enables it again.
+    pub disabled: bool,
+}
+
+/// Disables or enables an account. Admins only; nobody disables themselves (422).
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)), request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn update(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+    Json(p): Json<UserPatch>,
+) -> ApiResult<axum::Json<UserView>> {
+    Ok(axum::Json(app.set_user_disabled(&a, &username, p.disabled).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GrantParams {
+    pub role: String,
+    #[serde(default)]
+    pub region_code: String,
+    pub department_code: Option<String>,
+}
+
+/// Removes one (role, region[, department]) pair from a user. The last one cannot be removed (422: disable the
+/// account instead); 404 when the user does not hold it.
+#[utoipa::path(delete, path = "/api/v1/users/{username}/roles", tag = "users", params(("username" = String, Path), GrantParams),
+    responses((status = 200, body = UserView), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn remove_role(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+    Query(g): Query<GrantParams>,
+) -> ApiResult<axum::Json<UserView>> {
+    let g = GrantInput { role: g.role, region_code: g.region_code, department_code: g.department_code };
+    Ok(axum::Json(app.remove_grant(&a, &username, g).await?))
+}

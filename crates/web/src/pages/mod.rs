@@ -11,6 +11,7 @@ mod merge;
 mod organizations;
 mod people;
 mod report;
+mod residents;
 mod safety;
 mod tag_kinds;
 
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/regions/{code}", get(region_page))
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/roles", post(grant_submit))
+        .route("/admin/users/roles/remove", post(revoke_submit))
+        .route("/admin/users/status", post(status_submit))
         .route("/admin/settings", get(settings_page).post(settings_submit))
         .route("/admin/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/admin/api-keys/{id}/revoke", post(api_keys::revoke))
@@ -100,6 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route("/key-groups", get(safety::key_groups))
         .route("/safety", get(safety::safety))
         .route("/safety/teams", post(safety::add_team))
+        .route("/signup", get(residents::signup_page).post(residents::signup_submit))
+        .route("/me", get(residents::me))
+        .route("/me/reports/{id}", get(residents::my_report).post(residents::my_report_feedback))
+        .route("/people/{id}/account", post(residents::open_account))
         .route("/m", get(field::shell))
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
@@ -189,6 +196,14 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             when(may(P::ReadFieldWork), item("/safety", "nav_safety", "nav-safety")),
         ],
     );
+    let resident = actor.has_role(Role::Resident);
+    group(
+        "menu_resident",
+        vec![
+            when(resident, item("/me", "me_title", "nav-me")),
+            when(resident, item("/report", "me_report", "nav-me-report")),
+        ],
+    );
     let admin = actor.is_admin();
     group(
         "menu_admin",
@@ -239,6 +254,12 @@ impl FromRequestParts<AppState> for PageActor {
             Err(e) => Err(message(detect_lang(parts), e.kind.status(), "Error", &e.message)),
         }
     }
+}
+
+/// Who is signed in, on pages that anyone may open (the public report form): `None` for the public.
+pub(crate) async fn signed_in(app: &AppState, headers: &HeaderMap) -> Option<Actor> {
+    let token = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty())?;
+    app.actor_for_token(&token).await.ok().map(|(a, _)| a)
 }
 
 /// A signed-in form post whose CSRF token matched: every state-changing page handler takes this, so none can
@@ -414,16 +435,11 @@ async fn login_submit(
     }
     match app.login(get("username"), get("password"), &req_parts.0).await {
         Ok(s) => {
-            let mut res = Redirect::to(safe_next(get("next"))).into_response();
-            // Behind a TLS-terminating proxy the cookie must not travel over plain HTTP again.
-            let https = parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
-            let secure = if https { "; Secure" } else { "" };
-            let c = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                s.token,
-                app.config.session_hours * 3600
-            );
-            if let Ok(v) = HeaderValue::from_str(&c) {
+            // Residents land on their own page (我的), staff where they were going.
+            let resident_only = s.actor.grants.iter().all(|g| g.role == Role::Resident);
+            let to = if resident_only && safe_next(get("next")) == "/" { "/me" } else { safe_next(get("next")) };
+            let mut res = Redirect::to(to).into_response();
+            if let Some(v) = session_cookie(&app, &parts_headers, &s.token) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
@@ -439,7 +455,18 @@ async fn login_submit(
     }
 }
 
-pub struct ClientAddr(String);
+/// The session cookie for a new session. Behind a TLS-terminating proxy it must not travel over plain HTTP again.
+pub(crate) fn session_cookie(app: &AppState, headers: &HeaderMap, token: &str) -> Option<HeaderValue> {
+    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let secure = if https { "; Secure" } else { "" };
+    let c = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        app.config.session_hours * 3600
+    );
+    HeaderValue::from_str(&c).ok()
+}
+
+pub struct ClientAddr(pub(crate) String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
@@ -566,6 +593,9 @@ async fn show_region(app: &AppState, lang: Lang, pa: &PageActor, code: &str) -> 
 }
 
 async fn home(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Response {
+    if !pa.actor.grants.is_empty() && pa.actor.grants.iter().all(|g| g.role == Role::Resident) {
+        return Redirect::to("/me").into_response();
+    }
     match app.home_region(&pa.actor).await {
         Ok(Some(code)) => show_region(&app, lang, &pa, &code).await,
         Ok(None) => render(
@@ -673,7 +703,10 @@ async fn users_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let form = UserForm { role: "grid_worker".into(), ..Default::default() };
-    let done = q.get("created").or_else(|| q.get("granted")).cloned();
+    let done =
+        [("created", "created"), ("granted", "usr_granted"), ("revoked", "usr_revoked"), ("updated", "usr_updated")]
+            .iter()
+            .find_map(|(k, label)| q.get(*k).map(|name| format!("{}: {name}", lang.t(label))));
     users_view(&app, lang, &pa, StatusCode::OK, form, None, done).await
 }
 
@@ -720,6 +753,33 @@ async fn grant_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> R
     };
     match app.add_grant(&f.pa.actor, &f.get("username"), g).await {
         Ok(u) => Redirect::to(&format!("/admin/users?granted={}", urlencode(&u.username))).into_response(),
+        Err(e) => {
+            let form = UserForm { role: "grid_worker".into(), ..Default::default() };
+            users_failure(&app, lang, &f.pa, form, e).await
+        }
+    }
+}
+
+/// Removes one (role, region[, department]) pair from a user (the × on the users page).
+async fn revoke_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
+    let g = GrantInput {
+        role: f.get("role"),
+        region_code: f.get("region_code"),
+        department_code: Some(f.get("department_code")),
+    };
+    match app.remove_grant(&f.pa.actor, &f.get("username"), g).await {
+        Ok(u) => Redirect::to(&format!("/admin/users?revoked={}", urlencode(&u.username))).into_response(),
+        Err(e) => {
+            let form = UserForm { role: "grid_worker".into(), ..Default::default() };
+            users_failure(&app, lang, &f.pa, form, e).await
+        }
+    }
+}
+
+/// Disables an account (its sessions end at once) or enables it again.
+async fn status_submit(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> Response {
+    match app.set_user_disabled(&f.pa.actor, &f.get("username"), f.get("disabled") == "1").await {
+        Ok(u) => Redirect::to(&format!("/admin/users?updated={}", urlencode(&u.username))).into_response(),
         Err(e) => {
             let form = UserForm { role: "grid_worker".into(), ..Default::default() };
             users_failure(&app, lang, &f.pa, form, e).await

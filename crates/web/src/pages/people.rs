@@ -163,17 +163,22 @@ struct PersonPage {
     visits: Vec<wangge_app::field::VisitView>,
     /// Disputes where the person is a party (only for those who read disputes).
     disputes: Vec<wangge_app::disputes::DisputeView>,
+    /// The person's resident account (居民账号), and the form that opens one after a refusal.
+    account: Option<wangge_app::residents::ResidentAccount>,
+    account_form: super::events::FormState,
 }
 
 /// What a person page shows besides the person: numbers revealed on this response, or a form's error.
 #[derive(Default)]
-struct PersonExtras {
-    revealed: Option<Revealed>,
-    error: Option<String>,
-    event_error: Option<String>,
+pub(crate) struct PersonExtras {
+    pub(crate) revealed: Option<Revealed>,
+    pub(crate) error: Option<String>,
+    pub(crate) event_error: Option<String>,
+    /// The open-account form refused.
+    pub(crate) account_form: Option<super::events::FormState>,
 }
 
-async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: PersonExtras) -> Response {
+pub(crate) async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: PersonExtras) -> Response {
     use wangge_domain::role::Permission;
     match app.person_detail(&pa.actor, id).await {
         Ok(p) => {
@@ -194,7 +199,11 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
             } else {
                 Vec::new()
             };
-            let failed = x.error.is_some() || x.event_error.is_some();
+            let account = match app.resident_account(&pa.actor, id).await {
+                Ok(a) => a,
+                Err(e) => return error_page(lang, pa.bar(), &e),
+            };
+            let failed = x.error.is_some() || x.event_error.is_some() || x.account_form.is_some();
             let status = if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             let page = PersonPage {
                 lang,
@@ -209,6 +218,8 @@ async fn person_page(app: &AppState, lang: Lang, pa: &PageActor, id: i64, x: Per
                 event_error: x.event_error,
                 visits,
                 disputes,
+                account,
+                account_form: x.account_form.unwrap_or_default(),
             };
             render(status, &page)
         }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use wangge_app::attachments::public_uploader_key;
 use wangge_app::events::{EventDetail, ReportInput, Reporter};
 use wangge_app::{AppError, ErrorKind};
+use wangge_domain::role::Role;
 
 const PUBLIC_CSRF_COOKIE: &str = "wangge_public_csrf";
 
@@ -158,11 +159,17 @@ pub async fn report_submit(
     })();
     let result = match built {
         Ok(input) => {
-            let (name, contact) =
+            // A signed-in resident's report is theirs too: listed on their page (我的), rated from there.
+            let resident = super::signed_in(&app, &headers).await.filter(|a| a.has_role(Role::Resident));
+            let (mut name, contact) =
                 if anonymous { (String::new(), String::new()) } else { (get("name"), get("contact")) };
+            if let Some(r) = resident.as_ref().filter(|_| !anonymous && name.trim().is_empty()) {
+                name = r.display_name.clone();
+            }
+            let account = resident.map(|r| r.user_id);
             // Only photos uploaded from this browser (the cookie checked above) can be attached.
             let uploader = public_uploader_key(&cookie(&headers, PUBLIC_CSRF_COOKIE).unwrap_or_default());
-            app.report_event(Reporter::Public { name, contact, anonymous, uploader }, input).await
+            app.report_event(Reporter::Public { name, contact, anonymous, uploader, account }, input).await
         }
         Err(e) => Err(e),
     };
@@ -266,15 +273,18 @@ pub async fn public_grids(State(app): State<AppState>) -> Response {
 
 #[derive(Template)]
 #[template(path = "track.html")]
-struct TrackPage {
-    lang: Lang,
-    user: Option<UserBar>,
-    csrf: String,
-    l: EvLabels,
-    token: String,
-    d: EventDetail,
-    f: FormState,
-    notice: Option<&'static str>,
+pub(crate) struct TrackPage {
+    pub(crate) lang: Lang,
+    pub(crate) user: Option<UserBar>,
+    pub(crate) csrf: String,
+    pub(crate) l: EvLabels,
+    /// Where the rating and reopen forms post: `/track/{token}`, or `/me/reports/{id}` for a signed-in resident.
+    pub(crate) post_url: String,
+    /// Where the photos are fetched, followed by the attachment id.
+    pub(crate) files: String,
+    pub(crate) d: EventDetail,
+    pub(crate) f: FormState,
+    pub(crate) notice: Option<&'static str>,
 }
 
 impl TrackPage {
@@ -304,7 +314,8 @@ async fn track_page(
     match app.event_by_token(token).await {
         Ok(d) => {
             let l = EvLabels::load(app, lang).await;
-            render(status, &TrackPage { lang, user: None, csrf, l, token: token.to_string(), d, f, notice })
+            let (post_url, files) = (format!("/track/{token}"), format!("/track/{token}/attachments/"));
+            render(status, &TrackPage { lang, user: None, csrf, l, post_url, files, d, f, notice })
         }
         Err(e) => super::error_page(lang, None, &e),
     }
@@ -327,6 +338,27 @@ pub async fn track(
     with_token_cookie(res, &csrf, new)
 }
 
+/// The rating form or the reopen form of a closed report: whether it reopens, and the rating (checked).
+pub(crate) fn parse_feedback(f: &HashMap<String, String>) -> (bool, Result<Option<i64>, AppError>) {
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("").trim();
+    let reopen = get("reopen") == "1";
+    let r = if reopen {
+        if get("note").is_empty() {
+            Err(AppError::field("note", "请说明哪里还没有解决 / say what is not fixed"))
+        } else {
+            Ok(None)
+        }
+    } else if get("satisfaction").is_empty() {
+        Err(AppError::field("satisfaction", "请选择满意度 / choose a rating"))
+    } else {
+        get("satisfaction")
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::field("satisfaction", "满意度应为1到5 / satisfaction must be 1 to 5"))
+    };
+    (reopen, r)
+}
+
 pub async fn track_feedback(
     State(app): State<AppState>,
     lang: Lang,
@@ -342,28 +374,9 @@ pub async fn track_feedback(
     if !allow_post(&addr.0) {
         return refused(lang, 429, lang.t("evt_too_many_posts"));
     }
-    let reopen = get("reopen") == "1";
-    let satisfaction = if reopen {
-        Ok(None)
-    } else {
-        let s = get("satisfaction");
-        if s.trim().is_empty() {
-            Err(AppError::field("satisfaction", "请选择满意度 / choose a rating"))
-        } else {
-            s.trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| AppError::field("satisfaction", "满意度应为1到5 / satisfaction must be 1 to 5"))
-        }
-    };
-    let result = match satisfaction {
-        Ok(s) => {
-            if reopen && get("note").trim().is_empty() {
-                Err(AppError::field("note", "请说明哪里还没有解决 / say what is not fixed"))
-            } else {
-                app.public_feedback(&token, s, reopen, &get("note")).await.map(|_| ())
-            }
-        }
+    let (reopen, feedback) = parse_feedback(&f);
+    let result = match feedback {
+        Ok(s) => app.public_feedback(&token, s, reopen, &get("note")).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {

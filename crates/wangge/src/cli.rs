@@ -315,6 +315,9 @@ async fn load_demo(app: &App, scale: Scale, seed: u64) -> Result<()> {
 
 async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8> {
     let started = std::time::Instant::now();
+    if let Ok(list) = std::env::var("WANGGE_TRUSTED_PROXIES") {
+        wangge_web::extract::set_trusted_proxies(&list).map_err(anyhow::Error::msg)?;
+    }
     let app = open(g).await?;
     let admin_pw = std::env::var("WANGGE_ADMIN_PASSWORD").ok();
     if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {

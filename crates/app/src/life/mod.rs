@@ -8,6 +8,7 @@
 //! `ManageCommunityLife` on the record's region; party members and attendance need `ReadPartyMembers`.
 
 pub mod co_building;
+mod demo;
 pub mod meetings;
 pub mod party;
 pub mod public;
@@ -102,7 +103,41 @@ pub(crate) fn refusal(r: life::Refusal, what_zh: &str, state_zh: impl Fn(&str) -
     }
 }
 
+/// The figures of the 社区共建 overview page.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct LifeOverview {
+    pub scheduled_meetings: i64,
+    pub overdue_resolutions: i64,
+    pub volunteers: i64,
+    pub upcoming_activities: i64,
+    pub co_building_units: i64,
+    pub social_organizations: i64,
+    pub party_organizations: i64,
+}
+
 impl App {
+    /// Counts for the overview page, over the caller's scope.
+    pub async fn life_overview(&self, actor: &Actor) -> Result<LifeOverview> {
+        let roots = self.life_list_roots(actor, Permission::ReadCommunityLife, None).await?;
+        let scheduled = wangge_store::life::meetings::MeetingFilter {
+            roots: roots.clone(),
+            status: Some(life::MeetingStatus::Scheduled.as_str().into()),
+            ..Default::default()
+        };
+        let (_, scheduled_meetings) = self.store.meetings(&scheduled, None, 1).await?;
+        let today = ymd(crate::people::today());
+        let (volunteers, upcoming_activities) = self.store.volunteer_counts(&roots, wangge_store::now_ms()).await?;
+        Ok(LifeOverview {
+            scheduled_meetings,
+            overdue_resolutions: self.store.overdue_resolutions(&roots, &today).await?,
+            volunteers,
+            upcoming_activities,
+            co_building_units: self.store.units(&roots, None, 0, 1).await?.1,
+            social_organizations: self.store.social_orgs(&roots, None, None, 1).await?.1,
+            party_organizations: self.store.party_orgs(&roots, None).await?.len() as i64,
+        })
+    }
+
     /// May `actor` read community-life records of `region` for `perm` (community granularity)? Outside: 404;
     /// inside the caller's regions but without the permission: 403.
     pub(crate) fn authorize_life_read(&self, actor: &Actor, perm: Permission, region: &str, what: &str) -> Result<()> {

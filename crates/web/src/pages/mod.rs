@@ -7,6 +7,7 @@ mod events;
 mod field;
 mod field_workers;
 mod imports;
+mod life;
 mod merge;
 mod organizations;
 mod people;
@@ -104,6 +105,8 @@ pub fn routes() -> Router<AppState> {
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
         .route("/m/session.json", get(field::session))
+        // Community life (issue #9): one menu entry, its pages under /life.
+        .merge(life::routes())
 }
 
 /// The signed-in user as the page header shows them.
@@ -125,6 +128,8 @@ pub struct UserBar {
     pub reads_dispute_stats: bool,
     /// Shows the key-group list (重点人群).
     pub reads_sensitive_tags: bool,
+    /// Shows 社区共建 (community life: meetings, volunteers, co-building, party building).
+    pub reads_life: bool,
     pub csrf: String,
 }
 
@@ -150,6 +155,7 @@ impl PageActor {
             reads_disputes: self.actor.may_somewhere(Permission::ReadDisputes),
             reads_dispute_stats: self.actor.may_somewhere(Permission::ReadDisputeStats),
             reads_sensitive_tags: self.actor.may_somewhere(Permission::ReadSensitiveTags),
+            reads_life: self.actor.may_somewhere(Permission::ReadCommunityLife),
             csrf: self.csrf.clone(),
         })
     }

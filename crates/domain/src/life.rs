@@ -227,7 +227,7 @@ pub fn parse_quantity(field: &str, kind: CommitmentKind, s: &str) -> Result<Opti
         return Ok(None);
     }
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v < 1e9 => Ok(Some((v * 100.0).round() as i64)),
+        Ok(v) if v.is_finite() && (0.0..1e9).contains(&v) => Ok(Some((v * 100.0).round() as i64)),
         _ => Err(FieldError::new(field, "应为非负数字 / must be a non-negative number")),
     }
 }

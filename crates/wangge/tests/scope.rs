@@ -1491,6 +1491,9 @@ impl LifeFixture {
     }
 }
 
+/// (method, route, path, body, statuses allowed)
+type LifeCall = (&'static str, &'static str, String, Option<Value>, &'static [u16]);
+
 /// Community life: read by community staff and above, grid staff and leaders (a grid reads its community); kept by
 /// community staff and above; party members by those with the party-affairs permission; never another district's.
 async fn check_life(m: &mut Matrix, c: &Client, case: &Case, f: &LifeFixture, leak: &[String]) {
@@ -1576,7 +1579,7 @@ async fn check_life(m: &mut Matrix, c: &Client, case: &Case, f: &LifeFixture, le
 
     // Records of the other district: reads and writes.
     let mid = f.meeting;
-    let calls: Vec<(&str, &str, String, Option<Value>, &'static [u16])> = vec![
+    let calls: Vec<LifeCall> = vec![
         ("GET", "/api/v1/meetings/{id}", format!("/api/v1/meetings/{mid}"), None, record(&[200])),
         (
             "POST",

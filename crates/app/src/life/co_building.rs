@@ -563,7 +563,7 @@ impl App {
         let mut units: Vec<i64> = Vec::new();
         for (i, id) in input.unit_ids.iter().enumerate() {
             let u = self.store.unit(*id).await?;
-            if !u.is_some_and(|u| u.region_code == region) {
+            if u.is_none_or(|u| u.region_code != region) {
                 return Err(AppError::field(
                     &format!("unit_ids[{i}]"),
                     "不是本社区的共建单位 / not a unit of this community",

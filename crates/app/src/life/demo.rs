@@ -104,6 +104,9 @@ impl App {
     }
 }
 
+/// A resolution as it went: (content, owner, due in days, progress notes with the status after each).
+type DemoResolution<'a> = (&'a str, String, i64, Vec<(&'a str, &'a str)>);
+
 /// One meeting as it went: participants (those signed in), minutes, resolutions with their progress.
 struct Held<'a> {
     kind: &'a str,
@@ -116,7 +119,7 @@ struct Held<'a> {
     participants: Vec<(Option<i64>, String, &'a str, bool)>,
     minutes: &'a str,
     /// (content, owner, due in days, progress notes with the status after each)
-    resolutions: Vec<(&'a str, String, i64, Vec<(&'a str, &'a str)>)>,
+    resolutions: Vec<DemoResolution<'a>>,
     published: bool,
 }
 

@@ -609,7 +609,7 @@ impl App {
         let mut members: Vec<i64> = Vec::new();
         for (i, m) in input.member_ids.iter().enumerate() {
             let v = self.store.volunteer(*m).await?;
-            if !v.as_ref().is_some_and(|v| v.region_code == region) {
+            if v.as_ref().is_none_or(|v| v.region_code != region) {
                 return Err(AppError::field(
                     &format!("member_ids[{i}]"),
                     "不是本社区的志愿者 / not a volunteer of this community",
@@ -729,7 +729,7 @@ impl App {
         }
         if let Some(t) = input.team_id {
             let team = self.store.volunteer_team(t).await?;
-            if !team.is_some_and(|t| t.region_code == region) {
+            if team.is_none_or(|t| t.region_code != region) {
                 return Err(AppError::field("team_id", "不是本社区的队伍 / not a team of this community"));
             }
         }

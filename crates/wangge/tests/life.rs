@@ -923,6 +923,11 @@ async fn party_building(db: TestDb) {
     for m in [&m0v, &m1v, &m2v, &m3v] {
         assert!(all["items"].as_array().unwrap().iter().any(|x| x["id"] == m["id"]), "{m} listed");
     }
+    let (_, audit) = admin.get("/api/v1/audit?action=read_party_members&limit=5").await;
+    assert!(
+        audit["items"].as_array().unwrap().iter().any(|a| a["actor"] == "demo_community"),
+        "reading party members is audited: {audit}"
+    );
     let (_, floating) = community.get("/api/v1/party-members?kind=floating").await;
     let f = floating["items"].as_array().unwrap().iter().find(|x| x["id"] == m1v["id"]).expect("floating").clone();
     assert_eq!(f["home_org"], "安徽省某县某镇党委");

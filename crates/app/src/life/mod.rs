@@ -253,7 +253,8 @@ pub(crate) async fn audit(
     reason: Option<&str>,
     region: &str,
 ) -> Result<()> {
-    Store::audit(tx, NewAudit { actor: &actor.username, action, object, reason, region_code: Some(region) }).await?;
+    let region_code = Some(region).filter(|r| !r.is_empty());
+    Store::audit(tx, NewAudit { actor: &actor.username, action, object, reason, region_code }).await?;
     Ok(())
 }
 

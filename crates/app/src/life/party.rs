@@ -484,6 +484,22 @@ impl App {
         let f = MemberFilter { roots, org_id: q.org, kind, q: text };
         let (rows, total) = self.store.party_members(&f, paging::int_cursor(q.cursor)?, limit).await?;
         let items = self.member_views(&rows).await?;
+        // Reading a list of party members is reading these people's political status: one record per read.
+        let shown = items.iter().map(|m| m.id.to_string()).collect::<Vec<_>>().join(",");
+        let first_root =
+            actor.roots(Permission::ReadPartyMembers).and_then(|r| r.into_iter().next()).unwrap_or_default();
+        let region = q.region.map(str::trim).filter(|r| !r.is_empty()).unwrap_or(&first_root);
+        let mut tx = self.store.begin().await?;
+        audit(
+            &mut tx,
+            actor,
+            "read_party_members",
+            &format!("region:{region}"),
+            Some(&format!("members={}", if shown.is_empty() { "-" } else { &shown })),
+            region,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(paging::page(items, limit, total, |m| m.id.to_string()))
     }
 

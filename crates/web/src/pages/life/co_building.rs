@@ -2,7 +2,7 @@
 //! every year's commitments, their progress and evidence), and the social organizations of the register with
 //! their incubation stage, its history and their services.
 
-use super::{Forms, LifeNav, Refused, filter_choices, percent, region_choices, short_time};
+use super::{Forms, LifeNav, Refused, done_notice, filter_choices, is_page_error, percent, region_choices, short_time};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::pages::events::{FormState, parse_record_id};
@@ -241,9 +241,7 @@ pub async fn unit(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice =
-        q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string());
-    unit_page(&app, lang, &pa, id, None, notice).await
+    unit_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 fn attachment_ids(s: &str) -> Result<Vec<i64>, AppError> {
@@ -297,9 +295,7 @@ pub async fn unit_act(State(app): State<AppState>, lang: Lang, Path(id): Path<St
     };
     match result {
         Ok(_) => Redirect::to(&format!("/life/co-building/units/{id}?done={}", urlencode(&form))).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal) && e.field_name().is_none() => {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => unit_page(&app, lang, &f.pa, id, Some(Refused::new(&form, &f.fields, lang, &e)), None).await,
     }
 }
@@ -431,8 +427,7 @@ pub async fn social_org(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice = q.contains_key("done").then(|| lang.t("lf_done_saved").to_string());
-    social_org_page(&app, lang, &pa, id, None, notice).await
+    social_org_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 /// The stage (`form=stage`) or a new service (`form=service`).
@@ -457,9 +452,7 @@ pub async fn social_org_act(State(app): State<AppState>, lang: Lang, Path(id): P
     };
     match result {
         Ok(_) => Redirect::to(&format!("/life/social-orgs/{id}?done={}", urlencode(&form))).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal) && e.field_name().is_none() => {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => social_org_page(&app, lang, &f.pa, id, Some(Refused::new(&form, &f.fields, lang, &e)), None).await,
     }
 }

@@ -2,7 +2,9 @@
 //! per line), and the meeting page with one form per step: sign-in, walk-ins, minutes with attachments,
 //! resolutions and their progress, publication, cancelling.
 
-use super::{Forms, LifeNav, Refused, filter_choices, line_error, region_choices, short_time};
+use super::{
+    Forms, LifeNav, Refused, done_notice, filter_choices, is_page_error, line_error, region_choices, short_time,
+};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::pages::events::{FormState, parse_record_id, status_of};
@@ -306,16 +308,6 @@ async fn meeting_page(
     render(status, &page)
 }
 
-fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Option<String> {
-    q.get("done").map(|d| {
-        let key = match d.as_str() {
-            "created" => "lf_done_created",
-            _ => "lf_done_saved",
-        };
-        lang.t(key).to_string()
-    })
-}
-
 pub async fn show(
     State(app): State<AppState>,
     lang: Lang,
@@ -406,9 +398,7 @@ pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>
         Ok(_) => {
             Redirect::to(&format!("/life/meetings/{id}?done={}#{}", urlencode(&form), urlencode(&form))).into_response()
         }
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal) && e.field_name().is_none() => {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => {
             let mut r = Refused::new(&form, &f.fields, lang, &e);
             if form == "participants" {

@@ -19,8 +19,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::collections::HashMap;
-use wangge_app::AppError;
 use wangge_app::life::LifeOverview;
+use wangge_app::{AppError, ErrorKind};
 use wangge_domain::region::RegionLevel;
 use wangge_domain::role::Permission;
 
@@ -259,6 +259,27 @@ pub fn line_error(lang: Lang, list: &str, e: &AppError) -> String {
         (Some(i), Lang::En) => format!("Line {}: {text}", i + 1),
         (None, _) => text.to_string(),
     }
+}
+
+/// The notice after a step's redirect: `?done=created` → 已创建, any other step → 已保存.
+pub fn done_notice(lang: Lang, q: &HashMap<String, String>) -> Option<String> {
+    q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string())
+}
+
+/// A refusal no form can show (the record is gone or out of reach, the role may not, an internal error): the
+/// error page instead of the form.
+pub fn is_page_error(e: &AppError) -> bool {
+    matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal | ErrorKind::Forbidden) && e.field_name().is_none()
+}
+
+/// Forms type a register person into one box (`person`): the app's `person_id` refusals are shown there.
+pub fn at_person_box(e: AppError) -> AppError {
+    if e.field_name() != Some("person_id") {
+        return e;
+    }
+    let mut x = AppError::field("person", e.message.trim_start_matches("person_id: "));
+    x.kind = e.kind;
+    x
 }
 
 /// A register person named in a form by their id, a full 身份证号 or phone, or a name that finds exactly one.

@@ -3,7 +3,10 @@
 //! members; one member with their service records; one activity with sign-in. Member lists and who signed in
 //! show only to those who may read party members.
 
-use super::{Forms, LifeNav, Refused, filter_choices, find_person, region_choices, short_time};
+use super::{
+    Forms, LifeNav, Refused, at_person_box, done_notice, filter_choices, find_person, is_page_error, region_choices,
+    short_time,
+};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::pages::events::parse_record_id;
@@ -248,9 +251,7 @@ pub async fn org(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice =
-        q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string());
-    org_page(&app, lang, &pa, id, None, notice).await
+    org_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 /// A member (`form=member`) or an activity (`form=activity`) of the organization.
@@ -303,21 +304,9 @@ pub async fn org_act(State(app): State<AppState>, lang: Lang, Path(id): Path<Str
     };
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
-        Err(e)
-            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal | ErrorKind::Forbidden)
-                && e.field_name().is_none() =>
-        {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => {
-            let e = match e.field_name() {
-                Some("person_id") => {
-                    let mut x = AppError::field("person", e.message.trim_start_matches("person_id: "));
-                    x.kind = e.kind;
-                    x
-                }
-                _ => e,
-            };
+            let e = at_person_box(e);
             org_page(&app, lang, &f.pa, id, Some(Refused::new(&form, &f.fields, lang, &e)), None).await
         }
     }
@@ -387,9 +376,7 @@ pub async fn member(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice =
-        q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string());
-    member_page(&app, lang, &pa, id, None, notice).await
+    member_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 pub async fn member_act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
@@ -404,12 +391,7 @@ pub async fn member_act(State(app): State<AppState>, lang: Lang, Path(id): Path<
     };
     match app.add_service_record(&f.pa.actor, id, input).await {
         Ok(_) => Redirect::to(&format!("/life/party/members/{id}?done=service")).into_response(),
-        Err(e)
-            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal | ErrorKind::Forbidden)
-                && e.field_name().is_none() =>
-        {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => member_page(&app, lang, &f.pa, id, Some(Refused::new("service", &f.fields, lang, &e)), None).await,
     }
 }
@@ -470,9 +452,7 @@ pub async fn activity(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice =
-        q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string());
-    activity_page(&app, lang, &pa, id, None, notice).await
+    activity_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 pub async fn activity_act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>, f: CsrfForm) -> Response {
@@ -488,12 +468,7 @@ pub async fn activity_act(State(app): State<AppState>, lang: Lang, Path(id): Pat
         .collect();
     match app.sign_in_party_activity(&f.pa.actor, id, PartySignInInput { member_ids }).await {
         Ok(_) => Redirect::to(&format!("/life/party/activities/{id}?done={}", urlencode("sign_in"))).into_response(),
-        Err(e)
-            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal | ErrorKind::Forbidden)
-                && e.field_name().is_none() =>
-        {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => activity_page(&app, lang, &f.pa, id, Some(Refused::new("sign_in", &f.fields, lang, &e)), None).await,
     }
 }

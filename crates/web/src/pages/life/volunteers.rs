@@ -1,7 +1,10 @@
 //! 志愿服务 pages: volunteers (register, teams), one volunteer with the 时间银行 (every line), redeeming and 星级
 //! awards; activities (announce, list) and one activity with sign-up and the organiser's check-in and check-out.
 
-use super::{Forms, LifeNav, Refused, filter_choices, find_person, region_choices, short_time};
+use super::{
+    Forms, LifeNav, Refused, at_person_box, done_notice, filter_choices, find_person, is_page_error, region_choices,
+    short_time,
+};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::pages::events::{FormState, parse_record_id, status_of};
@@ -153,15 +156,7 @@ pub async fn register(State(app): State<AppState>, lang: Lang, f: CsrfForm) -> R
         Ok(v) => Redirect::to(&format!("/life/volunteers/{}?registered=1", v.volunteer.id)).into_response(),
         Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::Internal) => error_page(lang, f.pa.bar(), &e),
         Err(e) => {
-            // The person is typed in one box: its errors are shown there.
-            let e = match e.field_name() {
-                Some("person_id") => {
-                    let mut x = AppError::field("person", e.message.trim_start_matches("person_id: "));
-                    x.kind = e.kind;
-                    x
-                }
-                _ => e,
-            };
+            let e = at_person_box(e);
             list_page(&app, lang, &f.pa, HashMap::new(), Some(Refused::new("register", &f.fields, lang, &e))).await
         }
     }
@@ -299,9 +294,7 @@ pub async fn act(State(app): State<AppState>, lang: Lang, Path(id): Path<String>
     };
     match result {
         Ok(_) => Redirect::to(&format!("/life/volunteers/{id}?done={}", urlencode(&form))).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal) && e.field_name().is_none() => {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => volunteer_page(&app, lang, &f.pa, id, Some(Refused::new(&form, &f.fields, lang, &e)), None).await,
     }
 }
@@ -521,9 +514,7 @@ pub async fn activity(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let notice =
-        q.get("done").map(|d| lang.t(if d == "created" { "lf_done_created" } else { "lf_done_saved" }).to_string());
-    activity_page(&app, lang, &pa, id, None, notice).await
+    activity_page(&app, lang, &pa, id, None, done_notice(lang, &q)).await
 }
 
 /// Sign-up (`form=signup`) or a step on one sign-up (`form=check_in-<id>`, `check_out-<id>`, `cancel-<id>`).
@@ -550,9 +541,7 @@ pub async fn activity_act(State(app): State<AppState>, lang: Lang, Path(id): Pat
     };
     match result {
         Ok(_) => Redirect::to(&format!("/life/activities/{id}?done={}#signups", urlencode(&form))).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Internal) && e.field_name().is_none() => {
-            error_page(lang, f.pa.bar(), &e)
-        }
+        Err(e) if is_page_error(&e) => error_page(lang, f.pa.bar(), &e),
         Err(e) => activity_page(&app, lang, &f.pa, id, Some(Refused::new(&form, &f.fields, lang, &e)), None).await,
     }
 }

@@ -1058,8 +1058,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("lf_resolution_content", "决议内容", "Resolution"),
     (
         "lf_publish_hint",
-        "公开后，社区公开页将显示会议议题、决议事项及办理进展（不显示参会人员和纪要）。",
-        "Once published, the community's public page shows the topic, the resolutions and their progress (never the participants or the minutes).",
+        "公开后，社区公开页将显示会议议题、决议事项及办理进展说明（进展说明请勿写入居民个人信息；不显示参会人员和纪要）。",
+        "Once published, the community's public page shows the topic, the resolutions and their progress notes (keep residents' personal details out of the notes; never the participants or the minutes).",
     ),
     ("lf_publish", "公开决议", "Publish"),
     ("lf_unpublish", "撤回公开", "Unpublish"),

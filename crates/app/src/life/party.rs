@@ -276,26 +276,37 @@ impl App {
         Ok(o)
     }
 
-    pub(crate) async fn party_org_views(&self, rows: &[PartyOrgRow]) -> Result<Vec<PartyOrgView>> {
+    /// Views of organizations; the parent is named only to a `reader` who reads the parent's region (a community's
+    /// branch under the street's 党工委 does not name the street to community staff). `None`: no parents (portal).
+    pub(crate) async fn party_org_views(
+        &self,
+        reader: Option<&Actor>,
+        rows: &[PartyOrgRow],
+    ) -> Result<Vec<PartyOrgView>> {
         let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
         let counts: HashMap<i64, i64> = self.store.party_member_counts(&ids).await?.into_iter().collect();
         let regions = self.life_region_names(rows.iter().map(|o| o.region_code.clone())).await?;
-        let mut parents: HashMap<i64, String> = rows.iter().map(|o| (o.id, o.name.clone())).collect();
+        let mut parents: HashMap<i64, (String, String)> =
+            rows.iter().map(|o| (o.id, (o.name.clone(), o.region_code.clone()))).collect();
         for pid in rows.iter().filter_map(|o| o.parent_id) {
             if !parents.contains_key(&pid)
                 && let Some(p) = self.store.party_org(pid).await?
             {
-                parents.insert(pid, p.name);
+                parents.insert(pid, (p.name, p.region_code));
             }
         }
+        let parent = |o: &PartyOrgRow| {
+            let (id, (name, region)) = o.parent_id.and_then(|p| parents.get(&p).map(|x| (p, x)))?;
+            reader.filter(|a| life_reads(a, region)).map(|_| (id, name.clone()))
+        };
         Ok(rows
             .iter()
             .map(|o| PartyOrgView {
                 id: o.id,
                 region_code: o.region_code.clone(),
                 region_name: regions.get(&o.region_code).cloned().unwrap_or_default(),
-                parent_id: o.parent_id,
-                parent_name: o.parent_id.and_then(|p| parents.get(&p).cloned()),
+                parent_id: parent(o).map(|p| p.0),
+                parent_name: parent(o).map(|p| p.1),
                 kind: o.kind.clone(),
                 kind_name: org_kind(&o.kind).label_zh().into(),
                 name: o.name.clone(),
@@ -311,7 +322,7 @@ impl App {
     pub async fn list_party_orgs(&self, actor: &Actor, region: Option<&str>) -> Result<Page<PartyOrgView>> {
         let roots = self.life_list_roots(actor, Permission::ReadCommunityLife, region).await?;
         let rows = self.store.party_orgs(&roots, None).await?;
-        let items = self.party_org_views(&rows).await?;
+        let items = self.party_org_views(Some(actor), &rows).await?;
         let total = items.len() as i64;
         Ok(Page { items, next_cursor: None, total, total_is_lower_bound: false })
     }
@@ -366,7 +377,7 @@ impl App {
 
     pub async fn party_org_detail(&self, actor: &Actor, id: i64) -> Result<PartyOrgDetail> {
         let o = self.party_org_for(actor, id).await?;
-        let org = self.party_org_views(std::slice::from_ref(&o)).await?.remove(0);
+        let org = self.party_org_views(Some(actor), std::slice::from_ref(&o)).await?.remove(0);
         let children_rows: Vec<PartyOrgRow> = self
             .store
             .party_orgs(&Some(vec![o.region_code.clone()]), None)
@@ -374,7 +385,7 @@ impl App {
             .into_iter()
             .filter(|c| c.parent_id == Some(id))
             .collect();
-        let children = self.party_org_views(&children_rows).await?;
+        let children = self.party_org_views(Some(actor), &children_rows).await?;
         let year = i64::from(today().year());
         let (from, to) = year_range(year)?;
         let (from_ms, to_ms) = (cst_day_start_ms(from), cst_day_start_ms(to) + 86_400_000);

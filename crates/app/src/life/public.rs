@@ -298,7 +298,7 @@ impl App {
     pub async fn public_party(&self, code: &str) -> Result<PublicParty> {
         let community = self.public_community(code).await?;
         let orgs = self.store.party_orgs(&None, Some(&community.code)).await?;
-        let views = self.party_org_views(&orgs).await?;
+        let views = self.party_org_views(None, &orgs).await?;
         let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
         let now = wangge_store::now_ms();
         let rows =

@@ -2,13 +2,13 @@
 //! 志愿服务时长: target, completion, evidence), the monthly 社区共建日, and the register's social organizations
 //! with their incubation stage (孵化/培育/成熟, every change kept) and the services they offer.
 
-use super::{audit, block, fmt, line, opt_day, ymd};
+use super::{audit, block, fmt, line, opt_day, stale, stale_on_conflict, taken, ymd};
 use crate::events::AttachmentView;
 use crate::paging::Page;
 use crate::{App, AppError, Result};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use wangge_domain::life::{self as rules, CommitmentKind, IncubationStage, ServiceField, UnitKind};
 use wangge_domain::phone::Phone;
@@ -259,10 +259,6 @@ fn this_year() -> i64 {
     i64::from(crate::people::today().year())
 }
 
-fn stale() -> AppError {
-    AppError::conflict("已被他人更新，请刷新 / it changed meanwhile; reload it")
-}
-
 impl App {
     async fn unit_for(&self, actor: &Actor, id: i64) -> Result<UnitRow> {
         let what = format!("co-building unit {id}");
@@ -356,13 +352,9 @@ impl App {
             ..Default::default()
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_unit(&mut tx, &row).await.map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                AppError::conflict("本社区已有同名共建单位 / a unit with this name is already paired here")
-                    .with_details(json!({ "field": "name" }))
-            }
-            e => e.into(),
-        })?;
+        let id = Store::insert_unit(&mut tx, &row)
+            .await
+            .map_err(taken("name", "本社区已有同名共建单位 / a unit with this name is already paired here"))?;
         audit(&mut tx, actor, "create", &format!("co_building_unit:{id}"), None, &region).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.unit_detail(actor, id).await
@@ -476,11 +468,9 @@ impl App {
             return Err(AppError::field("attachments", "附件不能超过10个 / at most 10 attachments"));
         }
         let mut tx = self.store.begin().await?;
-        let line_id =
-            Store::add_commitment_progress(&mut tx, &c, amount, &note, &actor.username).await.map_err(|e| match e {
-                StoreError::Conflict(_) => stale(),
-                e => e.into(),
-            })?;
+        let line_id = Store::add_commitment_progress(&mut tx, &c, amount, &note, &actor.username)
+            .await
+            .map_err(stale_on_conflict)?;
         let uploader = crate::attachments::uploader_key(actor);
         for (i, a) in input.attachments.iter().enumerate() {
             Store::claim_attachment_for_owner(&mut tx, *a, PROGRESS_OWNER, line_id, &uploader).await.map_err(|e| {

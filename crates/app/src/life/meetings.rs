@@ -3,7 +3,7 @@
 //! (with attachments), adds resolutions (决议事项) with an owner and a due day, and tracks each to completion with
 //! progress notes. A held meeting may be published: the public portal then shows its resolutions and progress.
 
-use super::{audit, block, fmt, line, opt_day, parse_local_time, refusal, ymd};
+use super::{audit, block, fmt, line, opt_day, parse_local_time, refusal, stale, stale_on_conflict, ymd};
 use crate::events::AttachmentView;
 use crate::paging::{self, Page};
 use crate::people::today;
@@ -203,10 +203,6 @@ fn meeting_status(row: &MeetingRow) -> MeetingStatus {
 
 fn resolution_status(r: &ResolutionRow) -> ResolutionStatus {
     ResolutionStatus::parse("status", &r.status).unwrap_or(ResolutionStatus::Pending)
-}
-
-fn stale() -> AppError {
-    AppError::conflict("已被他人更新，请刷新 / it changed meanwhile; reload it")
 }
 
 fn status_zh(s: &str) -> String {
@@ -605,10 +601,7 @@ impl App {
         m.minutes_by = actor.username.clone();
         m.minutes_at = Some(now_ms());
         let mut tx = self.store.begin().await?;
-        Store::save_meeting(&mut tx, &m).await.map_err(|e| match e {
-            StoreError::Conflict(_) => stale(),
-            e => e.into(),
-        })?;
+        Store::save_meeting(&mut tx, &m).await.map_err(stale_on_conflict)?;
         let uploader = crate::attachments::uploader_key(actor);
         for (i, a) in input.attachments.iter().enumerate() {
             Store::claim_attachment_for_owner(&mut tx, *a, OWNER_KIND, id, &uploader).await.map_err(|e| match e {
@@ -697,10 +690,7 @@ impl App {
             r.done_at = Some(now_ms());
         }
         let mut tx = self.store.begin().await?;
-        Store::save_resolution(&mut tx, &r).await.map_err(|e| match e {
-            StoreError::Conflict(_) => stale(),
-            e => e.into(),
-        })?;
+        Store::save_resolution(&mut tx, &r).await.map_err(stale_on_conflict)?;
         let p = ProgressRow {
             resolution_id,
             at: now_ms(),
@@ -736,10 +726,7 @@ impl App {
         }
         m.published_at = input.published.then(now_ms);
         let mut tx = self.store.begin().await?;
-        Store::save_meeting(&mut tx, &m).await.map_err(|e| match e {
-            StoreError::Conflict(_) => stale(),
-            e => e.into(),
-        })?;
+        Store::save_meeting(&mut tx, &m).await.map_err(stale_on_conflict)?;
         audit(&mut tx, actor, step.as_str(), &format!("meeting:{id}"), None, &m.region_code).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.meeting_detail(actor, id).await
@@ -755,10 +742,7 @@ impl App {
         let note = line("note", &input.note, 2, 500)?;
         m.status = next.as_str().into();
         let mut tx = self.store.begin().await?;
-        Store::save_meeting(&mut tx, &m).await.map_err(|e| match e {
-            StoreError::Conflict(_) => stale(),
-            e => e.into(),
-        })?;
+        Store::save_meeting(&mut tx, &m).await.map_err(stale_on_conflict)?;
         audit(&mut tx, actor, "cancel", &format!("meeting:{id}"), Some(&note), &m.region_code).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.meeting_detail(actor, id).await

@@ -115,6 +115,29 @@ pub struct LifeOverview {
     pub party_organizations: i64,
 }
 
+/// A versioned write that lost to another one: "it changed meanwhile" (409).
+pub(crate) fn stale() -> AppError {
+    AppError::conflict("已被他人更新，请刷新 / it changed meanwhile; reload it")
+}
+
+/// A store error of a versioned write: a lost race is [`stale`], anything else as usual.
+pub(crate) fn stale_on_conflict(e: wangge_store::StoreError) -> AppError {
+    match e {
+        wangge_store::StoreError::Conflict(_) => stale(),
+        e => e.into(),
+    }
+}
+
+/// A store error of an insert under a unique key: the clash is a 409 naming `field`, anything else as usual.
+pub(crate) fn taken(field: &'static str, message: &'static str) -> impl Fn(wangge_store::StoreError) -> AppError {
+    move |e| match e {
+        wangge_store::StoreError::Conflict(_) => {
+            AppError::conflict(message).with_details(serde_json::json!({ "field": field }))
+        }
+        e => e.into(),
+    }
+}
+
 impl App {
     /// Counts for the overview page, over the caller's scope.
     pub async fn life_overview(&self, actor: &Actor) -> Result<LifeOverview> {

@@ -6,7 +6,7 @@
 //! Political status is sensitive personal data: member lists, member pages and who signed in need
 //! `ReadPartyMembers`; organizations and activities (without attendance) are read like other community life.
 
-use super::{audit, block, fmt, line, opt_day, parse_local_time, ymd};
+use super::{audit, block, fmt, line, opt_day, parse_local_time, taken, ymd};
 use crate::paging::{self, Page};
 use crate::people::today;
 use crate::{App, AppError, ErrorKind, Result};
@@ -365,11 +365,9 @@ impl App {
             ..Default::default()
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_party_org(&mut tx, &row).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict("已有同名党组织 / an organization with this name exists")
-                .with_details(serde_json::json!({ "field": "name" })),
-            e => e.into(),
-        })?;
+        let id = Store::insert_party_org(&mut tx, &row)
+            .await
+            .map_err(taken("name", "已有同名党组织 / an organization with this name exists"))?;
         audit(&mut tx, actor, "create", &format!("party_org:{id}"), None, &region).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.party_org_detail(actor, id).await
@@ -595,13 +593,9 @@ impl App {
             ..Default::default()
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_party_member(&mut tx, &row).await.map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                AppError::conflict("此人已登记为党员 / this person is already registered as a member")
-                    .with_details(serde_json::json!({ "field": "person_id" }))
-            }
-            e => e.into(),
-        })?;
+        let id = Store::insert_party_member(&mut tx, &row)
+            .await
+            .map_err(taken("person_id", "此人已登记为党员 / this person is already registered as a member"))?;
         audit(&mut tx, actor, "create", &format!("party_member:{id}"), None, &region).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.party_member_detail(actor, id).await

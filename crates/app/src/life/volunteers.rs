@@ -2,7 +2,7 @@
 //! with sign-up and the organiser's check-in and check-out, the 时间银行 (hours earned on check-out, redeemed for
 //! services; append-only, the balance always the ledger's sum) and 星级志愿者 honours by cumulative hours.
 
-use super::{audit, fmt, line, parse_local_time};
+use super::{audit, fmt, line, parse_local_time, stale, stale_on_conflict, taken};
 use crate::paging::{self, Page};
 use crate::{App, AppError, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -272,10 +272,6 @@ fn signup_status(s: &SignupRow) -> SignupStatus {
     SignupStatus::parse("status", &s.status).unwrap_or(SignupStatus::SignedUp)
 }
 
-fn stale() -> AppError {
-    AppError::conflict("已被他人更新，请刷新 / it changed meanwhile; reload it")
-}
-
 impl App {
     fn star_thresholds(&self) -> &[i64] {
         &self.config.volunteer_star_hours
@@ -415,13 +411,10 @@ impl App {
             ..Default::default()
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_volunteer(&mut tx, &row).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict(
-                "此人已是本社区志愿者 / already a volunteer of this community",
-            )
-            .with_details(serde_json::json!({ "field": if person_id.is_some() { "person_id" } else { "username" } })),
-            e => e.into(),
-        })?;
+        let id = Store::insert_volunteer(&mut tx, &row).await.map_err(taken(
+            if person_id.is_some() { "person_id" } else { "username" },
+            "此人已是本社区志愿者 / already a volunteer of this community",
+        ))?;
         audit(&mut tx, actor, "create", &format!("volunteer:{id}"), None, &region).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.volunteer_detail(actor, id).await
@@ -548,11 +541,9 @@ impl App {
             ..Default::default()
         };
         let mut tx = self.store.begin().await?;
-        Store::insert_honour(&mut tx, &h).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict("该星级已授予 / this level was already awarded")
-                .with_details(serde_json::json!({ "field": "level" })),
-            e => e.into(),
-        })?;
+        Store::insert_honour(&mut tx, &h)
+            .await
+            .map_err(taken("level", "该星级已授予 / this level was already awarded"))?;
         audit(
             &mut tx,
             actor,
@@ -633,11 +624,9 @@ impl App {
             id: 0,
         };
         let mut tx = self.store.begin().await?;
-        let id = Store::insert_volunteer_team(&mut tx, &row, &members).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict("已有同名队伍 / a team with this name exists")
-                .with_details(serde_json::json!({ "field": "name" })),
-            e => e.into(),
-        })?;
+        let id = Store::insert_volunteer_team(&mut tx, &row, &members)
+            .await
+            .map_err(taken("name", "已有同名队伍 / a team with this name exists"))?;
         audit(&mut tx, actor, "create", &format!("volunteer_team:{id}"), None, &region).await?;
         tx.commit().await.map_err(StoreError::from)?;
         let t = self.store.volunteer_team(id).await?.ok_or_else(|| AppError::not_found("team"))?;
@@ -898,10 +887,7 @@ impl App {
             _ => return Err(AppError::field("step", format!("未知操作 / unknown step: {step}"))),
         }
         let mut tx = self.store.begin().await?;
-        Store::save_signup(&mut tx, &s).await.map_err(|e| match e {
-            StoreError::Conflict(_) => stale(),
-            e => e.into(),
-        })?;
+        Store::save_signup(&mut tx, &s).await.map_err(stale_on_conflict)?;
         if let Some(minutes) = credit {
             Store::append_ledger(
                 &mut tx,
@@ -913,10 +899,7 @@ impl App {
                 &actor.username,
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => stale(),
-                e => e.into(),
-            })?
+            .map_err(stale_on_conflict)?
             .ok_or_else(|| AppError::internal("crediting hours refused a positive amount"))?;
         }
         let reason = format!(

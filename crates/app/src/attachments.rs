@@ -274,8 +274,16 @@ impl App {
             Some(e) => {
                 self.event_detail(actor, e).await.map_err(|_| AppError::not_found("attachment"))?;
             }
-            // Not yet attached: only staff who may report can fetch it (a preview right after upload).
-            None => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
+            None => match self.store.attachment_owner(id).await? {
+                // Owned by a community-life record (meeting minutes, evidence of a commitment): whoever reads it.
+                Some((kind, owner)) => {
+                    if !self.may_read_life_attachment(actor, &kind, owner).await {
+                        return Err(AppError::not_found("attachment"));
+                    }
+                }
+                // Not yet attached: only staff who may report can fetch it (a preview right after upload).
+                None => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
+            },
         }
         self.read_attachment(&a, thumb).await
     }

@@ -14,6 +14,7 @@ pub mod field;
 pub mod import;
 pub mod import_residents;
 pub mod keys;
+pub mod life;
 pub mod locate;
 pub mod open311;
 pub mod organizations;
@@ -70,6 +71,10 @@ pub struct Config {
     /// Event classes a grid worker must attend in person (四必到: disputes, special-group incidents, unrest),
     /// by category code prefix.
     pub must_attend_categories: Vec<String>,
+    /// Community life (issue #9): cumulative hours of the 星级志愿者 levels (一星…五星), and the yearly minimum of
+    /// community service (hours) of an in-service party member (在职党员双报到).
+    pub volunteer_star_hours: Vec<i64>,
+    pub party_service_min_hours: i64,
 }
 
 impl Config {
@@ -93,6 +98,8 @@ impl Config {
             s3: None,
             visit_horizon_days: 7,
             must_attend_categories: vec!["Z01".into(), "Z04".into(), "Z06".into()],
+            volunteer_star_hours: wangge_domain::life::DEFAULT_STAR_HOURS.to_vec(),
+            party_service_min_hours: wangge_domain::life::DEFAULT_PARTY_SERVICE_MIN_HOURS,
         }
     }
 }

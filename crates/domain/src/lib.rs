@@ -11,6 +11,7 @@ pub mod event;
 pub mod field;
 pub mod geometry;
 pub mod idcard;
+pub mod life;
 pub mod locator;
 pub mod organization;
 pub mod phone;

@@ -154,6 +154,18 @@ pub enum Permission {
     ManageDisputeTypes,
     /// Keep the subtree's safety teams (巡防队, 平安志愿者): add teams and their members.
     ManageSafetyTeams,
+    // Community life (社区共建, issue #9).
+    /// See meetings and their resolutions, volunteers and their activities, social organizations' incubation,
+    /// co-building units and 共建日, party organizations and their activities (without member lists). A grant on
+    /// a grid reads its community's records.
+    ReadCommunityLife,
+    /// Schedule and record meetings, keep volunteers, activities and the time bank, co-building units and their
+    /// commitments, social organizations' stages and services.
+    ManageCommunityLife,
+    /// See party members and who signed in at party activities: political status is sensitive personal data.
+    ReadPartyMembers,
+    /// Keep party organizations, members, 三会一课 and members' service records.
+    ManagePartyAffairs,
 }
 
 impl Permission {
@@ -192,6 +204,12 @@ impl Permission {
             }
             Permission::ManageDisputeTypes => matches!(role, Admin | District),
             Permission::ManageSafetyTeams => matches!(role, Admin | District | Street | Community),
+            Permission::ReadCommunityLife => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Leader)
+            }
+            Permission::ManageCommunityLife | Permission::ReadPartyMembers | Permission::ManagePartyAffairs => {
+                matches!(role, Admin | District | Street | Community)
+            }
         }
     }
 }
@@ -237,6 +255,24 @@ mod tests {
         assert!(Permission::ReadStaffIndicators.granted_to(Role::Leader));
         for r in [Role::GridWorker, Role::Department, Role::Mediator, Role::Resident] {
             assert!(!Permission::ReadStaffIndicators.granted_to(r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn community_life_is_kept_by_community_staff_and_above_and_party_members_are_sensitive() {
+        for r in [Role::GridWorker, Role::GridLeader, Role::Leader] {
+            assert!(Permission::ReadCommunityLife.granted_to(r), "{r:?}");
+            assert!(!Permission::ManageCommunityLife.granted_to(r), "{r:?}");
+            // Political status is sensitive: grid staff and leaders see organizations, not member lists.
+            assert!(!Permission::ReadPartyMembers.granted_to(r), "{r:?}");
+        }
+        for r in [Role::Community, Role::Street, Role::District] {
+            assert!(Permission::ManageCommunityLife.granted_to(r), "{r:?}");
+            assert!(Permission::ManagePartyAffairs.granted_to(r), "{r:?}");
+        }
+        for r in [Role::Resident, Role::Department, Role::Mediator] {
+            assert!(!Permission::ReadCommunityLife.granted_to(r), "{r:?}");
+            assert!(!Permission::ReadPartyMembers.granted_to(r), "{r:?}");
         }
     }
 }

@@ -998,7 +998,8 @@ impl Store {
 async fn claim(tx: &mut Transaction<'static, Any>, set: &str, values: &[i64], id: i64, uploader: &str) -> Result<()> {
     let n = values.len();
     let sql = format!(
-        "UPDATE attachments SET {set} WHERE id = ${} AND event_id IS NULL AND visit_id IS NULL AND uploader = ${}",
+        "UPDATE attachments SET {set} WHERE id = ${} AND event_id IS NULL AND visit_id IS NULL AND owner_kind IS NULL \
+         AND uploader = ${}",
         n + 1,
         n + 2
     );

@@ -14,6 +14,7 @@ pub mod disputes;
 pub mod events;
 pub mod field;
 pub mod group_commit;
+pub mod life;
 mod migrate;
 /// Every table, in the order a restore writes them (parents before children): what `wangge backup` carries.
 pub use migrate::TABLES as BACKUP_TABLES;

@@ -83,6 +83,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
+    // Community life (issue #9).
+    Migration {
+        version: 16,
+        name: "community_life",
+        sqlite: include_str!("../migrations/sqlite/0016_community_life.sql"),
+        postgres: include_str!("../migrations/postgres/0016_community_life.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -170,4 +177,29 @@ pub const TABLES: &[&str] = &[
     "dispute_actions",
     "safety_teams",
     "safety_team_members",
+    // Community life (issue #9).
+    "meetings",
+    "meeting_participants",
+    "meeting_resolutions",
+    "resolution_progress",
+    "social_org_profiles",
+    "social_org_stages",
+    "social_org_services",
+    "co_building_units",
+    "co_building_commitments",
+    "co_building_progress",
+    "co_building_days",
+    "co_building_day_units",
+    "volunteers",
+    "volunteer_teams",
+    "volunteer_team_members",
+    "volunteer_activities",
+    "volunteer_signups",
+    "time_bank_entries",
+    "volunteer_honours",
+    "party_orgs",
+    "party_members",
+    "party_activities",
+    "party_activity_attendance",
+    "party_service_records",
 ];

@@ -137,6 +137,13 @@ pub enum ApikeyCmd {
     Create { name: String },
 }
 
+/// Ascending positive hours separated by commas; anything else is ignored (the defaults stay).
+fn parse_thresholds(s: &str) -> Option<Vec<i64>> {
+    let v: Vec<i64> =
+        s.split([',', '，']).map(|p| p.trim().parse::<i64>().ok().filter(|h| *h > 0)).collect::<Option<_>>()?;
+    (!v.is_empty() && v.windows(2).all(|w| w[0] < w[1])).then_some(v)
+}
+
 pub fn config(g: &Global) -> Config {
     let mut c = Config::new(g.data.clone());
     c.tile_url = std::env::var("WANGGE_TILE_URL").ok().filter(|s| !s.is_empty());
@@ -145,6 +152,14 @@ pub fn config(g: &Global) -> Config {
         c.code_rules.grid_digits = d;
     }
     // Attachments in an S3-compatible bucket; endpoint and credentials from the standard AWS_* variables.
+    // Community life: 星级志愿者 thresholds ("100,300,600,1000,1500" hours) and the in-service party members' yearly
+    // minimum of community service (hours).
+    if let Some(t) = std::env::var("WANGGE_VOLUNTEER_STAR_HOURS").ok().and_then(|s| parse_thresholds(&s)) {
+        c.volunteer_star_hours = t;
+    }
+    if let Some(h) = std::env::var("WANGGE_PARTY_SERVICE_MIN_HOURS").ok().and_then(|s| s.trim().parse().ok()) {
+        c.party_service_min_hours = h;
+    }
     c.s3 = std::env::var("WANGGE_S3_BUCKET")
         .ok()
         .filter(|s| !s.trim().is_empty())

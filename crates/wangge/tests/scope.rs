@@ -89,11 +89,71 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/people/{id}/account"),
     ("POST", "/api/v1/people/{id}/account"),
+    // Community life (issue #9).
+    ("GET", "/api/v1/meetings"),
+    ("POST", "/api/v1/meetings"),
+    ("GET", "/api/v1/meetings/{id}"),
+    ("POST", "/api/v1/meetings/{id}/participants"),
+    ("POST", "/api/v1/meetings/{id}/sign-in"),
+    ("PUT", "/api/v1/meetings/{id}/minutes"),
+    ("POST", "/api/v1/meetings/{id}/resolutions"),
+    ("POST", "/api/v1/meetings/{id}/resolutions/{rid}/progress"),
+    ("POST", "/api/v1/meetings/{id}/publish"),
+    ("POST", "/api/v1/meetings/{id}/cancel"),
+    ("GET", "/api/v1/volunteers"),
+    ("POST", "/api/v1/volunteers"),
+    ("GET", "/api/v1/volunteers/{id}"),
+    ("POST", "/api/v1/volunteers/{id}/redeem"),
+    ("POST", "/api/v1/volunteers/{id}/honours"),
+    ("GET", "/api/v1/volunteer-teams"),
+    ("POST", "/api/v1/volunteer-teams"),
+    ("GET", "/api/v1/volunteer-activities"),
+    ("POST", "/api/v1/volunteer-activities"),
+    ("GET", "/api/v1/volunteer-activities/{id}"),
+    ("POST", "/api/v1/volunteer-activities/{id}/signups"),
+    ("POST", "/api/v1/volunteer-activities/{id}/signups/{sid}/check-in"),
+    ("POST", "/api/v1/volunteer-activities/{id}/signups/{sid}/check-out"),
+    ("POST", "/api/v1/volunteer-activities/{id}/signups/{sid}/cancel"),
+    ("GET", "/api/v1/co-building-units"),
+    ("POST", "/api/v1/co-building-units"),
+    ("GET", "/api/v1/co-building-units/{id}"),
+    ("POST", "/api/v1/co-building-units/{id}/commitments"),
+    ("POST", "/api/v1/co-building-commitments/{id}/progress"),
+    ("GET", "/api/v1/co-building-days"),
+    ("POST", "/api/v1/co-building-days"),
+    ("GET", "/api/v1/social-organizations"),
+    ("GET", "/api/v1/social-organizations/{id}"),
+    ("PUT", "/api/v1/social-organizations/{id}/stage"),
+    ("POST", "/api/v1/social-organizations/{id}/services"),
+    ("GET", "/api/v1/party-organizations"),
+    ("POST", "/api/v1/party-organizations"),
+    ("GET", "/api/v1/party-organizations/{id}"),
+    ("GET", "/api/v1/party-members"),
+    ("POST", "/api/v1/party-members"),
+    ("GET", "/api/v1/party-members/{id}"),
+    ("POST", "/api/v1/party-members/{id}/service-records"),
+    ("GET", "/api/v1/party-service"),
+    ("GET", "/api/v1/party-activities"),
+    ("POST", "/api/v1/party-activities"),
+    ("GET", "/api/v1/party-activities/{id}"),
+    ("POST", "/api/v1/party-activities/{id}/sign-in"),
+    ("GET", "/api/v1/public/{code}/meetings"),
+    ("GET", "/api/v1/public/{code}/volunteer-activities"),
+    ("GET", "/api/v1/public/{code}/co-building"),
+    ("GET", "/api/v1/public/{code}/party"),
 ];
 
 /// Routes that answer without login.
-const PUBLIC: &[(&str, &str)] =
-    &[("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/session"), ("POST", "/api/v1/residents")];
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/session"),
+    ("POST", "/api/v1/residents"),
+    // The community portal's data (issue #9): no login, 404 for a code that is not a community.
+    ("GET", "/api/v1/public/{code}/meetings"),
+    ("GET", "/api/v1/public/{code}/volunteer-activities"),
+    ("GET", "/api/v1/public/{code}/co-building"),
+    ("GET", "/api/v1/public/{code}/party"),
+];
 
 /// A second district, outside every demo account's scope.
 const OTHER_DISTRICT: &str = "330198";
@@ -743,6 +803,7 @@ async fn matrix(db: TestDb) {
     let register = Register::new(&admin).await;
     let events = Events::new(&admin).await;
     let other_dispute = other_district_dispute(&admin, &register).await;
+    let life = LifeFixture::new(&admin, &register).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -908,6 +969,7 @@ async fn matrix(db: TestDb) {
         check_field(&mut m, &c, &case, &register, &leak).await;
         check_safety(&mut m, &c, &case, &leak).await;
         check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
+        check_life(&mut m, &c, &case, &life, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1326,5 +1388,495 @@ async fn check_disputes(m: &mut Matrix, c: &Client, case: &Case, register: &Regi
     expect_status(who, "stats elsewhere", &r, if case.admin { &[200] } else { &[403, 404] });
     if !case.admin {
         no_leak(who, "disputes", &r, leak);
+    }
+}
+
+// ───────────────────────────── community life (issue #9) ─────────────────────────────
+
+/// Records of every kind of community life: in the other district (nobody but the admin may touch them) and a
+/// meeting in the first community (read by everyone who reads community life there).
+struct LifeFixture {
+    meeting: i64,
+    participant: i64,
+    resolution: i64,
+    volunteer: i64,
+    activity: i64,
+    signup: i64,
+    unit: i64,
+    commitment: i64,
+    social_org: i64,
+    party_org: i64,
+    member: i64,
+    party_activity: i64,
+    inside_meeting: i64,
+}
+
+impl LifeFixture {
+    async fn new(admin: &Client, register: &Register) -> LifeFixture {
+        let other = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap();
+        let ok = |r: &Resp, s: u16| assert_eq!(r.0, s, "{}", r.1);
+        let r = admin
+            .post(
+                "/api/v1/meetings",
+                &json!({ "region_code": OTHER_COMMUNITY, "kind": "council", "topic": "远山社区议事会", "starts_at": "2026-10-01T19:00",
+                    "place": "远山社区会议室", "participants": [{ "person_id": other.id }, { "name": "远山物业代表" }] }),
+            )
+            .await;
+        ok(&r, 201);
+        let meeting = r.1["id"].as_i64().unwrap();
+        let participant = r.1["participants"][0]["id"].as_i64().unwrap();
+        let r = admin
+            .send(
+                "PUT",
+                &format!("/api/v1/meetings/{meeting}/minutes"),
+                Some(&json!({ "minutes": "远山社区议事会纪要：同意修缮" })),
+            )
+            .await;
+        ok(&r, 200);
+        let r = admin
+            .post(
+                &format!("/api/v1/meetings/{meeting}/resolutions"),
+                &json!({ "content": "远山社区修缮围墙", "owner": "远山社区居委会" }),
+            )
+            .await;
+        ok(&r, 200);
+        let resolution = r.1["resolutions_list"][0]["id"].as_i64().unwrap();
+        let r =
+            admin.post("/api/v1/volunteers", &json!({ "region_code": OTHER_COMMUNITY, "person_id": other.id })).await;
+        ok(&r, 201);
+        let volunteer = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/volunteer-activities",
+                &json!({ "region_code": OTHER_COMMUNITY, "title": "远山社区义诊", "place": "远山广场", "starts_at": "2099-03-01T09:00",
+                    "ends_at": "2099-03-01T11:00", "capacity": 10 }),
+            )
+            .await;
+        ok(&r, 201);
+        let activity = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(&format!("/api/v1/volunteer-activities/{activity}/signups"), &json!({ "volunteer_id": volunteer }))
+            .await;
+        ok(&r, 200);
+        let signup = r.1["signups"][0]["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/co-building-units",
+                &json!({ "region_code": OTHER_COMMUNITY, "name": "远山供电所", "kind": "state_enterprise" }),
+            )
+            .await;
+        ok(&r, 201);
+        let unit = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                &format!("/api/v1/co-building-units/{unit}/commitments"),
+                &json!({ "kind": "project", "title": "远山路灯改造", "target": 1 }),
+            )
+            .await;
+        ok(&r, 200);
+        let commitment = r.1["commitment_list"][0]["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/organizations",
+                &json!({ "name": "远山社工服务社", "kind": "social_organization", "house_code": other.house_code }),
+            )
+            .await;
+        ok(&r, 201);
+        let social_org = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/party-organizations",
+                &json!({ "region_code": OTHER_COMMUNITY, "kind": "branch", "name": "远山社区党支部" }),
+            )
+            .await;
+        ok(&r, 201);
+        let party_org = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/party-members",
+                &json!({ "person_id": other.id, "kind": "regular", "status": "full", "org_id": party_org }),
+            )
+            .await;
+        ok(&r, 201);
+        let member = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/party-activities",
+                &json!({ "org_id": party_org, "kind": "lecture", "title": "远山党课", "held_at": "2026-10-10T09:00" }),
+            )
+            .await;
+        ok(&r, 201);
+        let party_activity = r.1["id"].as_i64().unwrap();
+        let r = admin
+            .post(
+                "/api/v1/meetings",
+                &json!({ "region_code": COMMUNITY1, "kind": "consultation", "topic": "矩阵民情恳谈会", "starts_at": "2026-10-02T19:00", "place": "社区" }),
+            )
+            .await;
+        ok(&r, 201);
+        let inside_meeting = r.1["id"].as_i64().unwrap();
+        LifeFixture {
+            meeting,
+            participant,
+            resolution,
+            volunteer,
+            activity,
+            signup,
+            unit,
+            commitment,
+            social_org,
+            party_org,
+            member,
+            party_activity,
+            inside_meeting,
+        }
+    }
+}
+
+/// (method, route, path, body, statuses allowed)
+type LifeCall = (&'static str, &'static str, String, Option<Value>, &'static [u16]);
+
+/// Community life: read by community staff and above, grid staff and leaders (a grid reads its community); kept by
+/// community staff and above; party members by those with the party-affairs permission; never another district's.
+async fn check_life(m: &mut Matrix, c: &Client, case: &Case, f: &LifeFixture, leak: &[String]) {
+    let who = case.user;
+    let reads = matches!(
+        who,
+        "admin"
+            | "demo_district"
+            | "demo_street"
+            | "demo_community"
+            | "demo_grid_leader"
+            | "demo_grid_worker"
+            | "demo_leader"
+    );
+    let keeps = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_community");
+    let party = keeps;
+    let admin = case.admin;
+    // A list of another district: 404 to those who read such lists, 403 to the rest.
+    let elsewhere = |reads: bool| -> &'static [u16] {
+        match (admin, reads) {
+            (true, _) => &[200],
+            (false, true) => &[404],
+            (false, false) => &[403],
+        }
+    };
+    // A record of another district: the admin acts (the given statuses), everyone else is told it does not exist.
+    let record = |admin_ok: &'static [u16]| -> &'static [u16] { if admin { admin_ok } else { &[404] } };
+    // Creating something in the other district: 400 naming the region for those who keep records, else 403.
+    let create_elsewhere = |keeps: bool, admin_ok: &'static [u16]| -> &'static [u16] {
+        match (admin, keeps) {
+            (true, _) => admin_ok,
+            (false, true) => &[400],
+            (false, false) => &[403],
+        }
+    };
+    let check = |m: &mut Matrix, r: &Resp, what: &str, allowed: &[u16]| {
+        let _ = m;
+        expect_status(who, what, r, allowed);
+        if !admin {
+            no_leak(who, what, r, leak);
+            let text = r.1.to_string();
+            assert!(!text.contains("远山"), "{who}: {what} shows another district's record: {text}");
+        }
+    };
+
+    // Lists.
+    for route in [
+        "/api/v1/meetings",
+        "/api/v1/volunteers",
+        "/api/v1/volunteer-teams",
+        "/api/v1/volunteer-activities",
+        "/api/v1/co-building-units",
+        "/api/v1/co-building-days",
+        "/api/v1/social-organizations",
+        "/api/v1/party-organizations",
+        "/api/v1/party-activities",
+    ] {
+        let r = m.call(c, "GET", route, route, None).await;
+        check(m, &r, route, if reads { &[200] } else { &[403] });
+        let path = format!("{route}?region={OTHER_DISTRICT}");
+        let r = m.call(c, "GET", route, &path, None).await;
+        check(m, &r, &path, elsewhere(reads));
+    }
+    for route in ["/api/v1/party-members", "/api/v1/party-service"] {
+        let r = m.call(c, "GET", route, route, None).await;
+        check(m, &r, route, if party { &[200] } else { &[403] });
+        let path = format!("{route}?region={OTHER_DISTRICT}");
+        let r = m.call(c, "GET", route, &path, None).await;
+        check(m, &r, &path, elsewhere(party));
+    }
+
+    // A meeting of the first community: read by all who read community life there.
+    let path = format!("/api/v1/meetings/{}", f.inside_meeting);
+    let r = m.call(c, "GET", "/api/v1/meetings/{id}", &path, None).await;
+    let inside: &[u16] = if reads {
+        &[200]
+    } else if who == "demo_resident" {
+        &[404]
+    } else {
+        &[403]
+    };
+    check(m, &r, &path, inside);
+
+    // Records of the other district: reads and writes.
+    let mid = f.meeting;
+    let calls: Vec<LifeCall> = vec![
+        ("GET", "/api/v1/meetings/{id}", format!("/api/v1/meetings/{mid}"), None, record(&[200])),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/participants",
+            format!("/api/v1/meetings/{mid}/participants"),
+            Some(json!({ "participants": [{ "name": format!("来宾{who}") }] })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/sign-in",
+            format!("/api/v1/meetings/{mid}/sign-in"),
+            Some(json!({ "participant_ids": [f.participant] })),
+            record(&[200]),
+        ),
+        (
+            "PUT",
+            "/api/v1/meetings/{id}/minutes",
+            format!("/api/v1/meetings/{mid}/minutes"),
+            Some(json!({ "minutes": "越权改写的会议纪要内容" })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/resolutions",
+            format!("/api/v1/meetings/{mid}/resolutions"),
+            Some(json!({ "content": "越权决议事项", "owner": "某部门" })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/resolutions/{rid}/progress",
+            format!("/api/v1/meetings/{mid}/resolutions/{}/progress", f.resolution),
+            Some(json!({ "note": "越权进展" })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/publish",
+            format!("/api/v1/meetings/{mid}/publish"),
+            Some(json!({ "published": true })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/meetings/{id}/cancel",
+            format!("/api/v1/meetings/{mid}/cancel"),
+            Some(json!({ "note": "越权取消" })),
+            record(&[409]),
+        ),
+        ("GET", "/api/v1/volunteers/{id}", format!("/api/v1/volunteers/{}", f.volunteer), None, record(&[200])),
+        (
+            "POST",
+            "/api/v1/volunteers/{id}/redeem",
+            format!("/api/v1/volunteers/{}/redeem", f.volunteer),
+            Some(json!({ "hours": 1, "service": "越权兑换" })),
+            record(&[422]),
+        ),
+        (
+            "POST",
+            "/api/v1/volunteers/{id}/honours",
+            format!("/api/v1/volunteers/{}/honours", f.volunteer),
+            Some(json!({ "level": 1 })),
+            record(&[422]),
+        ),
+        (
+            "GET",
+            "/api/v1/volunteer-activities/{id}",
+            format!("/api/v1/volunteer-activities/{}", f.activity),
+            None,
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/volunteer-activities/{id}/signups",
+            format!("/api/v1/volunteer-activities/{}/signups", f.activity),
+            Some(json!({ "volunteer_id": f.volunteer })),
+            record(&[409]),
+        ),
+        (
+            "POST",
+            "/api/v1/volunteer-activities/{id}/signups/{sid}/check-in",
+            format!("/api/v1/volunteer-activities/{}/signups/{}/check-in", f.activity, f.signup),
+            Some(json!({})),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/volunteer-activities/{id}/signups/{sid}/check-out",
+            format!("/api/v1/volunteer-activities/{}/signups/{}/check-out", f.activity, f.signup),
+            Some(json!({ "hours": 1 })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/volunteer-activities/{id}/signups/{sid}/cancel",
+            format!("/api/v1/volunteer-activities/{}/signups/{}/cancel", f.activity, f.signup),
+            Some(json!({})),
+            record(&[409]),
+        ),
+        (
+            "GET",
+            "/api/v1/co-building-units/{id}",
+            format!("/api/v1/co-building-units/{}", f.unit),
+            None,
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/co-building-units/{id}/commitments",
+            format!("/api/v1/co-building-units/{}/commitments", f.unit),
+            Some(json!({ "kind": "money", "title": "越权承诺", "target": 100 })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/co-building-commitments/{id}/progress",
+            format!("/api/v1/co-building-commitments/{}/progress", f.commitment),
+            Some(json!({ "amount": 1 })),
+            record(&[200]),
+        ),
+        (
+            "GET",
+            "/api/v1/social-organizations/{id}",
+            format!("/api/v1/social-organizations/{}", f.social_org),
+            None,
+            record(&[200]),
+        ),
+        (
+            "PUT",
+            "/api/v1/social-organizations/{id}/stage",
+            format!("/api/v1/social-organizations/{}/stage", f.social_org),
+            Some(json!({ "stage": "incubating" })),
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/social-organizations/{id}/services",
+            format!("/api/v1/social-organizations/{}/services", f.social_org),
+            Some(json!({ "name": "越权服务" })),
+            record(&[200]),
+        ),
+        (
+            "GET",
+            "/api/v1/party-organizations/{id}",
+            format!("/api/v1/party-organizations/{}", f.party_org),
+            None,
+            record(&[200]),
+        ),
+        ("GET", "/api/v1/party-members/{id}", format!("/api/v1/party-members/{}", f.member), None, record(&[200])),
+        (
+            "POST",
+            "/api/v1/party-members/{id}/service-records",
+            format!("/api/v1/party-members/{}/service-records", f.member),
+            Some(json!({ "served_on": "2026-10-01", "hours": 1, "content": "越权服务记录" })),
+            record(&[200]),
+        ),
+        (
+            "GET",
+            "/api/v1/party-activities/{id}",
+            format!("/api/v1/party-activities/{}", f.party_activity),
+            None,
+            record(&[200]),
+        ),
+        (
+            "POST",
+            "/api/v1/party-activities/{id}/sign-in",
+            format!("/api/v1/party-activities/{}/sign-in", f.party_activity),
+            Some(json!({ "member_ids": [f.member] })),
+            record(&[200]),
+        ),
+    ];
+    for (method, route, path, body, allowed) in &calls {
+        let r = m.call(c, method, route, path, body.as_ref()).await;
+        check(m, &r, &format!("{method} {path}"), allowed);
+    }
+
+    // Creating records in the other district.
+    let other_person = 0; // people are checked by id inside the app; an unknown id is refused the same way
+    let creates: Vec<(&str, Value, &'static [u16])> = vec![
+        (
+            "/api/v1/meetings",
+            json!({ "region_code": OTHER_COMMUNITY, "kind": "council", "topic": format!("越权议事{who}"), "starts_at": "2026-12-01T19:00", "place": "某处" }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/volunteers",
+            json!({ "region_code": OTHER_COMMUNITY, "username": who }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/volunteer-teams",
+            json!({ "region_code": OTHER_COMMUNITY, "name": format!("越权队{who}") }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/volunteer-activities",
+            json!({ "region_code": OTHER_COMMUNITY, "title": format!("越权活动{who}"), "place": "某处", "starts_at": "2099-01-01T09:00", "ends_at": "2099-01-01T10:00", "capacity": 1 }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/co-building-units",
+            json!({ "region_code": OTHER_COMMUNITY, "name": format!("越权单位{who}"), "kind": "other" }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/co-building-days",
+            json!({ "region_code": OTHER_COMMUNITY, "held_on": "2026-11-01", "theme": "越权共建日", "content": "越权的共建日内容" }),
+            create_elsewhere(keeps, &[201]),
+        ),
+        (
+            "/api/v1/party-organizations",
+            json!({ "region_code": OTHER_COMMUNITY, "kind": "branch", "name": format!("越权支部{who}") }),
+            create_elsewhere(party, &[201]),
+        ),
+        (
+            "/api/v1/party-members",
+            json!({ "person_id": other_person, "kind": "in_service", "status": "full", "region_code": OTHER_COMMUNITY, "employer": "某单位", "commitment": "服务" }),
+            create_elsewhere(party, &[400]),
+        ),
+        (
+            "/api/v1/party-activities",
+            json!({ "org_id": f.party_org, "kind": "lecture", "title": "越权党课", "held_at": "2026-11-01T09:00" }),
+            create_elsewhere(party, &[201]),
+        ),
+    ];
+    for (route, body, allowed) in &creates {
+        let r = m.call(c, "POST", route, route, Some(body)).await;
+        check(m, &r, &format!("POST {route} elsewhere"), allowed);
+    }
+
+    // Inside their own community, those who keep records create them; the rest are refused.
+    if !admin {
+        let body = json!({ "region_code": COMMUNITY1, "kind": "consultation", "topic": format!("民情恳谈{who}"), "starts_at": "2026-12-05T19:00", "place": "社区" });
+        let r = m.call(c, "POST", "/api/v1/meetings", "/api/v1/meetings", Some(&body)).await;
+        let allowed: &[u16] = if keeps {
+            &[201]
+        } else if who == "demo_resident" {
+            &[403, 404]
+        } else {
+            &[403]
+        };
+        check(m, &r, "POST /meetings inside", allowed);
+    }
+
+    // The public reads answer anyone, and only for a community.
+    for route in [
+        "/api/v1/public/{code}/meetings",
+        "/api/v1/public/{code}/volunteer-activities",
+        "/api/v1/public/{code}/co-building",
+        "/api/v1/public/{code}/party",
+    ] {
+        let r = m.call(c, "GET", route, &route.replace("{code}", COMMUNITY1), None).await;
+        expect_status(who, route, &r, &[200]);
+        let r = m.call(c, "GET", route, &route.replace("{code}", STREET1), None).await;
+        expect_status(who, route, &r, &[404]);
     }
 }

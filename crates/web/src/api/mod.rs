@@ -6,6 +6,7 @@ pub mod disputes;
 pub mod event_rules;
 pub mod events;
 pub mod field;
+pub mod life;
 pub mod locate;
 pub mod meta;
 pub mod organizations;
@@ -47,6 +48,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         disputes::stats,
         safety::key_groups, safety::teams, safety::add_team, safety::map,
         residents::sign_up, residents::me, residents::account, residents::open_account,
+        // Community life (issue #9).
+        life::meetings, life::schedule_meeting, life::meeting, life::add_participants, life::sign_in, life::minutes,
+        life::add_resolution, life::resolution_progress, life::publish, life::cancel,
+        life::volunteers, life::register_volunteer, life::volunteer, life::redeem, life::award, life::teams,
+        life::add_team, life::activities, life::add_activity, life::activity, life::sign_up, life::check_in,
+        life::check_out, life::cancel_signup,
+        life::units, life::add_unit, life::unit, life::add_commitment, life::commitment_progress, life::days,
+        life::add_day, life::social_orgs, life::social_org, life::set_stage, life::add_service,
+        life::party_orgs, life::add_party_org, life::party_org, life::members, life::add_member, life::member,
+        life::add_service_record, life::service_summary, life::party_activities, life::add_party_activity,
+        life::party_activity, life::party_sign_in,
+        life::public_meetings, life::public_activities, life::public_co_building, life::public_party,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -90,10 +103,50 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         users::UserPatch, residents::SignedUp, wangge_app::residents::ResidentSignUp,
         wangge_app::residents::ResidentAccountInput, wangge_app::residents::ResidentProfile,
         wangge_app::residents::ResidentAccount,
+        // Community life (issue #9).
+        wangge_app::life::meetings::ParticipantInput, wangge_app::life::meetings::NewMeetingInput,
+        wangge_app::life::meetings::SignInInput, wangge_app::life::meetings::MinutesInput,
+        wangge_app::life::meetings::ResolutionInput, wangge_app::life::meetings::ProgressInput,
+        wangge_app::life::meetings::PublishInput, wangge_app::life::meetings::CancelInput,
+        wangge_app::life::meetings::ParticipantView, wangge_app::life::meetings::ProgressView,
+        wangge_app::life::meetings::ResolutionView, wangge_app::life::meetings::MeetingView,
+        wangge_app::life::meetings::MeetingDetail, life::ParticipantsInput,
+        wangge_app::life::volunteers::NewVolunteerInput, wangge_app::life::volunteers::RedeemInput,
+        wangge_app::life::volunteers::AwardInput, wangge_app::life::volunteers::NewVolunteerTeamInput,
+        wangge_app::life::volunteers::NewActivityInput, wangge_app::life::volunteers::SignupInput,
+        wangge_app::life::volunteers::SignupActionInput, wangge_app::life::volunteers::VolunteerView,
+        wangge_app::life::volunteers::LedgerView, wangge_app::life::volunteers::HonourView,
+        wangge_app::life::volunteers::ServiceBrief, wangge_app::life::volunteers::TeamBrief,
+        wangge_app::life::volunteers::VolunteerDetail, wangge_app::life::volunteers::MemberBrief,
+        wangge_app::life::volunteers::VolunteerTeamView, wangge_app::life::volunteers::ActivityView,
+        wangge_app::life::volunteers::SignupView, wangge_app::life::volunteers::ActivityDetail,
+        wangge_app::life::co_building::NewUnitInput, wangge_app::life::co_building::CommitmentInput,
+        wangge_app::life::co_building::CommitmentProgressInput, wangge_app::life::co_building::NewDayInput,
+        wangge_app::life::co_building::StageInput, wangge_app::life::co_building::ServiceInput,
+        wangge_app::life::co_building::CommitmentView, wangge_app::life::co_building::CommitmentProgressView,
+        wangge_app::life::co_building::UnitView, wangge_app::life::co_building::UnitDetail,
+        wangge_app::life::co_building::UnitBrief, wangge_app::life::co_building::DayView,
+        wangge_app::life::co_building::StageView, wangge_app::life::co_building::SocialServiceView,
+        wangge_app::life::co_building::SocialOrgView, wangge_app::life::co_building::SocialOrgDetail,
+        wangge_app::life::party::NewPartyOrgInput, wangge_app::life::party::NewMemberInput,
+        wangge_app::life::party::ServiceRecordInput, wangge_app::life::party::NewPartyActivityInput,
+        wangge_app::life::party::PartySignInInput, wangge_app::life::party::PartyOrgView,
+        wangge_app::life::party::QuotaView, wangge_app::life::party::PartyOrgDetail,
+        wangge_app::life::party::MemberView, wangge_app::life::party::ServiceRecordView,
+        wangge_app::life::party::MemberDetail, wangge_app::life::party::ServiceSummaryRow,
+        wangge_app::life::party::ServiceSummary, wangge_app::life::party::PartyActivityView,
+        wangge_app::life::party::AttendeeView, wangge_app::life::party::PartyActivityDetail,
+        wangge_app::life::public::PublicCommunity, wangge_app::life::public::PublicProgress,
+        wangge_app::life::public::PublicResolution, wangge_app::life::public::PublicMeeting,
+        wangge_app::life::public::PublicMeetings, wangge_app::life::public::PublicActivity,
+        wangge_app::life::public::PublicActivities, wangge_app::life::public::PublicCommitment,
+        wangge_app::life::public::PublicUnit, wangge_app::life::public::PublicDay,
+        wangge_app::life::public::PublicCoBuilding, wangge_app::life::public::PublicPartyOrg,
+        wangge_app::life::public::PublicPartyActivity, wangge_app::life::public::PublicParty,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -195,5 +248,48 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/residents", post(residents::sign_up))
         .route("/api/v1/me", get(residents::me))
         .route("/api/v1/people/{id}/account", get(residents::account).post(residents::open_account))
+        // Community life (issue #9).
+        .route("/api/v1/meetings", get(life::meetings).post(life::schedule_meeting))
+        .route("/api/v1/meetings/{id}", get(life::meeting))
+        .route("/api/v1/meetings/{id}/participants", post(life::add_participants))
+        .route("/api/v1/meetings/{id}/sign-in", post(life::sign_in))
+        .route("/api/v1/meetings/{id}/minutes", axum::routing::put(life::minutes))
+        .route("/api/v1/meetings/{id}/resolutions", post(life::add_resolution))
+        .route("/api/v1/meetings/{id}/resolutions/{rid}/progress", post(life::resolution_progress))
+        .route("/api/v1/meetings/{id}/publish", post(life::publish))
+        .route("/api/v1/meetings/{id}/cancel", post(life::cancel))
+        .route("/api/v1/volunteers", get(life::volunteers).post(life::register_volunteer))
+        .route("/api/v1/volunteers/{id}", get(life::volunteer))
+        .route("/api/v1/volunteers/{id}/redeem", post(life::redeem))
+        .route("/api/v1/volunteers/{id}/honours", post(life::award))
+        .route("/api/v1/volunteer-teams", get(life::teams).post(life::add_team))
+        .route("/api/v1/volunteer-activities", get(life::activities).post(life::add_activity))
+        .route("/api/v1/volunteer-activities/{id}", get(life::activity))
+        .route("/api/v1/volunteer-activities/{id}/signups", post(life::sign_up))
+        .route("/api/v1/volunteer-activities/{id}/signups/{sid}/check-in", post(life::check_in))
+        .route("/api/v1/volunteer-activities/{id}/signups/{sid}/check-out", post(life::check_out))
+        .route("/api/v1/volunteer-activities/{id}/signups/{sid}/cancel", post(life::cancel_signup))
+        .route("/api/v1/co-building-units", get(life::units).post(life::add_unit))
+        .route("/api/v1/co-building-units/{id}", get(life::unit))
+        .route("/api/v1/co-building-units/{id}/commitments", post(life::add_commitment))
+        .route("/api/v1/co-building-commitments/{id}/progress", post(life::commitment_progress))
+        .route("/api/v1/co-building-days", get(life::days).post(life::add_day))
+        .route("/api/v1/social-organizations", get(life::social_orgs))
+        .route("/api/v1/social-organizations/{id}", get(life::social_org))
+        .route("/api/v1/social-organizations/{id}/stage", axum::routing::put(life::set_stage))
+        .route("/api/v1/social-organizations/{id}/services", post(life::add_service))
+        .route("/api/v1/party-organizations", get(life::party_orgs).post(life::add_party_org))
+        .route("/api/v1/party-organizations/{id}", get(life::party_org))
+        .route("/api/v1/party-members", get(life::members).post(life::add_member))
+        .route("/api/v1/party-members/{id}", get(life::member))
+        .route("/api/v1/party-members/{id}/service-records", post(life::add_service_record))
+        .route("/api/v1/party-service", get(life::service_summary))
+        .route("/api/v1/party-activities", get(life::party_activities).post(life::add_party_activity))
+        .route("/api/v1/party-activities/{id}", get(life::party_activity))
+        .route("/api/v1/party-activities/{id}/sign-in", post(life::party_sign_in))
+        .route("/api/v1/public/{code}/meetings", get(life::public_meetings))
+        .route("/api/v1/public/{code}/volunteer-activities", get(life::public_activities))
+        .route("/api/v1/public/{code}/co-building", get(life::public_co_building))
+        .route("/api/v1/public/{code}/party", get(life::public_party))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -7,6 +7,7 @@ mod events;
 mod field;
 mod field_workers;
 mod imports;
+mod life;
 mod merge;
 mod organizations;
 mod people;
@@ -111,6 +112,8 @@ pub fn routes() -> Router<AppState> {
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
         .route("/m/session.json", get(field::session))
+        // Community life (issue #9): one menu entry, its pages under /life.
+        .merge(life::routes())
 }
 
 /// The signed-in user as the page header shows them.
@@ -194,6 +197,17 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             },
             when(may(P::ReadSensitiveTags), item("/key-groups", "nav_key_groups", "nav-key-groups")),
             when(may(P::ReadFieldWork), item("/safety", "nav_safety", "nav-safety")),
+        ],
+    );
+    let life = may(P::ReadCommunityLife);
+    group(
+        "menu_life",
+        vec![
+            when(life, item("/life", "lf_overview", "nav-life")),
+            when(life, item("/life/meetings", "lf_meetings", "nav-life-meetings")),
+            when(life, item("/life/volunteers", "lf_volunteers", "nav-life-volunteers")),
+            when(life, item("/life/co-building", "lf_co_building", "nav-life-co-building")),
+            when(life, item("/life/party", "lf_party", "nav-life-party")),
         ],
     );
     let resident = actor.has_role(Role::Resident);

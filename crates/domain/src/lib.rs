@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod idcard;
 pub mod locator;
 pub mod organization;
+pub mod participation;
 pub mod phone;
 pub mod pinyin;
 pub mod region;

@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
+    Migration {
+        version: 15,
+        name: "participation",
+        sqlite: include_str!("../migrations/sqlite/0015_participation.sql"),
+        postgres: include_str!("../migrations/postgres/0015_participation.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -170,4 +176,14 @@ pub const TABLES: &[&str] = &[
     "dispute_actions",
     "safety_teams",
     "safety_team_members",
+    // Participation and transparency (issue #9).
+    "notices",
+    "notice_revisions",
+    "participation_files",
+    "ledger_entries",
+    "ledger_decisions",
+    "polls",
+    "poll_voters",
+    "poll_tallies",
+    "poll_texts",
 ];

@@ -26,6 +26,7 @@
     } else {
       values.minInterval = 1;
     }
+    if (d.max) values.max = d.max; // scores out of 100 (the happiness index)
     if (horizontal) {
       names.inverse = true; // the first department on top, as in the table
       names.axisLabel = { width: 140, overflow: "truncate" };
@@ -125,7 +126,7 @@
       tooltip: { trigger: "axis" },
       grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: d.names, boundaryGap: false },
-      yAxis: { type: "value", minInterval: 1 },
+      yAxis: d.max ? { type: "value", min: 0, max: d.max } : { type: "value", minInterval: 1 },
       series: d.series.map(function (s) {
         // Quiet months stay on the zero line unlabelled, so the numbers that matter stand out.
         return { type: "line", name: s.name, data: s.values, symbolSize: 7,

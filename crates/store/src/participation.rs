@@ -434,6 +434,25 @@ impl Store {
         Ok(out)
     }
 
+    /// People living in the subtree of `root` born on or before `born_by` (`YYYY-MM-DD`), by id: (id, grid).
+    /// For demo and benchmark ballots.
+    pub async fn adults_in(&self, root: &str, born_by: &str) -> Result<Vec<(i64, String)>> {
+        let mut sql = Sql::default();
+        let roots = vec![root.to_string()];
+        let wh = roots_clause(&mut sql, "grid_code", Some(&roots));
+        let b = sql.arg(Bind::Text(born_by.to_string()));
+        sql.text = format!(
+            "SELECT id, grid_code FROM people WHERE {wh} AND birth_date <= {b} AND residence_status = 'present' \
+             AND merged_into IS NULL ORDER BY id"
+        );
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push((r.try_get("id")?, r.try_get("grid_code")?));
+        }
+        Ok(out)
+    }
+
     // ───── files ─────
 
     /// Ties an upload (not yet used, made by `uploader`) to a notice or ledger entry. Its uploader key is marked
@@ -776,6 +795,12 @@ impl Store {
             .await
             .map_err(|e| StoreError::from_db(e, "vote"))?;
         Ok(())
+    }
+
+    /// Records many voters at once (a bulk load); any repeated voter is a Conflict and nothing is written.
+    pub async fn insert_poll_voters(tx: &mut Transaction<'static, Any>, poll_id: i64, keys: &[String]) -> Result<()> {
+        let rows: Vec<Vec<Val>> = keys.iter().map(|k| vec![Val::Int(poll_id), Val::from(k.as_str())]).collect();
+        crate::register::insert_batch(tx, "poll_voters", &["poll_id", "voter_key"], &rows).await
     }
 
     pub async fn has_voted(&self, poll_id: i64, voter_key: &str) -> Result<bool> {

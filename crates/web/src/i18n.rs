@@ -204,6 +204,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pt_entries", "账目", "Entries"),
     ("pt_no_entries", "暂无账目。", "No entries."),
     ("pt_reversed_by", "已被冲销：", "Reversed by"),
+    ("pt_red_reversal", "红冲", "reversal"),
     ("pt_reverses", "冲销的账目", "Reverses"),
     ("pt_truncated", "只显示最近500笔。", "Only the latest 500 entries are shown."),
     ("pt_no_polls", "暂无民意调查。", "No polls."),

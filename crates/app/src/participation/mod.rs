@@ -8,6 +8,7 @@
 //! (`App::resident_person`). The portal reads only published records and shows nothing of a person beyond what a
 //! notice or ledger entry itself states.
 
+mod demo;
 pub mod ledger;
 pub mod notices;
 pub mod polls;

@@ -242,6 +242,15 @@ pub struct HappinessTrend {
     pub communities: Vec<CommunityHappiness>,
 }
 
+/// One ballot for [`App::load_ballots`].
+#[derive(Debug, Clone)]
+pub struct LoadedBallot {
+    pub person_id: i64,
+    pub community_code: String,
+    pub answers: Vec<Value>,
+    pub channel: BallotChannel,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PollQuery<'a> {
     pub region: Option<&'a str>,
@@ -725,6 +734,47 @@ impl App {
             e => e.into(),
         })?;
         Ok(BallotReceipt { poll_id: p.id, channel: channel.as_str().into(), counted: true })
+    }
+
+    /// Loads many ballots into a poll in one transaction (the demo data set and the benchmark; not a user's
+    /// intent): each checked like a ballot, voters' keyed hashes written in batches, tallies added once.
+    pub async fn load_ballots(&self, poll_id: i64, ballots: &[LoadedBallot]) -> Result<usize> {
+        let p = self.store.poll(poll_id).await?;
+        let questions = questions_of(&p);
+        let mut keys = Vec::with_capacity(ballots.len());
+        let mut cells: HashMap<(String, String, i64, i64), i64> = HashMap::new();
+        let mut texts = Vec::new();
+        for b in ballots {
+            let parsed = rules::parse_ballot(&questions, &b.answers)?;
+            keys.push(self.voter_key(p.id, b.person_id));
+            for (q, c) in rules::tally_cells(&parsed) {
+                *cells.entry((b.community_code.clone(), b.channel.as_str().to_string(), q, c)).or_default() += 1;
+            }
+            for (i, a) in parsed.iter().enumerate() {
+                if let Some(Answer::Text(t)) = a
+                    && !t.is_empty()
+                {
+                    texts.push((i as i64, b.community_code.clone(), t.clone()));
+                }
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        Store::insert_poll_voters(&mut tx, p.id, &keys).await.map_err(|e| match e {
+            StoreError::Conflict(_) => AppError::conflict("有人重复投票 / a voter appears twice"),
+            e => e.into(),
+        })?;
+        let mut by_group: BTreeMap<(String, String), Vec<(i64, i64, i64)>> = BTreeMap::new();
+        for ((community, channel, q, c), n) in cells {
+            by_group.entry((community, channel)).or_default().push((q, c, n));
+        }
+        for ((community, channel), cells) in by_group {
+            Store::add_poll_tallies(&mut tx, p.id, &community, &channel, &cells).await?;
+        }
+        for (q, community, t) in texts {
+            Store::insert_poll_text(&mut tx, &crate::auth::random_token(), p.id, q, &community, &t).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(ballots.len())
     }
 
     /// A signed-in resident votes as the person their account is tied to.

@@ -370,7 +370,7 @@ pub async fn ledger(
                 (lang.t("pt_income").into(), s.months.iter().map(|m| json!(m.income)).collect()),
                 (lang.t("pt_expense").into(), s.months.iter().map(|m| json!(m.expense)).collect()),
             ],
-            json!({}),
+            json!({ "labels": false }),
         )
         .filter(|_| s.months.iter().any(|m| m.income != 0.0 || m.expense != 0.0))
     });

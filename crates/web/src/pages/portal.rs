@@ -156,14 +156,14 @@ fn ledger_chart(lang: Lang, s: &LedgerSummary) -> Option<String> {
             (lang.t("pt_income").into(), s.months.iter().map(|m| json!(m.income)).collect()),
             (lang.t("pt_expense").into(), s.months.iter().map(|m| json!(m.expense)).collect()),
         ],
-        json!({}),
+        json!({ "labels": false }),
     )
 }
 
 fn category_chart(s: &LedgerSummary, l: &PtLabels) -> Option<String> {
     let spent: Vec<_> = s.by_category.iter().filter(|c| c.direction == "expense" && c.amount > 0.0).collect();
     chart(
-        "pie",
+        "hbar",
         spent.iter().map(|c| l.ledger_category(&c.category).to_string()).collect(),
         vec![(l.lang.t("pt_expense").into(), spent.iter().map(|c| json!(c.amount)).collect())],
         json!({}),

@@ -187,7 +187,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pt_history_publish", "发布", "Published"),
     ("pt_history_update", "更新", "Updated"),
     ("pt_year", "年度", "Year"),
-    ("pt_year_suffix", "年", ""),
     ("pt_income", "收入", "Income"),
     ("pt_expense", "支出", "Expenditure"),
     ("pt_balance", "结余", "Balance"),

@@ -1447,7 +1447,7 @@ impl OtherParticipation {
         let leak = leak.as_slice();
         // Another district's record: the admin's to see, nobody else's (404, never 403: nothing is learnt).
         let elsewhere: &[u16] = if case.admin { &[200] } else { &[404] };
-        let mut call = async |m: &mut Matrix, method: &str, route: &str, path: String, body: Option<Value>| {
+        let call = async |m: &mut Matrix, method: &str, route: &str, path: String, body: Option<Value>| {
             let r = m.call(c, method, route, &path, body.as_ref()).await;
             if !case.admin && !route.starts_with("/api/v1/public/") {
                 no_leak(who, &path, &r, leak);

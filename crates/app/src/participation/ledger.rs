@@ -515,16 +515,18 @@ impl App {
             }
             None => (actor.roots(Permission::ReadParticipation), String::new()),
         };
-        let mut summary = self.ledger_summary_of(roots.as_deref(), &code, year).await?;
+        let name = if code.is_empty() { String::new() } else { self.region_name(&code).await? };
+        let mut summary = self.ledger_summary_of(roots.as_deref(), (&code, &name), year).await?;
         let pending = LedgerFilter { roots, status: Some("entered".into()), ..Default::default() };
         summary.pending = self.store.ledger_entries(&pending, None, 1).await?.1;
         Ok(summary)
     }
 
+    /// Totals of approved entries in the subtrees; `region` is the (code, name) the summary is labelled with.
     pub(crate) async fn ledger_summary_of(
         &self,
         roots: Option<&[String]>,
-        code: &str,
+        (code, name): (&str, &str),
         year: Option<i64>,
     ) -> Result<LedgerSummary> {
         let year = match year {
@@ -537,7 +539,7 @@ impl App {
         let (years, by_category, months) = summarize(&sums, &months, year);
         Ok(LedgerSummary {
             region_code: code.to_string(),
-            region_name: if code.is_empty() { String::new() } else { self.region_name(code).await? },
+            region_name: name.to_string(),
             years,
             year,
             by_category,

@@ -304,10 +304,10 @@ fn min_age(v: Option<i64>) -> Result<Option<i64>> {
 }
 
 /// Ballots and per-question cells of some tally cells (all communities, both channels).
-struct Tallies {
-    ballots: i64,
-    online: i64,
-    paper: i64,
+pub(crate) struct Tallies {
+    pub(crate) ballots: i64,
+    pub(crate) online: i64,
+    pub(crate) paper: i64,
     communities: BTreeMap<String, i64>,
     cells: HashMap<i64, Vec<(i64, i64)>>,
 }
@@ -763,7 +763,9 @@ impl App {
             StoreError::Conflict(_) => AppError::conflict("有人重复投票 / a voter appears twice"),
             e => e.into(),
         })?;
-        let mut by_group: BTreeMap<(String, String), Vec<(i64, i64, i64)>> = BTreeMap::new();
+        // (question, choice, count) per (community, channel).
+        type Group = Vec<(i64, i64, i64)>;
+        let mut by_group: BTreeMap<(String, String), Group> = BTreeMap::new();
         for ((community, channel, q, c), n) in cells {
             by_group.entry((community, channel)).or_default().push((q, c, n));
         }
@@ -881,8 +883,8 @@ impl App {
             .ok_or_else(|| AppError::not_found(&format!("poll {id}")))
     }
 
-    /// Counts of a poll; `texts` adds the free-text answers (staff only).
-    pub(crate) async fn results_of(&self, p: &PollRow, texts: bool) -> Result<PollResults> {
+    /// A poll's tallies and per-question counts; `texts` adds the free-text answers (staff only).
+    pub(crate) async fn counts_of(&self, p: &PollRow, texts: bool) -> Result<(Tallies, Vec<QuestionResult>)> {
         let cells: Vec<TallyCell> = self.store.poll_tallies(&[p.id], None).await?.into_iter().map(|c| c.1).collect();
         let t = tallies(&cells);
         let questions = questions_of(p);
@@ -909,6 +911,13 @@ impl App {
                 texts: shown,
             });
         }
+        Ok((t, out_q))
+    }
+
+    /// Counts of a poll by question, channel and community; `texts` adds the free-text answers (staff only).
+    pub(crate) async fn results_of(&self, p: &PollRow, texts: bool) -> Result<PollResults> {
+        let (t, out_q) = self.counts_of(p, texts).await?;
+        let questions = questions_of(p);
         let mut communities = Vec::with_capacity(t.communities.len());
         for (code, ballots) in &t.communities {
             communities.push(CommunityCount {

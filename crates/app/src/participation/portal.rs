@@ -22,6 +22,8 @@ use wangge_store::{StoreError, now_ms};
 
 /// Most entries a public ledger page lists for one year.
 const LEDGER_SHOWN: i64 = 500;
+/// Notices on a community's home page.
+const HOME_NOTICES: i64 = 8;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PortalCommunity {
@@ -144,6 +146,16 @@ pub struct PublicPollResults {
     pub paper: i64,
 }
 
+/// A community's home page (`/p/{code}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalHome {
+    pub community: PortalCommunity,
+    pub notices: Page<PublicNotice>,
+    pub fund: LedgerSummary,
+    pub polls: PublicPolls,
+    pub happiness: PublicHappiness,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicHappiness {
     pub community: PortalCommunity,
@@ -156,6 +168,19 @@ fn public_status(p: &PollRow) -> PollStatus {
 }
 
 impl App {
+    /// The name of the community, its street or district without asking the database again (a grid's by query).
+    async fn scope_name(&self, c: &PortalCommunity, code: &str) -> Result<String> {
+        if code == c.code {
+            Ok(c.name.clone())
+        } else if code == c.street_code {
+            Ok(c.street_name.clone())
+        } else if code.len() == 6 && c.code.starts_with(code) {
+            Ok(c.district_name.clone())
+        } else {
+            self.region_name(code).await
+        }
+    }
+
     /// The community a portal shows: 404 for any code that is not a community.
     pub async fn portal_community(&self, code: &str) -> Result<PortalCommunity> {
         let code = code.trim();
@@ -254,6 +279,16 @@ impl App {
         limit: Option<i64>,
     ) -> Result<Page<PublicNotice>> {
         let community = self.portal_community(code).await?;
+        self.notices_of(&community, category, cursor, limit).await
+    }
+
+    async fn notices_of(
+        &self,
+        community: &PortalCommunity,
+        category: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Page<PublicNotice>> {
         let category = category
             .map(str::trim)
             .filter(|c| !c.is_empty())
@@ -261,12 +296,11 @@ impl App {
             .transpose()?;
         let limit = paging::limit(limit)?;
         let offset = paging::int_cursor(cursor)?.unwrap_or(0).max(0);
-        let (rows, total) =
-            self.store.portal_notices(&Self::portal_filter(&community, category), offset, limit).await?;
+        let (rows, total) = self.store.portal_notices(&Self::portal_filter(community, category), offset, limit).await?;
         let mut items = Vec::with_capacity(rows.len());
         for n in &rows {
             let files = self.public_files(&community.code, n).await?;
-            items.push(self.public_notice(n, self.region_name(&n.region_code).await?, files, Vec::new()));
+            items.push(self.public_notice(n, self.scope_name(community, &n.region_code).await?, files, Vec::new()));
         }
         let next = offset + items.len() as i64;
         let mut page = paging::page(items, limit, total, |_| next.to_string());
@@ -278,6 +312,9 @@ impl App {
 
     async fn public_files(&self, community: &str, n: &NoticeRow) -> Result<Vec<PublicFile>> {
         let listed = file_ids(n);
+        if listed.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(self
             .store
             .participation_files("notice", n.id)
@@ -321,7 +358,7 @@ impl App {
             was_published = published;
         }
         let files = self.public_files(&community.code, &n).await?;
-        Ok(self.public_notice(&n, self.region_name(&n.region_code).await?, files, history))
+        Ok(self.public_notice(&n, self.scope_name(&community, &n.region_code).await?, files, history))
     }
 
     fn shows_on_portal(&self, community: &PortalCommunity, n: &NoticeRow) -> bool {
@@ -361,7 +398,7 @@ impl App {
     pub async fn portal_ledger(&self, code: &str, year: Option<i64>) -> Result<PublicLedger> {
         let community = self.portal_community(code).await?;
         let roots = vec![community.code.clone()];
-        let summary = self.ledger_summary_of(Some(&roots), &community.code, year).await?;
+        let summary = self.ledger_summary_of(Some(&roots), (&community.code, &community.name), year).await?;
         let filter = LedgerFilter {
             roots: Some(roots),
             year: Some(summary.year),
@@ -392,14 +429,14 @@ impl App {
         Ok(PublicLedger { community, summary, entries, truncated: total > LEDGER_SHOWN })
     }
 
-    async fn public_poll(&self, p: &PollRow, ballots: i64) -> Result<PublicPoll> {
+    async fn public_poll(&self, c: &PortalCommunity, p: &PollRow, ballots: i64) -> Result<PublicPoll> {
         let status = public_status(p);
         Ok(PublicPoll {
             id: p.id,
             kind: p.kind.clone(),
             title: p.title.clone(),
             description: p.description.clone(),
-            scope_name: self.region_name(&p.region_code).await?,
+            scope_name: self.scope_name(c, &p.region_code).await?,
             status: status.as_str().into(),
             status_name: status.label_zh().into(),
             closes_at: p.closes_at.map(fmt),
@@ -413,6 +450,10 @@ impl App {
     /// results, newest first.
     pub async fn portal_polls(&self, code: &str) -> Result<PublicPolls> {
         let community = self.portal_community(code).await?;
+        self.polls_of(community).await
+    }
+
+    async fn polls_of(&self, community: PortalCommunity) -> Result<PublicPolls> {
         let filter = PollFilter {
             roots: Some(vec![community.code.clone()]),
             covering: with_ancestors(&community.code),
@@ -423,7 +464,7 @@ impl App {
         let counts = self.ballot_counts(&rows).await?;
         let (mut open, mut closed) = (Vec::new(), Vec::new());
         for p in &rows {
-            let view = self.public_poll(p, counts.get(&p.id).copied().unwrap_or(0)).await?;
+            let view = self.public_poll(&community, p, counts.get(&p.id).copied().unwrap_or(0)).await?;
             match public_status(p) {
                 PollStatus::Open => open.push(view),
                 PollStatus::Closed if p.results_public => closed.push(view),
@@ -445,23 +486,39 @@ impl App {
         if !here || status == PollStatus::Draft || (status == PollStatus::Closed && !p.results_public) {
             return Err(not_found());
         }
-        let r = self.results_of(&p, false).await?;
-        let poll = self.public_poll(&p, r.ballots).await?;
+        let (t, questions) = self.counts_of(&p, false).await?;
+        let poll = self.public_poll(&community, &p, t.ballots).await?;
         let closed = status == PollStatus::Closed;
         Ok(PublicPollResults {
             community,
             poll,
-            questions: closed.then_some(r.questions),
-            online: r.online,
-            paper: r.paper,
+            questions: closed.then_some(questions),
+            online: t.online,
+            paper: t.paper,
         })
     }
 
     /// The community's happiness index over the closed rounds with public results.
     pub async fn portal_happiness(&self, code: &str) -> Result<PublicHappiness> {
         let community = self.portal_community(code).await?;
+        self.happiness_of(community).await
+    }
+
+    async fn happiness_of(&self, community: PortalCommunity) -> Result<PublicHappiness> {
         let rounds = self.happiness_rounds(&community.code, true).await?;
         Ok(PublicHappiness { rounds: Self::rounds_for(&rounds, &community.code), community })
+    }
+
+    /// Everything a community's home page shows, in one call: the latest notices (pinned first), this year's fund
+    /// totals by month, the polls, the happiness rounds.
+    pub async fn portal_home(&self, code: &str) -> Result<PortalHome> {
+        let community = self.portal_community(code).await?;
+        let notices = self.notices_of(&community, None, None, Some(HOME_NOTICES)).await?;
+        let roots = vec![community.code.clone()];
+        let fund = self.ledger_summary_of(Some(&roots), (&community.code, &community.name), None).await?;
+        let polls = self.polls_of(community.clone()).await?;
+        let happiness = self.happiness_of(community.clone()).await?;
+        Ok(PortalHome { community, notices, fund, polls, happiness })
     }
 
     /// Whether a poll kind is the happiness survey (for labels).

@@ -202,7 +202,7 @@ struct HomePage {
     c: PortalCommunity,
     signed_in: bool,
     notices: Page<PublicNotice>,
-    ledger: PublicLedger,
+    fund: LedgerSummary,
     ledger_chart: Option<String>,
     polls: PublicPolls,
     happiness: PublicHappiness,
@@ -213,52 +213,44 @@ struct HomePage {
 
 /// `/p/{code}`: a community's home; a street's or district's code lists its communities; anything else is 404.
 pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, Path(code): Path<String>) -> Response {
-    let c = match app.portal_community(&code).await {
-        Ok(c) => c,
-        Err(e) => {
-            return match app.portal_index(Some(&code)).await {
-                Ok(streets) => {
-                    let title = streets.first().map(|s| s.name.clone()).unwrap_or_default();
-                    let title = if streets.len() > 1 { streets[0].district_name.clone() } else { title };
-                    render(StatusCode::OK, &IndexPage { lang, title, streets })
-                }
-                Err(_) => error_page(lang, None, &e),
-            };
-        }
-    };
-    let loaded = async {
-        let notices = app.portal_notices(&c.code, None, None, Some(8)).await?;
-        let ledger = app.portal_ledger(&c.code, None).await?;
-        let polls = app.portal_polls(&c.code).await?;
-        let happiness = app.portal_happiness(&c.code).await?;
-        Ok::<_, AppError>((notices, ledger, polls, happiness))
-    };
-    match loaded.await {
-        Ok((notices, ledger, polls, happiness)) => {
-            let (trend_chart, dims_chart) = happiness_charts(lang, &happiness.rounds);
+    match app.portal_home(&code).await {
+        Ok(h) => {
+            let (trend_chart, dims_chart) = happiness_charts(lang, &h.happiness.rounds);
             let page = HomePage {
                 lang,
                 l: PtLabels { lang },
                 signed_in: signed_in(&app, &headers).await.is_some(),
-                ledger_chart: ledger_chart(lang, &ledger.summary),
-                latest: happiness.rounds.last().cloned(),
+                ledger_chart: ledger_chart(lang, &h.fund),
+                latest: h.happiness.rounds.last().cloned(),
                 trend_chart,
                 dims_chart,
-                c,
-                notices,
-                ledger,
-                polls,
-                happiness,
+                c: h.community,
+                notices: h.notices,
+                fund: h.fund,
+                polls: h.polls,
+                happiness: h.happiness,
             };
             render(StatusCode::OK, &page)
         }
+        // Not a community: a street's or district's code lists its communities; anything else is not found.
+        Err(e) if e.kind == wangge_app::ErrorKind::NotFound => match app.portal_index(Some(&code)).await {
+            Ok(streets) => {
+                let title = match streets.as_slice() {
+                    [one] => one.name.clone(),
+                    [first, ..] => first.district_name.clone(),
+                    [] => String::new(),
+                };
+                render(StatusCode::OK, &IndexPage { lang, title, streets })
+            }
+            Err(_) => error_page(lang, None, &e),
+        },
         Err(e) => error_page(lang, None, &e),
     }
 }
 
 impl HomePage {
     fn year_totals(&self) -> Option<&wangge_app::participation::ledger::YearTotals> {
-        self.ledger.summary.years.iter().find(|y| y.year == self.ledger.summary.year)
+        self.fund.years.iter().find(|y| y.year == self.fund.year)
     }
 
     pub fn income(&self) -> String {
@@ -270,7 +262,7 @@ impl HomePage {
     }
 
     pub fn balance(&self) -> String {
-        let last = self.ledger.summary.years.iter().rfind(|y| y.year <= self.ledger.summary.year);
+        let last = self.fund.years.iter().rfind(|y| y.year <= self.fund.year);
         self.l.money(&last.map_or(0.0, |y| y.closing))
     }
 

@@ -655,6 +655,22 @@ async fn residents_vote_once_and_results_stay_anonymous(db: TestDb) {
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
+    {
+        use calamine::Reader;
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        assert_eq!(wb.sheet_names(), ["汇总", "分社区", "文字意见", "导出信息"]);
+        let cells = |wb: &mut calamine::Xlsx<_>, sheet: &str| -> String {
+            let range = wb.worksheet_range(sheet).unwrap();
+            range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join("|")
+        };
+        let summary = cells(&mut wb, "汇总");
+        assert!(summary.contains("您是否同意加装电梯？") && summary.contains("同意|2"), "{summary}");
+        assert!(cells(&mut wb, "文字意见").contains("纸质问卷意见"));
+        assert!(cells(&mut wb, "导出信息").contains("导出人"));
+        for sheet in ["汇总", "分社区", "文字意见"] {
+            assert!(!cells(&mut wb, sheet).contains(&paper_name), "{sheet} names a voter");
+        }
+    }
 
     // While open the portal shows the poll but not its counts; closed, the counts without the free texts.
     let public = srv.client();

@@ -33,11 +33,16 @@ fn add_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> R
 }
 
 /// Writes the backup; returns the number of database rows in it.
-pub async fn backup(app: &App, data_dir: &Path, file: &Path) -> Result<usize> {
+pub async fn backup(app: &App, data_dir: &Path, file: &Path, with_keys: bool) -> Result<usize> {
     let dumps = app.store.dump().await.context("reading the database")?;
-    // With WANGGE_KEY the keys live outside the data directory, and stay out of the backup too.
+    // With WANGGE_KEY the keys live outside the data directory, and stay out of the backup too; `--without-keys`
+    // leaves the key file out, so that a stolen archive holds ciphertext only.
     let key_path = data_dir.join(KEY_FILE);
-    let keys = if key_path.exists() { Some(std::fs::read(&key_path).context("reading the key file")?) } else { None };
+    let keys = if with_keys && key_path.exists() {
+        Some(std::fs::read(&key_path).context("reading the key file")?)
+    } else {
+        None
+    };
     let manifest = Manifest {
         format: FORMAT,
         created_at: chrono::Utc::now().to_rfc3339(),
@@ -145,7 +150,10 @@ pub async fn restore(g: &Global, file: &Path) -> Result<()> {
                 std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
             }
         }
-        None => eprintln!("the backup holds no key file (keys were in WANGGE_KEY): set the same WANGGE_KEY to read it"),
+        None => eprintln!(
+            "the backup holds no key file: before starting a server, put the original keys.json into {} or set the same WANGGE_KEY",
+            g.data.display()
+        ),
     }
     for (rel, bytes) in &archive.files {
         let dest = g.data.join(rel);

@@ -77,7 +77,13 @@ pub enum Command {
     #[command(subcommand)]
     Keys(KeysCmd),
     /// Consistent online backup of the database, keys and files into FILE (.tar.gz).
-    Backup { file: PathBuf },
+    Backup {
+        file: PathBuf,
+        /// Leave the key file out: the archive then holds only ciphertext of 身份证号 and phone numbers, and the
+        /// keys must be kept (and restored) separately. Recommended whenever backups leave the server.
+        #[arg(long)]
+        without_keys: bool,
+    },
     /// Restore a backup into an empty data directory / database.
     Restore { file: PathBuf },
     /// Run the performance scenarios.
@@ -275,10 +281,16 @@ pub async fn run(cli: Cli) -> Result<u8> {
             println!("template written to {}", file.display());
             Ok(0)
         }
-        Command::Backup { file } => {
+        Command::Backup { file, without_keys } => {
             let app = open(g).await?;
-            let n = crate::backup::backup(&app, &g.data, &file).await?;
+            let n = crate::backup::backup(&app, &g.data, &file, !without_keys).await?;
             println!("backup written to {} ({n} rows)", file.display());
+            if without_keys {
+                println!(
+                    "the key file is not in the backup: keep {} safe, apart from it",
+                    g.data.join("keys.json").display()
+                );
+            }
             Ok(0)
         }
         Command::Restore { file } => {
@@ -315,6 +327,9 @@ async fn load_demo(app: &App, scale: Scale, seed: u64) -> Result<()> {
 
 async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8> {
     let started = std::time::Instant::now();
+    if let Ok(list) = std::env::var("WANGGE_TRUSTED_PROXIES") {
+        wangge_web::extract::set_trusted_proxies(&list).map_err(anyhow::Error::msg)?;
+    }
     let app = open(g).await?;
     let admin_pw = std::env::var("WANGGE_ADMIN_PASSWORD").ok();
     if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {

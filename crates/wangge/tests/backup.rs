@@ -224,3 +224,40 @@ async fn sqlite_backup_restores_into_sqlite_and_postgres() {
 async fn postgres_backup_restores_into_sqlite() {
     roundtrip(wangge_testkit::postgres().await, vec![wangge_testkit::sqlite()]).await;
 }
+
+/// `--without-keys`: the archive holds ciphertext only (a stolen backup reveals no number); restored next to the
+/// original key file, every number reads again.
+#[tokio::test]
+async fn a_backup_without_keys_needs_the_key_file_kept_apart() {
+    let srv = Server::demo(wangge_testkit::sqlite());
+    let admin = srv.admin().await;
+    let (_, people) = admin.get(&format!("/api/v1/people?region={GRID1}&limit=1")).await;
+    let id = people["items"][0]["id"].as_i64().unwrap();
+    let (s, before) = admin.post(&format!("/api/v1/people/{id}/reveal"), &json!({ "reason": "备份核对" })).await;
+    assert_eq!(s, 200, "{before}");
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("nokeys.tar.gz");
+    let r = wangge_on(srv.db(), &["backup", "--without-keys", file.to_str().unwrap()], None);
+    expect_code(&r, 0, "backup --without-keys");
+    assert!(r.1.contains("keys.json"), "the operator is told to keep the keys: {}", r.1);
+    let tar = gunzip(&file);
+    let names: Vec<String> = tar::Archive::new(&tar[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.contains(&"database.json".to_string()) && !names.contains(&"keys.json".to_string()), "{names:?}");
+    let original_keys = read(&srv.db().data_dir().join("keys.json"));
+    srv.finish().await;
+
+    let target = wangge_testkit::sqlite();
+    let r = wangge_on(&target, &["restore", file.to_str().unwrap()], None);
+    expect_code(&r, 0, "restore without keys");
+    assert!(r.2.contains("keys.json"), "restore says the keys are missing: {}", r.2);
+    std::fs::write(target.data_dir().join("keys.json"), original_keys).unwrap();
+    let srv = Server::start(target);
+    let admin = srv.admin().await;
+    let (s, after) = admin.post(&format!("/api/v1/people/{id}/reveal"), &json!({ "reason": "恢复核对" })).await;
+    assert_eq!((s, &after["id_number"]), (200, &before["id_number"]), "{after}");
+    srv.finish().await;
+}

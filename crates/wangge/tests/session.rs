@@ -196,4 +196,33 @@ async fn throttle(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(login_and_logout, throttle);
+/// Behind a trusted reverse proxy each client is throttled on its own address (from X-Forwarded-For), so one
+/// guesser does not lock out everyone who comes through the same proxy.
+async fn throttle_behind_a_proxy(db: TestDb) {
+    let srv = Server::start_env(db, &[("WANGGE_TRUSTED_PROXIES", "127.0.0.1, ::1")]);
+    let c = srv.client();
+    let login_from = |ip: &'static str, user: &'static str, pw: &'static str| {
+        c.http
+            .post(c.url("/api/v1/session"))
+            .header("x-forwarded-for", format!("10.9.9.9, {ip}"))
+            .json(&json!({ "username": user, "password": pw }))
+            .send()
+    };
+    for i in 0..10 {
+        let user = ["guess_a", "guess_b"][i % 2];
+        assert_eq!(login_from("198.51.100.1", user, "wrong-password").await.unwrap().status(), 401);
+    }
+    assert_eq!(
+        login_from("198.51.100.1", "guess_c", "wrong-password").await.unwrap().status(),
+        429,
+        "the guesser waits"
+    );
+    assert_eq!(
+        login_from("198.51.100.2", "admin", ADMIN_PW).await.unwrap().status(),
+        200,
+        "others behind the proxy do not"
+    );
+    srv.finish().await;
+}
+
+both_backends!(login_and_logout, throttle, throttle_behind_a_proxy);

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use wangge_app::AppError;
 use wangge_domain::scope::Actor;
 
@@ -31,8 +31,56 @@ pub fn credential(headers: &axum::http::HeaderMap) -> Option<Credential> {
     cookie(headers, SESSION_COOKIE).filter(|c| !c.is_empty()).map(Credential::Cookie)
 }
 
+/// Reverse proxies whose `X-Forwarded-For` is believed (`WANGGE_TRUSTED_PROXIES`, set once at start). Without
+/// them every client behind a proxy would share the proxy's address, and ten wrong passwords from anyone would
+/// lock everyone out; with them believed from anybody, a client could pick any address and never be throttled.
+static TRUSTED_PROXIES: std::sync::OnceLock<Vec<IpAddr>> = std::sync::OnceLock::new();
+
+/// Sets the trusted proxies from a comma-separated list of IP addresses; an entry that is not one is an error.
+pub fn set_trusted_proxies(list: &str) -> Result<(), String> {
+    let ips = parse_proxies(list)?;
+    let _ = TRUSTED_PROXIES.set(ips);
+    Ok(())
+}
+
+fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<IpAddr>().map_err(|_| format!("WANGGE_TRUSTED_PROXIES: not an IP address: {s}")))
+        .collect()
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_addr(parts: &Parts) -> String {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let trusted = TRUSTED_PROXIES.get().map(Vec::as_slice).unwrap_or(&[]);
+    match peer {
+        Some(p) => forwarded_client(p, &forwarded.join(","), trusted).to_string(),
+        None => "unknown".into(),
+    }
+}
+
+fn forwarded_client(peer: IpAddr, forwarded: &str, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    // Right to left: each hop was added by the proxy before it; stop at the first one no trusted proxy vouches for.
+    for hop in forwarded.rsplit(',').map(str::trim) {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// An authenticated API caller. Cookie sessions must send the CSRF token in `X-CSRF-Token` on writes.
@@ -127,5 +175,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             let field = if path.is_empty() || path == "." { named.unwrap_or_else(|| "query".into()) } else { path };
             ApiError(AppError::field(&field, format!("参数无效 / invalid parameter: {msg}")))
         })
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy = [ip("10.0.0.1")];
+        // Straight from a client: its own address, whatever it claims.
+        assert_eq!(forwarded_client(ip("203.0.113.9"), "1.2.3.4", &proxy), ip("203.0.113.9"));
+        // Through the proxy: the address the proxy saw, not what the client wrote before it.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "1.2.3.4, 198.51.100.7", &proxy), ip("198.51.100.7"));
+        // Two trusted proxies in a row.
+        let two = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "198.51.100.7, 10.0.0.2", &two), ip("198.51.100.7"));
+        // A proxy that sent no header, or garbage: the proxy itself.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "", &proxy), ip("10.0.0.1"));
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "unknown", &proxy), ip("10.0.0.1"));
+        // Nobody trusted: the peer.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "198.51.100.7", &[]), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn the_proxy_list_names_bad_entries() {
+        assert_eq!(parse_proxies(" 10.0.0.1, ::1 ,").unwrap(), vec![ip("10.0.0.1"), ip("::1")]);
+        assert!(parse_proxies("10.0.0.0/8").unwrap_err().contains("10.0.0.0/8"));
     }
 }

@@ -1278,6 +1278,15 @@ mod tests {
     }
 
     #[test]
+    fn every_key_is_defined_once() {
+        // Two areas built in parallel may pick the same key with different texts; the first would silently win.
+        let mut seen = std::collections::HashSet::new();
+        for (k, _, _) in TEXTS {
+            assert!(seen.insert(*k), "key {k} is defined twice");
+        }
+    }
+
+    #[test]
     fn numbers_are_grouped() {
         assert_eq!(group_digits(0), "0");
         assert_eq!(group_digits(999), "999");

@@ -150,19 +150,29 @@ impl Server {
 
     /// An empty database (only the admin account, created at start).
     pub fn start(db: TestDb) -> Server {
+        Self::start_env(db, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables for the server.
+    pub fn start_env(db: TestDb, env: &[(&str, &str)]) -> Server {
         let dir = db.data_dir();
         let dir = dir.to_str().expect("utf-8 temp dir").to_string();
         let url = db.url.clone();
-        let mut s = Self::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url]);
+        let mut s = Self::spawn_env(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url], env);
         s.db = Some(db);
         s
     }
 
     /// Spawns `wangge ARGS` (some form of `serve`) and waits for its "listening on" line.
     pub fn spawn(args: &[&str]) -> Server {
+        Self::spawn_env(args, &[])
+    }
+
+    pub fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let logdir = tempfile::tempdir().expect("temp dir");
         let log = logdir.path().join("server.log");
         let mut c = base_command();
+        c.envs(env.iter().copied());
         c.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(std::fs::File::create(&log).expect("log file"));
         let mut child = c.spawn().unwrap_or_else(|e| panic!("spawning {BIN}: {e}"));
         let stdout = child.stdout.take().expect("stdout");

@@ -270,6 +270,14 @@ impl App {
     /// The bytes of an attachment the actor may see (through the event it belongs to).
     pub async fn attachment_for(&self, actor: &Actor, id: i64, thumb: bool) -> Result<(String, Vec<u8>)> {
         let a = self.store.attachment(id).await.map_err(|_| AppError::not_found("attachment"))?;
+        // A notice's file or a ledger voucher: whoever may see its owner (crate::participation).
+        if let Some(allowed) = self.participation_file_access(actor, id).await? {
+            return if allowed {
+                self.read_attachment(&a, thumb).await
+            } else {
+                Err(AppError::not_found("attachment"))
+            };
+        }
         match a.event_id {
             Some(e) => {
                 self.event_detail(actor, e).await.map_err(|_| AppError::not_found("attachment"))?;

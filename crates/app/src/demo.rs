@@ -245,6 +245,7 @@ impl App {
         self.load_demo_field_work(&data).await?;
         self.load_demo_safety(&data).await?;
         self.load_demo_life(&data).await?;
+        self.load_demo_participation(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),

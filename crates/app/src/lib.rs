@@ -19,6 +19,7 @@ pub mod locate;
 pub mod open311;
 pub mod organizations;
 pub mod paging;
+pub mod participation;
 pub mod people;
 pub mod regions;
 pub mod residents;

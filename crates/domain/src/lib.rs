@@ -14,6 +14,7 @@ pub mod idcard;
 pub mod life;
 pub mod locator;
 pub mod organization;
+pub mod participation;
 pub mod phone;
 pub mod pinyin;
 pub mod region;

@@ -166,6 +166,20 @@ pub enum Permission {
     ReadPartyMembers,
     /// Keep party organizations, members, 三会一课 and members' service records.
     ManagePartyAffairs,
+    // Participation and transparency (居务公开与民意, issue #9).
+    /// See the subtree's notices (drafts too), the fund ledger with entries awaiting approval and their vouchers,
+    /// polls with live counts and free-text answers, the happiness index.
+    ReadParticipation,
+    /// Write, publish, withdraw and pin notices (公开公告).
+    PublishNotices,
+    /// Enter co-building fund ledger entries and reversals (共建资金台账).
+    KeepLedger,
+    /// Approve or reject ledger entries someone else entered.
+    ApproveLedger,
+    /// Create, open and close polls and happiness rounds; export results.
+    ManagePolls,
+    /// Record paper ballots collected door to door (入户收集纸质问卷).
+    RecordPaperBallots,
 }
 
 impl Permission {
@@ -209,6 +223,16 @@ impl Permission {
             }
             Permission::ManageCommunityLife | Permission::ReadPartyMembers | Permission::ManagePartyAffairs => {
                 matches!(role, Admin | District | Street | Community)
+            }
+            Permission::ReadParticipation => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Leader)
+            }
+            Permission::PublishNotices
+            | Permission::KeepLedger
+            | Permission::ApproveLedger
+            | Permission::ManagePolls => matches!(role, Admin | District | Street | Community),
+            Permission::RecordPaperBallots => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
             }
         }
     }
@@ -274,5 +298,25 @@ mod tests {
             assert!(!Permission::ReadCommunityLife.granted_to(r), "{r:?}");
             assert!(!Permission::ReadPartyMembers.granted_to(r), "{r:?}");
         }
+    }
+
+    #[test]
+    fn participation_is_kept_by_community_staff_and_above_and_read_by_leaders() {
+        use Permission as P;
+        for p in [P::PublishNotices, P::KeepLedger, P::ApproveLedger, P::ManagePolls] {
+            for r in [Role::Admin, Role::District, Role::Street, Role::Community] {
+                assert!(p.granted_to(r), "{p:?} {r:?}");
+            }
+            for r in
+                [Role::GridLeader, Role::GridWorker, Role::Leader, Role::Department, Role::Mediator, Role::Resident]
+            {
+                assert!(!p.granted_to(r), "{p:?} {r:?}");
+            }
+        }
+        assert!(P::ReadParticipation.granted_to(Role::Leader));
+        assert!(!P::ReadParticipation.granted_to(Role::Resident) && !P::ReadParticipation.granted_to(Role::Department));
+        // Grid workers collect paper ballots door to door; leaders only read.
+        assert!(P::RecordPaperBallots.granted_to(Role::GridWorker));
+        assert!(!P::RecordPaperBallots.granted_to(Role::Leader));
     }
 }

@@ -127,9 +127,10 @@ fn category_row(r: &AnyRow) -> std::result::Result<CategoryRow, sqlx::Error> {
     })
 }
 
-const ATTACHMENT_COLS: &str = "id, event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at";
+pub(crate) const ATTACHMENT_COLS: &str =
+    "id, event_id, action_id, name, content_type, size, sha256, path, thumb_path, created_at";
 
-fn attachment_row(r: &AnyRow) -> std::result::Result<AttachmentRow, sqlx::Error> {
+pub(crate) fn attachment_row(r: &AnyRow) -> std::result::Result<AttachmentRow, sqlx::Error> {
     Ok(AttachmentRow {
         id: r.try_get("id")?,
         event_id: r.try_get("event_id")?,

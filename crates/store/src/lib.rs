@@ -19,6 +19,7 @@ mod migrate;
 /// Every table, in the order a restore writes them (parents before children): what `wangge backup` carries.
 pub use migrate::TABLES as BACKUP_TABLES;
 pub mod organizations;
+pub mod participation;
 pub mod people;
 pub mod regions;
 pub mod register;

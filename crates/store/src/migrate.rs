@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
+    Migration {
+        version: 15,
+        name: "participation",
+        sqlite: include_str!("../migrations/sqlite/0015_participation.sql"),
+        postgres: include_str!("../migrations/postgres/0015_participation.sql"),
+    },
     // Community life (issue #9).
     Migration {
         version: 16,
@@ -202,4 +208,14 @@ pub const TABLES: &[&str] = &[
     "party_activities",
     "party_activity_attendance",
     "party_service_records",
+    // Participation and transparency (issue #9).
+    "notices",
+    "notice_revisions",
+    "participation_files",
+    "ledger_entries",
+    "ledger_decisions",
+    "polls",
+    "poll_voters",
+    "poll_tallies",
+    "poll_texts",
 ];

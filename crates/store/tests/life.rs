@@ -60,7 +60,7 @@ async fn line(store: &Store, v: i64, minutes: i64) -> Option<i64> {
 /// The totals equal the ledger's sums, and each line's balance is the running sum, never below zero.
 async fn check_ledger(store: &Store, v: i64, backend: &str) {
     let row = store.volunteer(v).await.unwrap().unwrap();
-    let (sum, earned) = store.ledger_sums(v).await.unwrap();
+    let (sum, earned) = store.time_bank_sums(v).await.unwrap();
     assert_eq!(row.balance_minutes, sum, "{backend}: balance = sum of the ledger");
     assert_eq!(row.earned_minutes, earned, "{backend}: earned = sum of credits");
     let mut lines = store.ledger(v, 100_000).await.unwrap();

@@ -141,6 +141,36 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/public/{code}/volunteer-activities"),
     ("GET", "/api/v1/public/{code}/co-building"),
     ("GET", "/api/v1/public/{code}/party"),
+    // Participation and transparency (issue #9).
+    ("GET", "/api/v1/notices"),
+    ("POST", "/api/v1/notices"),
+    ("GET", "/api/v1/notices/{id}"),
+    ("PUT", "/api/v1/notices/{id}"),
+    ("POST", "/api/v1/notices/{id}/actions"),
+    ("GET", "/api/v1/ledger"),
+    ("POST", "/api/v1/ledger"),
+    ("GET", "/api/v1/ledger/{id}"),
+    ("POST", "/api/v1/ledger/{id}/decision"),
+    ("POST", "/api/v1/ledger/{id}/reversal"),
+    ("GET", "/api/v1/ledger-summary"),
+    ("GET", "/api/v1/polls"),
+    ("POST", "/api/v1/polls"),
+    ("GET", "/api/v1/polls/{id}"),
+    ("PUT", "/api/v1/polls/{id}"),
+    ("POST", "/api/v1/polls/{id}/actions"),
+    ("GET", "/api/v1/polls/{id}/results"),
+    ("GET", "/api/v1/polls/{id}/results.xlsx"),
+    ("POST", "/api/v1/polls/{id}/ballots"),
+    ("POST", "/api/v1/polls/{id}/paper-ballots"),
+    ("GET", "/api/v1/me/polls"),
+    ("GET", "/api/v1/happiness"),
+    ("GET", "/api/v1/public/{code}/notices"),
+    ("GET", "/api/v1/public/{code}/notices/{id}"),
+    ("GET", "/api/v1/public/{code}/files/{id}"),
+    ("GET", "/api/v1/public/{code}/ledger"),
+    ("GET", "/api/v1/public/{code}/polls"),
+    ("GET", "/api/v1/public/{code}/polls/{id}"),
+    ("GET", "/api/v1/public/{code}/happiness"),
 ];
 
 /// Routes that answer without login.
@@ -153,6 +183,13 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/public/{code}/volunteer-activities"),
     ("GET", "/api/v1/public/{code}/co-building"),
     ("GET", "/api/v1/public/{code}/party"),
+    ("GET", "/api/v1/public/{code}/notices"),
+    ("GET", "/api/v1/public/{code}/notices/{id}"),
+    ("GET", "/api/v1/public/{code}/files/{id}"),
+    ("GET", "/api/v1/public/{code}/ledger"),
+    ("GET", "/api/v1/public/{code}/polls"),
+    ("GET", "/api/v1/public/{code}/polls/{id}"),
+    ("GET", "/api/v1/public/{code}/happiness"),
 ];
 
 /// A second district, outside every demo account's scope.
@@ -804,6 +841,7 @@ async fn matrix(db: TestDb) {
     let events = Events::new(&admin).await;
     let other_dispute = other_district_dispute(&admin, &register).await;
     let life = LifeFixture::new(&admin, &register).await;
+    let other_participation = OtherParticipation::new(&admin, &register).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -970,6 +1008,18 @@ async fn matrix(db: TestDb) {
         check_safety(&mut m, &c, &case, &leak).await;
         check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
         check_life(&mut m, &c, &case, &life, &leak).await;
+
+        // Published records name the street and district above (a street's notice, its office paying into a
+        // community's fund): only names of regions neither in nor above the scope are leaks here.
+        let below: Vec<String> = case
+            .outside
+            .iter()
+            .filter(|o| !case.inside.iter().any(|i| i.starts_with(**o)))
+            .filter_map(|c| names.get(*c))
+            .filter(|n| !visible.iter().any(|v| v.contains(n.as_str())))
+            .cloned()
+            .collect();
+        other_participation.check(&mut m, &c, &case, &below).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -1878,5 +1928,222 @@ async fn check_life(m: &mut Matrix, c: &Client, case: &Case, f: &LifeFixture, le
         expect_status(who, route, &r, &[200]);
         let r = m.call(c, "GET", route, &route.replace("{code}", STREET1), None).await;
         expect_status(who, route, &r, &[404]);
+    }
+}
+
+/// A published notice, a ledger entry (awaiting approval) and an open poll in the other district.
+struct OtherParticipation {
+    notice: i64,
+    entry: i64,
+    poll: i64,
+    person: i64,
+}
+
+impl OtherParticipation {
+    async fn new(admin: &Client, register: &Register) -> OtherParticipation {
+        let (s, n) = admin
+            .post(
+                "/api/v1/notices",
+                &json!({ "region_code": OTHER_COMMUNITY, "category": "residents", "title": "远山社区公告",
+                    "body": "远山社区的公开内容", "publish": true }),
+            )
+            .await;
+        assert_eq!(s, 201, "{n}");
+        let (s, e) = admin
+            .post(
+                "/api/v1/ledger",
+                &json!({ "region_code": OTHER_COMMUNITY, "direction": "income", "category": "donation",
+                    "amount": 100, "occurred_on": "2026-01-05", "summary": "远山捐赠" }),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
+        let (s, p) = admin
+            .post(
+                "/api/v1/polls",
+                &json!({ "region_code": OTHER_COMMUNITY, "title": "远山调查", "open": true,
+                    "questions": [{ "kind": "single", "text": "同意吗？", "options": ["同意", "不同意"] }] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{p}");
+        let person = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap().id;
+        OtherParticipation {
+            notice: n["id"].as_i64().unwrap(),
+            entry: e["id"].as_i64().unwrap(),
+            poll: p["id"].as_i64().unwrap(),
+            person,
+        }
+    }
+
+    /// 居务公开: nobody reads, writes, approves, votes in or counts another district's records; roles without the
+    /// permission are refused (403) before anything is looked up; the public reads answer anyone.
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+        let who = case.user;
+        let reads = matches!(
+            who,
+            "admin"
+                | "demo_district"
+                | "demo_street"
+                | "demo_community"
+                | "demo_grid_leader"
+                | "demo_grid_worker"
+                | "demo_leader"
+        );
+        let writes = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_community");
+        let records = writes || matches!(who, "demo_grid_leader" | "demo_grid_worker");
+        let resident = who == "demo_resident";
+        // A resident's own polls name their community and street, which the region matrix lists as outside.
+        let leak: Vec<String> =
+            if resident { leak.iter().filter(|n| n.contains("远山")).cloned().collect() } else { leak.to_vec() };
+        let leak = leak.as_slice();
+        // Another district's record: the admin's to see, nobody else's (404, never 403: nothing is learnt).
+        let elsewhere: &[u16] = if case.admin { &[200] } else { &[404] };
+        let call = async |m: &mut Matrix, method: &str, route: &str, path: String, body: Option<Value>| {
+            let r = m.call(c, method, route, &path, body.as_ref()).await;
+            if !case.admin && !route.starts_with("/api/v1/public/") {
+                no_leak(who, &path, &r, leak);
+                assert!(!r.1.to_string().contains("远山"), "{who}: {method} {path} leaks: {}", r.1);
+            }
+            r
+        };
+
+        // Lists: readers see only their scope (and polls covering it); others are refused.
+        for route in ["/api/v1/notices", "/api/v1/ledger", "/api/v1/polls"] {
+            let r = call(m, "GET", route, route.to_string(), None).await;
+            expect_status(who, route, &r, if reads { &[200] } else { &[403] });
+            if reads && !case.admin {
+                for i in r.1["items"].as_array().unwrap() {
+                    let region = i["region_code"].as_str().unwrap();
+                    let within = case.inside.iter().any(|s| region.starts_with(s) || s.starts_with(region));
+                    assert!(within, "{who}: {route} lists {region}: {i}");
+                }
+            }
+        }
+        for route in ["/api/v1/ledger-summary", "/api/v1/happiness"] {
+            let path = format!("{route}?region={OTHER_COMMUNITY}");
+            let r = call(m, "GET", route, path, None).await;
+            expect_status(
+                who,
+                route,
+                &r,
+                if case.admin {
+                    &[200]
+                } else if reads {
+                    &[404]
+                } else {
+                    &[403, 404]
+                },
+            );
+            let r = call(m, "GET", route, route.to_string(), None).await;
+            expect_status(who, route, &r, if reads { &[200] } else { &[403] });
+        }
+
+        // One record of the other district.
+        let notice = format!("/api/v1/notices/{}", self.notice);
+        let r = call(m, "GET", "/api/v1/notices/{id}", notice.clone(), None).await;
+        expect_status(who, &notice, &r, elsewhere);
+        let edit = json!({ "category": "residents", "title": "远山社区公告", "body": "远山社区的公开内容" });
+        let r = call(m, "PUT", "/api/v1/notices/{id}", notice.clone(), Some(edit)).await;
+        expect_status(who, "PUT notice", &r, elsewhere);
+        let r = call(
+            m,
+            "POST",
+            "/api/v1/notices/{id}/actions",
+            format!("{notice}/actions"),
+            Some(json!({ "action": "pin" })),
+        )
+        .await;
+        expect_status(who, "pin notice", &r, elsewhere);
+        let entry = format!("/api/v1/ledger/{}", self.entry);
+        let r = call(m, "GET", "/api/v1/ledger/{id}", entry.clone(), None).await;
+        expect_status(who, &entry, &r, elsewhere);
+        let body = json!({ "decision": "approve" });
+        let r = call(m, "POST", "/api/v1/ledger/{id}/decision", format!("{entry}/decision"), Some(body)).await;
+        // The admin entered it and may not approve it.
+        expect_status(who, "decide", &r, if case.admin { &[422] } else { &[404] });
+        let body = json!({ "reason": "越权冲销" });
+        let r = call(m, "POST", "/api/v1/ledger/{id}/reversal", format!("{entry}/reversal"), Some(body)).await;
+        expect_status(who, "reverse", &r, if case.admin { &[409] } else { &[404] });
+        let poll = format!("/api/v1/polls/{}", self.poll);
+        for route in ["/api/v1/polls/{id}", "/api/v1/polls/{id}/results", "/api/v1/polls/{id}/results.xlsx"] {
+            let path = route.replace("{id}", &self.poll.to_string());
+            let r = call(m, "GET", route, path.clone(), None).await;
+            expect_status(who, &path, &r, elsewhere);
+        }
+        let r = call(m, "PUT", "/api/v1/polls/{id}", poll.clone(), Some(json!({ "title": "远山调查" }))).await;
+        expect_status(who, "PUT poll", &r, elsewhere);
+        let r =
+            call(m, "POST", "/api/v1/polls/{id}/actions", format!("{poll}/actions"), Some(json!({ "action": "open" })))
+                .await;
+        expect_status(who, "open poll", &r, if case.admin { &[409] } else { &[404] });
+        // Only residents vote online, and only in their own region's polls.
+        let ballot = json!({ "answers": [0] });
+        let r = call(m, "POST", "/api/v1/polls/{id}/ballots", format!("{poll}/ballots"), Some(ballot)).await;
+        expect_status(who, "vote elsewhere", &r, if resident { &[404] } else { &[403] });
+        let paper = json!({ "person_id": self.person, "answers": [1] });
+        let r = call(m, "POST", "/api/v1/polls/{id}/paper-ballots", format!("{poll}/paper-ballots"), Some(paper)).await;
+        let expected: &[u16] = if case.admin {
+            &[201]
+        } else if records {
+            &[404]
+        } else {
+            &[403]
+        };
+        expect_status(who, "paper ballot elsewhere", &r, expected);
+        let r = call(m, "GET", "/api/v1/me/polls", "/api/v1/me/polls".into(), None).await;
+        expect_status(who, "my polls", &r, if resident { &[200] } else { &[404] });
+
+        // Writing for the other district: refused as an unknown region (writers) or for the role (others).
+        let expected: &[u16] = if case.admin {
+            &[201]
+        } else if writes {
+            &[400]
+        } else {
+            &[403]
+        };
+        let bodies = [
+            (
+                "/api/v1/notices",
+                json!({ "region_code": OTHER_COMMUNITY, "category": "service", "title": "越权公告", "body": "越权的内容" }),
+            ),
+            (
+                "/api/v1/ledger",
+                json!({ "region_code": OTHER_COMMUNITY, "direction": "expense", "category": "office",
+                "amount": 10, "occurred_on": "2026-01-06", "summary": "越权支出" }),
+            ),
+            (
+                "/api/v1/polls",
+                json!({ "region_code": OTHER_COMMUNITY, "title": "越权调查",
+                "questions": [{ "kind": "text", "text": "意见" }] }),
+            ),
+        ];
+        for (route, body) in bodies {
+            let r = call(m, "POST", route, route.into(), Some(body)).await;
+            expect_status(who, &format!("POST {route} elsewhere"), &r, expected);
+            if r.0 == 400 {
+                assert_eq!(r.1["error"]["details"]["field"], "region_code", "{who}: {}", r.1);
+            }
+        }
+
+        // The public portal answers everyone, and never shows another community's records through this one.
+        for route in [
+            "/api/v1/public/{code}/notices",
+            "/api/v1/public/{code}/ledger",
+            "/api/v1/public/{code}/polls",
+            "/api/v1/public/{code}/happiness",
+        ] {
+            let path = route.replace("{code}", COMMUNITY1);
+            let r = call(m, "GET", route, path.clone(), None).await;
+            expect_status(who, &path, &r, &[200]);
+            assert!(!r.1.to_string().contains("远山"), "{who}: {path} shows another district's record");
+        }
+        for (route, id) in [
+            ("/api/v1/public/{code}/notices/{id}", self.notice),
+            ("/api/v1/public/{code}/polls/{id}", self.poll),
+            ("/api/v1/public/{code}/files/{id}", 1),
+        ] {
+            let path = route.replace("{code}", COMMUNITY1).replace("{id}", &id.to_string());
+            let r = call(m, "GET", route, path.clone(), None).await;
+            expect_status(who, &path, &r, &[404]);
+        }
     }
 }

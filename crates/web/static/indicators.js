@@ -26,6 +26,7 @@
     } else {
       values.minInterval = 1;
     }
+    if (d.max) values.max = d.max; // scores out of 100 (the happiness index)
     if (horizontal) {
       names.inverse = true; // the first department on top, as in the table
       names.axisLabel = { width: 140, overflow: "truncate" };
@@ -54,7 +55,7 @@
           data: s.values,
           barMaxWidth: 28,
           label: {
-            show: true,
+            show: d.labels !== false, // many small bars (twelve months of two series) read better without
             position: horizontal ? "right" : "top",
             fontSize: 11,
             formatter: d.percent ? function (p) { return percent(p.value); } : "{c}"
@@ -124,8 +125,9 @@
       legend: { top: 0 },
       tooltip: { trigger: "axis" },
       grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: d.names, boundaryGap: false },
-      yAxis: { type: "value", minInterval: 1 },
+      // Few points (two survey rounds): keep them off the edges, where their labels would be cut.
+      xAxis: { type: "category", data: d.names, boundaryGap: d.names.length < 4 },
+      yAxis: d.max ? { type: "value", min: 0, max: d.max } : { type: "value", minInterval: 1 },
       series: d.series.map(function (s) {
         // Quiet months stay on the zero line unlabelled, so the numbers that matter stand out.
         return { type: "line", name: s.name, data: s.values, symbolSize: 7,

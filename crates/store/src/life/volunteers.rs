@@ -629,7 +629,7 @@ impl Store {
     }
 
     /// The ledger's sums for a volunteer: (every line, earned lines).
-    pub async fn ledger_sums(&self, volunteer_id: i64) -> Result<(i64, i64)> {
+    pub async fn time_bank_sums(&self, volunteer_id: i64) -> Result<(i64, i64)> {
         let r = sqlx::query(
             "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS total, \
              CAST(COALESCE(SUM(CASE WHEN minutes > 0 THEN minutes ELSE 0 END), 0) AS BIGINT) AS earned \

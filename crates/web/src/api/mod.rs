@@ -10,6 +10,7 @@ pub mod life;
 pub mod locate;
 pub mod meta;
 pub mod organizations;
+pub mod participation;
 pub mod people;
 pub mod regions;
 pub mod residents;
@@ -60,6 +61,16 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         life::add_service_record, life::service_summary, life::party_activities, life::add_party_activity,
         life::party_activity, life::party_sign_in,
         life::public_meetings, life::public_activities, life::public_co_building, life::public_party,
+        // Participation and transparency (issue #9).
+        participation::notices, participation::create_notice, participation::notice, participation::update_notice,
+        participation::notice_action, participation::ledger, participation::add_entry, participation::entry,
+        participation::decide, participation::reverse, participation::summary, participation::polls,
+        participation::create_poll, participation::poll, participation::update_poll, participation::poll_action,
+        participation::results, participation::results_xlsx, participation::vote, participation::paper_ballot,
+        participation::my_polls, participation::happiness,
+        participation::public_notices, participation::public_notice, participation::public_file,
+        participation::public_ledger, participation::public_polls, participation::public_poll,
+        participation::public_happiness,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -143,10 +154,32 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::life::public::PublicUnit, wangge_app::life::public::PublicDay,
         wangge_app::life::public::PublicCoBuilding, wangge_app::life::public::PublicPartyOrg,
         wangge_app::life::public::PublicPartyActivity, wangge_app::life::public::PublicParty,
+        // Participation and transparency (issue #9).
+        wangge_app::participation::notices::NewNoticeInput, wangge_app::participation::notices::NoticeUpdate,
+        wangge_app::participation::notices::NoticeActionInput, wangge_app::participation::notices::NoticeView,
+        wangge_app::participation::notices::NoticeRevisionView, wangge_app::participation::notices::NoticeDetail,
+        wangge_app::participation::ledger::LedgerEntryInput, wangge_app::participation::ledger::LedgerDecisionInput,
+        wangge_app::participation::ledger::LedgerReversalInput, wangge_app::participation::ledger::LedgerEntryView,
+        wangge_app::participation::ledger::YearTotals, wangge_app::participation::ledger::CategoryTotal,
+        wangge_app::participation::ledger::MonthTotals, wangge_app::participation::ledger::LedgerSummary,
+        wangge_app::participation::polls::PollInput, wangge_app::participation::polls::PollUpdate,
+        wangge_app::participation::polls::PollActionInput, wangge_app::participation::polls::BallotInput,
+        wangge_app::participation::polls::PaperBallotInput, wangge_app::participation::polls::PollView,
+        wangge_app::participation::polls::PollDetail, wangge_app::participation::polls::OptionResult,
+        wangge_app::participation::polls::QuestionResult, wangge_app::participation::polls::CommunityCount,
+        wangge_app::participation::polls::DimensionScore, wangge_app::participation::polls::HappinessScores,
+        wangge_app::participation::polls::PollResults, wangge_app::participation::polls::BallotReceipt,
+        wangge_app::participation::polls::ResidentPoll, wangge_app::participation::polls::HappinessRound,
+        wangge_app::participation::polls::CommunityHappiness, wangge_app::participation::polls::HappinessTrend,
+        wangge_app::participation::portal::PortalCommunity, wangge_app::participation::portal::PublicFile,
+        wangge_app::participation::portal::PublicRevision, wangge_app::participation::portal::PublicNotice,
+        wangge_app::participation::portal::PublicLedgerEntry, wangge_app::participation::portal::PublicLedger,
+        wangge_app::participation::portal::PublicPoll, wangge_app::participation::portal::PublicPolls,
+        wangge_app::participation::portal::PublicPollResults, wangge_app::participation::portal::PublicHappiness,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "public")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -291,5 +324,30 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/public/{code}/volunteer-activities", get(life::public_activities))
         .route("/api/v1/public/{code}/co-building", get(life::public_co_building))
         .route("/api/v1/public/{code}/party", get(life::public_party))
+        // Participation and transparency (issue #9).
+        .route("/api/v1/notices", get(participation::notices).post(participation::create_notice))
+        .route("/api/v1/notices/{id}", get(participation::notice).put(participation::update_notice))
+        .route("/api/v1/notices/{id}/actions", post(participation::notice_action))
+        .route("/api/v1/ledger", get(participation::ledger).post(participation::add_entry))
+        .route("/api/v1/ledger/{id}", get(participation::entry))
+        .route("/api/v1/ledger/{id}/decision", post(participation::decide))
+        .route("/api/v1/ledger/{id}/reversal", post(participation::reverse))
+        .route("/api/v1/ledger-summary", get(participation::summary))
+        .route("/api/v1/polls", get(participation::polls).post(participation::create_poll))
+        .route("/api/v1/polls/{id}", get(participation::poll).put(participation::update_poll))
+        .route("/api/v1/polls/{id}/actions", post(participation::poll_action))
+        .route("/api/v1/polls/{id}/results", get(participation::results))
+        .route("/api/v1/polls/{id}/results.xlsx", get(participation::results_xlsx))
+        .route("/api/v1/polls/{id}/ballots", post(participation::vote))
+        .route("/api/v1/polls/{id}/paper-ballots", post(participation::paper_ballot))
+        .route("/api/v1/me/polls", get(participation::my_polls))
+        .route("/api/v1/happiness", get(participation::happiness))
+        .route("/api/v1/public/{code}/notices", get(participation::public_notices))
+        .route("/api/v1/public/{code}/notices/{id}", get(participation::public_notice))
+        .route("/api/v1/public/{code}/files/{id}", get(participation::public_file))
+        .route("/api/v1/public/{code}/ledger", get(participation::public_ledger))
+        .route("/api/v1/public/{code}/polls", get(participation::public_polls))
+        .route("/api/v1/public/{code}/polls/{id}", get(participation::public_poll))
+        .route("/api/v1/public/{code}/happiness", get(participation::public_happiness))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

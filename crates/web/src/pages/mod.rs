@@ -10,7 +10,9 @@ mod imports;
 mod life;
 mod merge;
 mod organizations;
+mod participation;
 mod people;
+mod portal;
 mod report;
 mod residents;
 mod safety;
@@ -108,6 +110,32 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(residents::me))
         .route("/me/reports/{id}", get(residents::my_report).post(residents::my_report_feedback))
         .route("/people/{id}/account", post(residents::open_account))
+        // Participation and transparency (issue #9): the public portal, residents' polls, 居务公开 for staff.
+        .route("/p", get(portal::index))
+        .route("/p/{code}", get(portal::home))
+        .route("/p/{code}/notices", get(portal::notices))
+        .route("/p/{code}/notices/{id}", get(portal::notice))
+        .route("/p/{code}/ledger", get(portal::ledger))
+        .route("/p/{code}/polls/{id}", get(portal::poll))
+        .route("/me/polls", get(portal::my_polls))
+        .route("/me/polls/{id}", get(portal::my_poll).post(portal::vote))
+        .route("/me/portal", get(portal::my_portal))
+        .route("/participation/notices", get(participation::notices))
+        .route("/participation/notices/new", get(participation::new_notice).post(participation::create_notice))
+        .route("/participation/notices/{id}", get(participation::notice).post(participation::update_notice))
+        .route("/participation/notices/{id}/act", post(participation::notice_action))
+        .route("/participation/ledger", get(participation::ledger))
+        .route("/participation/ledger/new", get(participation::new_entry).post(participation::create_entry))
+        .route("/participation/ledger/{id}", get(participation::entry))
+        .route("/participation/ledger/{id}/decide", post(participation::decide))
+        .route("/participation/ledger/{id}/reverse", post(participation::reverse))
+        .route("/participation/polls", get(participation::polls))
+        .route("/participation/polls/new", get(participation::new_poll).post(participation::create_poll))
+        .route("/participation/polls/{id}", get(participation::poll))
+        .route("/participation/polls/{id}/act", post(participation::poll_action))
+        .route("/participation/polls/{id}/paper", post(participation::paper_ballot))
+        .route("/participation/polls/{id}/export.xlsx", get(participation::export))
+        .route("/participation/happiness", get(participation::happiness).post(participation::new_round))
         .route("/m", get(field::shell))
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
@@ -210,12 +238,23 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             when(life, item("/life/party", "lf_party", "nav-life-party")),
         ],
     );
+    group(
+        "menu_participation",
+        vec![
+            when(may(P::ReadParticipation), item("/participation/notices", "pt_notices", "nav-notices")),
+            when(may(P::ReadParticipation), item("/participation/ledger", "pt_fund", "nav-ledger")),
+            when(may(P::ReadParticipation), item("/participation/polls", "pt_polls", "nav-polls")),
+            when(may(P::ReadParticipation), item("/participation/happiness", "pt_happiness", "nav-happiness")),
+        ],
+    );
     let resident = actor.has_role(Role::Resident);
     group(
         "menu_resident",
         vec![
             when(resident, item("/me", "me_title", "nav-me")),
             when(resident, item("/report", "me_report", "nav-me-report")),
+            when(resident, item("/me/polls", "pt_polls", "nav-me-polls")),
+            when(resident, item("/me/portal", "pt_portal", "nav-me-portal")),
         ],
     );
     let admin = actor.is_admin();

@@ -92,6 +92,8 @@ struct MePage {
     me: ResidentProfile,
     reports: Vec<EventView>,
     l: EvLabels,
+    /// Polls the resident may answer now (民意调查).
+    open_polls: usize,
 }
 
 /// 我的: the resident's record and their reports. Staff accounts have no such page and go to the map.
@@ -107,7 +109,8 @@ pub async fn me(State(app): State<AppState>, lang: Lang, pa: PageActor) -> Respo
         Err(e) => return error_page(lang, pa.bar(), &e),
     };
     let l = EvLabels::load(&app, lang).await;
-    render(StatusCode::OK, &MePage { lang, user: pa.bar(), me, reports, l })
+    let open_polls = app.resident_polls(&pa.actor).await.map(|p| p.iter().filter(|p| p.may_vote).count()).unwrap_or(0);
+    render(StatusCode::OK, &MePage { lang, user: pa.bar(), me, reports, l, open_polls })
 }
 
 async fn my_report_page(

@@ -270,12 +270,18 @@ impl App {
     /// The bytes of an attachment the actor may see (through the event it belongs to).
     pub async fn attachment_for(&self, actor: &Actor, id: i64, thumb: bool) -> Result<(String, Vec<u8>)> {
         let a = self.store.attachment(id).await.map_err(|_| AppError::not_found("attachment"))?;
-        match a.event_id {
-            Some(e) => {
+        let (application, uploader) = self.store.attachment_owner(id).await?;
+        match (a.event_id, application) {
+            (Some(e), _) => {
                 self.event_detail(actor, e).await.map_err(|_| AppError::not_found("attachment"))?;
             }
-            // Not yet attached: only staff who may report can fetch it (a preview right after upload).
-            None => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
+            // An application's material: whoever may read the application (the applicant included).
+            (None, Some(app)) => {
+                self.application_for(actor, app).await.map_err(|_| AppError::not_found("attachment"))?;
+            }
+            // Not yet attached: its uploader (a preview right after upload), or staff who may report.
+            (None, None) if uploader == uploader_key(actor) => {}
+            (None, None) => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
         }
         self.read_attachment(&a, thumb).await
     }

@@ -286,7 +286,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// A text of several lines (facts, the agreement's clauses, a note): like `text_field`, but line breaks are
 /// kept (a browser's CRLF read as LF), since an agreement is written as numbered clauses one per line.
-fn text_block(field: &str, s: &str, max: usize) -> Result<String> {
+pub(crate) fn text_block(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.replace("\r\n", "\n").replace('\r', "\n");
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(AppError::field(field, "含有控制字符 / holds control characters"));

@@ -577,7 +577,7 @@ mod tests {
         assert_eq!(missing_materials(&m, &["居民身份证".into()]), vec!["近期一寸照片"]);
         assert!(missing_materials(&m, &["居民身份证".into(), "近期一寸照片".into()]).is_empty());
         assert_eq!(parse_materials("materials", "a\na").unwrap_err().field, "materials");
-        assert!(parse_materials("materials", &"x\n".repeat(1)).is_ok());
+        assert!(parse_materials("materials", &"x\n".repeat(21)).is_err(), "at most 20");
     }
 
     #[test]

@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
+    Migration {
+        version: 14,
+        name: "services",
+        sqlite: include_str!("../migrations/sqlite/0014_services.sql"),
+        postgres: include_str!("../migrations/postgres/0014_services.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -170,4 +176,14 @@ pub const TABLES: &[&str] = &[
     "dispute_actions",
     "safety_teams",
     "safety_team_members",
+    "service_categories",
+    "service_items",
+    "service_applications",
+    "service_steps",
+    "service_sequences",
+    "service_hours",
+    "service_appointments",
+    "service_slot_load",
+    "admission_items",
+    "community_tasks",
 ];

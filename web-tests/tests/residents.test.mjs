@@ -113,7 +113,7 @@ describe('resident accounts', () => {
       assert.match(await page.locator('h1').textContent(), new RegExp(who.name));
       assert.deepEqual(
         await page.locator('nav.menu a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))),
-        ['/me', '/report', '/me/polls', '/me/portal'],
+        ['/me', '/me/services', '/me/applications', '/report', '/me/polls', '/me/portal'],
         'a resident sees only their own pages',
       );
       // On a phone the menu folds behind ☰.

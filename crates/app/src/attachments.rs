@@ -278,18 +278,24 @@ impl App {
                 Err(AppError::not_found("attachment"))
             };
         }
-        match a.event_id {
-            Some(e) => {
+        let (application, uploader) = self.store.attachment_application(id).await?;
+        match (a.event_id, application) {
+            (Some(e), _) => {
                 self.event_detail(actor, e).await.map_err(|_| AppError::not_found("attachment"))?;
             }
-            None => match self.store.attachment_owner(id).await? {
+            // An application's material: whoever may read the application (the applicant included).
+            (None, Some(app)) => {
+                self.application_for(actor, app).await.map_err(|_| AppError::not_found("attachment"))?;
+            }
+            (None, None) => match self.store.attachment_owner(id).await? {
                 // Owned by a community-life record (meeting minutes, evidence of a commitment): whoever reads it.
                 Some((kind, owner)) => {
                     if !self.may_read_life_attachment(actor, &kind, owner).await {
                         return Err(AppError::not_found("attachment"));
                     }
                 }
-                // Not yet attached: only staff who may report can fetch it (a preview right after upload).
+                // Not yet attached: its uploader (a preview right after upload), or staff who may report.
+                None if uploader == uploader_key(actor) => {}
                 None => self.authorize_anywhere(actor, wangge_domain::role::Permission::ReportEvents)?,
             },
         }

@@ -84,15 +84,15 @@ impl App {
         self.ensure_tag_kinds().await?;
         self.ensure_event_categories().await?;
         self.ensure_dispute_types().await?;
-        if !self.store.departments().await?.is_empty() {
-            return Ok(());
+        if self.store.departments().await?.is_empty() {
+            let mut tx = self.store.begin().await?;
+            for (code, name, en) in DEFAULT_DEPARTMENTS {
+                Store::upsert_department(&mut tx, code, name, en).await?;
+            }
+            tx.commit().await.map_err(StoreError::from)?;
         }
-        let mut tx = self.store.begin().await?;
-        for (code, name, en) in DEFAULT_DEPARTMENTS {
-            Store::upsert_department(&mut tx, code, name, en).await?;
-        }
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
+        // After the departments: the catalogue names its back offices.
+        self.ensure_service_catalogue().await
     }
 
     /// Loads the demo data set into a database that has no regions yet.
@@ -246,6 +246,7 @@ impl App {
         self.load_demo_safety(&data).await?;
         self.load_demo_life(&data).await?;
         self.load_demo_participation(&data).await?;
+        self.load_demo_services(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),
@@ -276,6 +277,8 @@ fn demo_accounts(data: &DemoData) -> Vec<(String, String, Grant)> {
         ("demo_grid_leader".into(), "网格长 陈刚".into(), g(Role::GridLeader, &community, None)),
         ("demo_grid_worker".into(), "网格员 刘芳".into(), g(Role::GridWorker, &grid, None)),
         ("demo_department".into(), "城管局 赵队长".into(), g(Role::Department, &district, Some("chengguan"))),
+        // The back office of most resident services (低保, 救助, 高龄津贴…).
+        ("demo_minzheng".into(), "民政局 钱科长".into(), g(Role::Department, &district, Some("minzheng"))),
         ("demo_mediator".into(), "人民调解员 孙敏".into(), g(Role::Mediator, &street, None)),
         ("demo_leader".into(), "区领导 周明".into(), g(Role::Leader, &district, None)),
         (

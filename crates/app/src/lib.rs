@@ -1,6 +1,8 @@
 //! Use cases of wangge: one function per user intent. Each takes the [`Actor`] who asks and checks
 //! scope here, once, through [`App::authorize`]; handlers and commands above stay thin.
 
+pub mod admission;
+pub mod appointments;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -25,6 +27,9 @@ pub mod regions;
 pub mod residents;
 pub mod safety;
 pub mod search;
+pub mod service_catalogue;
+mod service_demo;
+pub mod services;
 pub mod settings;
 pub mod tags;
 pub mod users;
@@ -121,6 +126,8 @@ pub struct App {
     reports: wangge_store::group_commit::Batcher<events::ReportBatch>,
     /// Where attachment bytes live (`attachments::open_blobs`).
     blobs: Arc<dyn attachments::BlobStore>,
+    /// The service catalogue, read by every acceptance and list (`service_catalogue::Catalogue`).
+    service_cache: service_catalogue::CatalogueCache,
 }
 
 impl App {
@@ -142,6 +149,7 @@ impl App {
             event_caches: events::Caches::default(),
             reports,
             blobs,
+            service_cache: service_catalogue::CatalogueCache::default(),
         });
         app.rebuild_locator().await?;
         Ok(app)

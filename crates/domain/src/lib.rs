@@ -4,6 +4,7 @@
 #[macro_use]
 mod macros;
 
+pub mod admission;
 pub mod coord;
 pub mod dispute;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod register;
 pub mod role;
 pub mod safety;
 pub mod scope;
+pub mod service;
 pub mod staffing;
 
 pub use error::FieldError;

@@ -180,6 +180,28 @@ pub enum Permission {
     ManagePolls,
     /// Record paper ballots collected door to door (入户收集纸质问卷).
     RecordPaperBallots,
+    /// See resident-service applications (办件) in the subtree (departments: only their own items').
+    ReadApplications,
+    /// Accept applications at the one window (前台一口受理) for residents of the subtree; staff who accept stay
+    /// first-responsible (首问负责). Grid workers accept too, as the residents' 代办员.
+    AcceptApplications,
+    /// Work applications in the back office (后台协同办理): departments their own items, the station's staff the
+    /// items the station handles itself.
+    HandleApplications,
+    /// Edit the service catalogue (服务事项: categories, items, materials, time limits).
+    ManageServiceCatalogue,
+    /// Keep a station's opening hours (错时/延时服务) and its appointments.
+    ManageServiceHours,
+    /// See service statistics (counts, on-time rate, satisfaction, load; no applicants).
+    ReadServiceStats,
+    /// Keep the admission list (社区工作事项准入清单) of what departments may push onto communities.
+    ManageAdmissionList,
+    /// Push tasks onto communities (departments, within the admission list).
+    PushCommunityTasks,
+    /// Accept and complete tasks pushed onto one's community.
+    HandleCommunityTasks,
+    /// See the admission list, the tasks pushed and the report of accepted and refused tasks.
+    ReadCommunityTasks,
 }
 
 impl Permission {
@@ -234,6 +256,20 @@ impl Permission {
             Permission::RecordPaperBallots => {
                 matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
             }
+            Permission::ReadApplications => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker | Department)
+            }
+            Permission::AcceptApplications => {
+                matches!(role, Admin | District | Street | Community | GridLeader | GridWorker)
+            }
+            Permission::HandleApplications => matches!(role, Admin | District | Street | Community | Department),
+            Permission::ManageServiceCatalogue | Permission::ManageAdmissionList => matches!(role, Admin | District),
+            Permission::ManageServiceHours => matches!(role, Admin | District | Street | Community),
+            Permission::ReadServiceStats | Permission::ReadCommunityTasks => {
+                matches!(role, Admin | District | Street | Community | GridLeader | Department | Leader)
+            }
+            Permission::PushCommunityTasks => matches!(role, Admin | Department),
+            Permission::HandleCommunityTasks => matches!(role, Admin | Community),
         }
     }
 }
@@ -318,5 +354,37 @@ mod tests {
         // Grid workers collect paper ballots door to door; leaders only read.
         assert!(P::RecordPaperBallots.granted_to(Role::GridWorker));
         assert!(!P::RecordPaperBallots.granted_to(Role::Leader));
+    }
+
+    #[test]
+    fn front_desk_back_office_and_the_admission_list() {
+        use Permission as P;
+        // Community staff and grid workers accept at the window; departments work the back office only.
+        assert!(
+            P::AcceptApplications.granted_to(Role::Community) && P::AcceptApplications.granted_to(Role::GridWorker)
+        );
+        assert!(!P::AcceptApplications.granted_to(Role::Department));
+        assert!(
+            P::HandleApplications.granted_to(Role::Department) && !P::HandleApplications.granted_to(Role::GridWorker)
+        );
+        // Residents apply as themselves (the app checks the person), never through a grant.
+        for p in [P::ReadApplications, P::AcceptApplications, P::HandleApplications, P::ReadServiceStats] {
+            assert!(!p.granted_to(Role::Resident), "{p:?}");
+            assert!(!p.granted_to(Role::Mediator), "{p:?}");
+        }
+        // Leaders read the figures, not the applications.
+        assert!(P::ReadServiceStats.granted_to(Role::Leader) && !P::ReadApplications.granted_to(Role::Leader));
+        // Only departments push onto communities, only communities accept, only the district keeps the list.
+        assert!(P::PushCommunityTasks.granted_to(Role::Department) && !P::PushCommunityTasks.granted_to(Role::Street));
+        assert!(
+            P::HandleCommunityTasks.granted_to(Role::Community)
+                && !P::HandleCommunityTasks.granted_to(Role::Department)
+        );
+        assert!(
+            P::ManageAdmissionList.granted_to(Role::District) && !P::ManageAdmissionList.granted_to(Role::Department)
+        );
+        assert!(
+            P::ReadCommunityTasks.granted_to(Role::Community) && !P::ReadCommunityTasks.granted_to(Role::GridWorker)
+        );
     }
 }

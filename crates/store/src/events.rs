@@ -994,12 +994,19 @@ impl Store {
     }
 }
 
-/// Sets `set` (binding `values` as `$1…`) on an upload nobody has claimed yet, if `uploader` made it; NotFound
-/// otherwise, so nobody can take over someone else's file by naming its id.
-async fn claim(tx: &mut Transaction<'static, Any>, set: &str, values: &[i64], id: i64, uploader: &str) -> Result<()> {
+/// Sets `set` (binding `values` as `$1…`) on an upload nobody has claimed yet (for an event, a visit or an
+/// application), if `uploader` made it; NotFound otherwise, so nobody can take over someone else's file by naming
+/// its id.
+pub(crate) async fn claim(
+    tx: &mut Transaction<'static, Any>,
+    set: &str,
+    values: &[i64],
+    id: i64,
+    uploader: &str,
+) -> Result<()> {
     let n = values.len();
     let sql = format!(
-        "UPDATE attachments SET {set} WHERE id = ${} AND event_id IS NULL AND visit_id IS NULL AND owner_kind IS NULL \
+        "UPDATE attachments SET {set} WHERE id = ${} AND event_id IS NULL AND visit_id IS NULL AND owner_kind IS NULL AND application_id IS NULL \
          AND uploader = ${}",
         n + 1,
         n + 2

@@ -25,6 +25,7 @@ pub mod regions;
 pub mod register;
 pub mod safety;
 pub mod search;
+pub mod services;
 pub mod settings;
 mod sql;
 pub mod users;

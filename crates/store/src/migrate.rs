@@ -84,6 +84,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
     Migration {
+        version: 14,
+        name: "services",
+        sqlite: include_str!("../migrations/sqlite/0014_services.sql"),
+        postgres: include_str!("../migrations/postgres/0014_services.sql"),
+    },
+    Migration {
         version: 15,
         name: "participation",
         sqlite: include_str!("../migrations/sqlite/0015_participation.sql"),
@@ -218,4 +224,14 @@ pub const TABLES: &[&str] = &[
     "poll_voters",
     "poll_tallies",
     "poll_texts",
+    "service_categories",
+    "service_items",
+    "service_applications",
+    "service_steps",
+    "service_sequences",
+    "service_hours",
+    "service_appointments",
+    "service_slot_load",
+    "admission_items",
+    "community_tasks",
 ];

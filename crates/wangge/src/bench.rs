@@ -21,6 +21,7 @@ mod field;
 mod life;
 mod participation;
 mod search;
+mod services;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Scenario {
@@ -201,7 +202,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field,participation,life runs only those groups (all when unset);
+    // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field,participation,life,services runs only those groups (all when unset);
     // event_ingest or event_reads runs half of the events group.
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
     let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
@@ -232,6 +233,9 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if want("participation") {
         all.extend(participation::scenarios(quick).await?);
+    }
+    if want("services") {
+        all.extend(services::scenarios(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

@@ -380,6 +380,12 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
                 Ok(n) => tracing::info!(escalated = n, "overdue events escalated"),
                 Err(e) => tracing::warn!(error = %e, "overdue sweep failed"),
             }
+            // Applications near or past their deadline: the first-responsible staff are told (临期预警、超期督办).
+            match watcher.sweep_applications().await {
+                Ok((0, 0)) => {}
+                Ok((w, e)) => tracing::info!(warned = w, escalated = e, "application deadlines swept"),
+                Err(e) => tracing::warn!(error = %e, "application sweep failed"),
+            }
         }
     });
     let router = wangge_web::router(app.clone());

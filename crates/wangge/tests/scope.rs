@@ -171,6 +171,34 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/public/{code}/polls"),
     ("GET", "/api/v1/public/{code}/polls/{id}"),
     ("GET", "/api/v1/public/{code}/happiness"),
+    // Resident services (issue #8).
+    ("GET", "/api/v1/service-categories"),
+    ("PUT", "/api/v1/service-categories/{code}"),
+    ("GET", "/api/v1/service-items"),
+    ("GET", "/api/v1/service-items/{code}"),
+    ("PUT", "/api/v1/service-items/{code}"),
+    ("GET", "/api/v1/applications"),
+    ("POST", "/api/v1/applications"),
+    ("GET", "/api/v1/applications/{id}"),
+    ("POST", "/api/v1/applications/{id}/actions"),
+    ("GET", "/api/v1/me/applications"),
+    ("POST", "/api/v1/service-uploads"),
+    ("GET", "/api/v1/service-stats"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/read"),
+    ("GET", "/api/v1/service-hours"),
+    ("PUT", "/api/v1/service-hours/{community}"),
+    ("GET", "/api/v1/service-slots"),
+    ("GET", "/api/v1/appointments"),
+    ("POST", "/api/v1/appointments"),
+    ("POST", "/api/v1/appointments/{id}/actions"),
+    ("GET", "/api/v1/admission-items"),
+    ("POST", "/api/v1/admission-items"),
+    ("PATCH", "/api/v1/admission-items/{id}"),
+    ("GET", "/api/v1/community-tasks"),
+    ("POST", "/api/v1/community-tasks"),
+    ("POST", "/api/v1/community-tasks/{id}/actions"),
+    ("GET", "/api/v1/admission-report"),
 ];
 
 /// Routes that answer without login.
@@ -824,7 +852,11 @@ async fn matrix(db: TestDb) {
     // Without login, everything but the public routes is 401.
     let anon = srv.client();
     for &(method, route) in ROUTES {
-        let path = route.replace("{code}", DISTRICT).replace("{username}", "demo_street").replace("{id}", "1");
+        let path = route
+            .replace("{code}", DISTRICT)
+            .replace("{username}", "demo_street")
+            .replace("{id}", "1")
+            .replace("{community}", COMMUNITY1);
         let path = if route == "/api/v1/locate" { locate_path(120.13, 30.26, None) } else { path };
         let body = json!({});
         let r = m.call(&anon, method, route, &path, (method != "GET" && method != "DELETE").then_some(&body)).await;
@@ -842,6 +874,7 @@ async fn matrix(db: TestDb) {
     let other_dispute = other_district_dispute(&admin, &register).await;
     let life = LifeFixture::new(&admin, &register).await;
     let other_participation = OtherParticipation::new(&admin, &register).await;
+    let other_services = OtherServices::new(&admin, &register).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -1020,6 +1053,7 @@ async fn matrix(db: TestDb) {
             .cloned()
             .collect();
         other_participation.check(&mut m, &c, &case, &below).await;
+        other_services.check(&mut m, &c, &case, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -2146,4 +2180,328 @@ impl OtherParticipation {
             expect_status(who, &path, &r, &[404]);
         }
     }
+}
+
+/// Resident services in the other district: an application, an appointment, an admission entry and a task pushed
+/// there by the admin, which nobody else reads, works, books, edits or counts.
+struct OtherServices {
+    application: i64,
+    appointment: i64,
+    entry: i64,
+    task: i64,
+    person: i64,
+}
+
+impl OtherServices {
+    async fn new(admin: &Client, register: &Register) -> OtherServices {
+        let person = register.people.iter().find(|p| p.grid == OTHER_GRID).unwrap().id;
+        let (s, a) = admin
+            .post(
+                "/api/v1/applications",
+                &json!({ "item_code": "ZM01", "person_id": person, "received": ["居民身份证", "房屋租赁合同或不动产权证书"] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        let (_, day) =
+            admin.get(&format!("/api/v1/service-slots?community={OTHER_COMMUNITY}&date={}", later_weekday())).await;
+        let start = day["slots"][0]["start"].clone();
+        let (s, ap) = admin.post("/api/v1/appointments", &json!({ "start": start, "person_id": person })).await;
+        assert_eq!(s, 201, "{ap}");
+        let (s, e) = admin
+            .post(
+                "/api/v1/admission-items",
+                &json!({ "department_code": "chengguan", "code": "CG-OT-01", "name": "远山垃圾分类督导",
+                    "region_code": OTHER_DISTRICT, "basis": "远山区社区工作事项准入清单", "approved_on": "2026-01-01" }),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
+        let (s, t) = admin
+            .post(
+                "/api/v1/community-tasks",
+                &json!({ "department_code": "chengguan", "item_code": "CG-OT-01", "title": "远山督导任务",
+                    "communities": [OTHER_COMMUNITY] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        OtherServices {
+            application: a["id"].as_i64().unwrap(),
+            appointment: ap["id"].as_i64().unwrap(),
+            entry: e["id"].as_i64().unwrap(),
+            task: t[0]["id"].as_i64().unwrap(),
+            person,
+        }
+    }
+
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+        let who = case.user;
+        let admin = case.admin;
+        let resident = who == "demo_resident";
+        let reads = matches!(
+            who,
+            "admin"
+                | "demo_district"
+                | "demo_street"
+                | "demo_community"
+                | "demo_grid_leader"
+                | "demo_grid_worker"
+                | "demo_department"
+                | "demo_minzheng"
+        );
+        let accepts = reads && who != "demo_department";
+        let stats = reads && who != "demo_grid_worker" || who == "demo_leader";
+        let editor = admin || who == "demo_district";
+        let other = |_what: &str| -> &'static [u16] { if admin { &[200, 201, 409] } else { &[403, 404] } };
+        m.covered.insert(("POST".into(), "/api/v1/service-uploads".into()));
+        let boundary = "matrixBoundary";
+        let mut upload_body =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.exe\"\r\n\r\n")
+                .into_bytes();
+        upload_body.extend_from_slice(b"MZ\x90\x00\r\n--matrixBoundary--\r\n");
+        let r = into_resp(
+            c.request(reqwest::Method::POST, "/api/v1/service-uploads")
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(upload_body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        expect_status(who, "POST /service-uploads (exe)", &r, if accepts || resident { &[400] } else { &[403] });
+        let mut call = async |method: &str, route: &str, path: String, body: Option<Value>, allowed: &[u16]| {
+            let r = m.call(c, method, route, &path, body.as_ref()).await;
+            expect_status(who, &format!("{method} {path}"), &r, allowed);
+            if !admin {
+                no_leak(who, &path, &r, leak);
+                assert!(!r.1.to_string().contains("远山"), "{who}: {method} {path} leaks: {}", r.1);
+            }
+            r
+        };
+        // The catalogue: everyone reads it, the district keeps it.
+        call("GET", "/api/v1/service-categories", "/api/v1/service-categories".into(), None, &[200]).await;
+        call("GET", "/api/v1/service-items", "/api/v1/service-items".into(), None, &[200]).await;
+        call("GET", "/api/v1/service-items/{code}", "/api/v1/service-items/ZM01".into(), None, &[200]).await;
+        let bad: &[u16] = if editor { &[400] } else { &[403] };
+        call(
+            "PUT",
+            "/api/v1/service-items/{code}",
+            "/api/v1/service-items/ZM01".into(),
+            Some(json!({ "category_code": "certificates", "name": "", "time_limit_days": 0 })),
+            bad,
+        )
+        .await;
+        call(
+            "PUT",
+            "/api/v1/service-categories/{code}",
+            "/api/v1/service-categories/civil".into(),
+            Some(json!({ "name": "" })),
+            bad,
+        )
+        .await;
+        // Applications: the other district's is nobody else's.
+        let r = call(
+            "GET",
+            "/api/v1/applications",
+            "/api/v1/applications?limit=500".into(),
+            None,
+            if reads { &[200] } else { &[403] },
+        )
+        .await;
+        if r.0 == 200 && !admin {
+            assert!(!r.1["items"].as_array().unwrap().iter().any(|i| i["id"] == self.application), "{who}");
+        }
+        call(
+            "GET",
+            "/api/v1/applications",
+            format!("/api/v1/applications?region={OTHER_DISTRICT}"),
+            None,
+            other("list"),
+        )
+        .await;
+        call(
+            "GET",
+            "/api/v1/applications/{id}",
+            format!("/api/v1/applications/{}", self.application),
+            None,
+            other("get"),
+        )
+        .await;
+        call(
+            "POST",
+            "/api/v1/applications/{id}/actions",
+            format!("/api/v1/applications/{}/actions", self.application),
+            Some(json!({ "action": "supplement", "note": "越权" })),
+            other("act"),
+        )
+        .await;
+        let body = json!({ "item_code": "ZM01", "person_id": self.person, "received": ["居民身份证", "房屋租赁合同或不动产权证书"] });
+        let expect: &[u16] = if admin {
+            &[409]
+        } else if accepts {
+            &[400]
+        } else {
+            &[400, 403]
+        };
+        call("POST", "/api/v1/applications", "/api/v1/applications".into(), Some(body), expect).await;
+        call(
+            "GET",
+            "/api/v1/me/applications",
+            "/api/v1/me/applications".into(),
+            None,
+            if resident { &[200] } else { &[404] },
+        )
+        .await;
+        call("GET", "/api/v1/service-stats", "/api/v1/service-stats".into(), None, if stats { &[200] } else { &[403] })
+            .await;
+        call(
+            "GET",
+            "/api/v1/service-stats",
+            format!("/api/v1/service-stats?region={OTHER_DISTRICT}"),
+            None,
+            other("stats"),
+        )
+        .await;
+        call("GET", "/api/v1/notifications", "/api/v1/notifications".into(), None, &[200]).await;
+        call("POST", "/api/v1/notifications/read", "/api/v1/notifications/read".into(), Some(json!({})), &[200]).await;
+        // Stations, slots and appointments of the other district.
+        call(
+            "GET",
+            "/api/v1/service-hours",
+            format!("/api/v1/service-hours?community={OTHER_COMMUNITY}"),
+            None,
+            other("hours"),
+        )
+        .await;
+        let hours = json!({ "hours": [{ "weekday": 1, "start": "09:00", "end": "12:00" }] });
+        call(
+            "PUT",
+            "/api/v1/service-hours/{community}",
+            format!("/api/v1/service-hours/{OTHER_COMMUNITY}"),
+            Some(hours),
+            other("put hours"),
+        )
+        .await;
+        call(
+            "GET",
+            "/api/v1/service-slots",
+            format!("/api/v1/service-slots?community={OTHER_COMMUNITY}"),
+            None,
+            other("slots"),
+        )
+        .await;
+        call(
+            "GET",
+            "/api/v1/appointments",
+            format!("/api/v1/appointments?community={OTHER_COMMUNITY}"),
+            None,
+            other("appointments"),
+        )
+        .await;
+        let book = json!({ "start": "2099-01-05 09:00", "person_id": self.person });
+        call("POST", "/api/v1/appointments", "/api/v1/appointments".into(), Some(book), &[400, 403]).await;
+        let path = format!("/api/v1/appointments/{}/actions", self.appointment);
+        call(
+            "POST",
+            "/api/v1/appointments/{id}/actions",
+            path,
+            Some(json!({ "action": "arrive" })),
+            if admin { &[200, 409] } else { &[403, 404] },
+        )
+        .await;
+        // The admission list and tasks.
+        let reads_tasks = matches!(
+            who,
+            "admin"
+                | "demo_district"
+                | "demo_street"
+                | "demo_community"
+                | "demo_grid_leader"
+                | "demo_department"
+                | "demo_minzheng"
+                | "demo_leader"
+        );
+        call(
+            "GET",
+            "/api/v1/admission-items",
+            "/api/v1/admission-items".into(),
+            None,
+            if reads_tasks { &[200] } else { &[403] },
+        )
+        .await;
+        call(
+            "GET",
+            "/api/v1/admission-items",
+            format!("/api/v1/admission-items?community={OTHER_COMMUNITY}"),
+            None,
+            other("entries"),
+        )
+        .await;
+        let entry = json!({ "department_code": "chengguan", "code": format!("CG-MX-{}", who.len()), "name": "越权事项",
+            "region_code": OTHER_DISTRICT, "basis": "越权准入依据", "approved_on": "2026-01-01" });
+        call(
+            "POST",
+            "/api/v1/admission-items",
+            "/api/v1/admission-items".into(),
+            Some(entry),
+            if admin { &[201] } else { &[400, 403] },
+        )
+        .await;
+        call(
+            "PATCH",
+            "/api/v1/admission-items/{id}",
+            format!("/api/v1/admission-items/{}", self.entry),
+            Some(json!({ "funding": 100 })),
+            if admin { &[200] } else { &[403, 404] },
+        )
+        .await;
+        let r = call(
+            "GET",
+            "/api/v1/community-tasks",
+            "/api/v1/community-tasks?limit=500".into(),
+            None,
+            if reads_tasks { &[200] } else { &[403] },
+        )
+        .await;
+        if r.0 == 200 && !admin {
+            assert!(!r.1["items"].as_array().unwrap().iter().any(|t| t["id"] == self.task), "{who}");
+        }
+        let push = json!({ "department_code": "chengguan", "item_code": "CG-OT-01", "title": "越权任务", "communities": [OTHER_COMMUNITY] });
+        call(
+            "POST",
+            "/api/v1/community-tasks",
+            "/api/v1/community-tasks".into(),
+            Some(push),
+            if admin { &[201] } else { &[400, 403] },
+        )
+        .await;
+        let path = format!("/api/v1/community-tasks/{}/actions", self.task);
+        call(
+            "POST",
+            "/api/v1/community-tasks/{id}/actions",
+            path,
+            Some(json!({ "action": "accept" })),
+            if admin { &[200, 409] } else { &[403, 404] },
+        )
+        .await;
+        call(
+            "GET",
+            "/api/v1/admission-report",
+            format!("/api/v1/admission-report?region={OTHER_DISTRICT}"),
+            None,
+            other("report"),
+        )
+        .await;
+    }
+}
+
+/// A Monday at least two days ahead that is not a holiday (the other district's station opens then).
+fn later_weekday() -> String {
+    use chrono::Datelike;
+    let cal = wangge_domain::event::WorkCalendar::default();
+    let today = wangge_domain::event::calendar::cst_day(now_ms());
+    (2..30)
+        .map(|d| today + chrono::Duration::days(d))
+        .find(|d| d.weekday() == chrono::Weekday::Mon && cal.day_kind(*d).is_none())
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
 }

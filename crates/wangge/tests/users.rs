@@ -61,7 +61,7 @@ async fn users(db: TestDb) {
     assert_eq!(d["roles"][0]["department_code"], "chengguan", "department grants carry the department: {d}");
     assert_field(&admin.get("/api/v1/users?role=king").await, "role");
     let all = admin.all_items("/api/v1/users").await;
-    assert_eq!(all.len(), 11, "admin + 9 demo accounts + the new one");
+    assert_eq!(all.len(), 12, "admin + 10 demo accounts + the new one");
     let (s, one) = admin.get("/api/v1/users/multi_role").await;
     assert_eq!(s, 200);
     assert_eq!(sorted(&one["roles"]), sorted(&expected_roles));
@@ -176,7 +176,7 @@ async fn users(db: TestDb) {
     assert_eq!(ds["roles"], json!([{ "role": "street", "region_code": STREET1 }]), "the existing user is unchanged");
     // The existing user's password still works (the failed create did not overwrite it).
     srv.login("demo_street", DEMO_PW).await;
-    assert_eq!(admin.all_items("/api/v1/users").await.len(), 11, "no user written by bad input");
+    assert_eq!(admin.all_items("/api/v1/users").await.len(), 12, "no user written by bad input");
 
     // A department user with its department.
     let (s, r) = admin

@@ -91,6 +91,12 @@ impl WorkCalendar {
         self.periods.iter().map(|(a, b)| (*b - *a).num_minutes()).sum()
     }
 
+    /// What a date is when it is an exception to its weekday (a holiday, or a weekend day worked); `None` for an
+    /// ordinary day.
+    pub fn day_kind(&self, d: NaiveDate) -> Option<DayKind> {
+        self.days.get(&d).copied()
+    }
+
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         match self.days.get(&d) {
             Some(DayKind::Holiday) => false,

@@ -22,16 +22,21 @@ pub async fn upload(
     mut form: Multipart,
 ) -> ApiResult<(StatusCode, axum::Json<AttachmentView>)> {
     app.authorize_anywhere(&a, wangge_domain::role::Permission::ReadEvents)?;
+    let (name, bytes) = read_file(&mut form).await?;
+    let v = app.save_attachment(&wangge_app::attachments::uploader_key(&a), false, &name, bytes).await?;
+    Ok((StatusCode::CREATED, axum::Json(v)))
+}
+
+/// The multipart field `file`: its name and bytes (400 naming `file` when there is none).
+pub(crate) async fn read_file(form: &mut Multipart) -> Result<(String, Vec<u8>), AppError> {
     while let Some(field) = form.next_field().await.map_err(|e| AppError::field("file", e.body_text()))? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("upload").to_string();
             let bytes = field.bytes().await.map_err(|e| AppError::field("file", e.body_text()))?;
-            let v =
-                app.save_attachment(&wangge_app::attachments::uploader_key(&a), false, &name, bytes.to_vec()).await?;
-            return Ok((StatusCode::CREATED, axum::Json(v)));
+            return Ok((name, bytes.to_vec()));
         }
     }
-    Err(AppError::field("file", "请选择文件 / choose a file").into())
+    Err(AppError::field("file", "请选择文件 / choose a file"))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

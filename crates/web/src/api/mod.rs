@@ -15,6 +15,7 @@ pub mod people;
 pub mod regions;
 pub mod residents;
 pub mod safety;
+pub mod services;
 pub mod session;
 pub mod settings;
 pub mod users;
@@ -71,6 +72,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         participation::public_notices, participation::public_notice, participation::public_file,
         participation::public_ledger, participation::public_polls, participation::public_poll,
         participation::public_happiness,
+        services::categories, services::put_category, services::items, services::item, services::put_item,
+        services::list, services::create, services::get_one, services::act, services::mine, services::upload,
+        services::stats, services::notifications, services::read, services::hours, services::put_hours,
+        services::slots, services::appointments, services::book, services::act_appointment,
+        services::admission_items, services::add_admission_item, services::patch_admission_item, services::tasks,
+        services::push_task, services::act_task, services::admission_report,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -176,10 +183,28 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::participation::portal::PublicLedgerEntry, wangge_app::participation::portal::PublicLedger,
         wangge_app::participation::portal::PublicPoll, wangge_app::participation::portal::PublicPolls,
         wangge_app::participation::portal::PublicPollResults, wangge_app::participation::portal::PublicHappiness,
+        // Resident services (issue #8).
+        wangge_app::service_catalogue::ServiceCategory, wangge_app::service_catalogue::ServiceCategoryInput,
+        wangge_app::service_catalogue::ServiceItem, wangge_app::service_catalogue::ServiceItemInput,
+        wangge_app::service_catalogue::MaterialView, wangge_app::service_catalogue::MaterialInput,
+        wangge_app::services::ApplicationInput, wangge_app::services::MaterialUpload,
+        wangge_app::services::ApplicationActionInput, wangge_app::services::ApplicationView,
+        wangge_app::services::ApplicationDetail, wangge_app::services::MaterialState,
+        wangge_app::services::ApplicationStep, wangge_app::services::NotificationView,
+        wangge_app::services::NotificationPage, wangge_app::services::ServiceStats, wangge_app::services::ItemStats,
+        services::ReadInput, services::ReadOut,
+        wangge_app::appointments::HoursView, wangge_app::appointments::HoursRowView,
+        wangge_app::appointments::HoursInput, wangge_app::appointments::HoursRowInput, wangge_app::appointments::SlotDay,
+        wangge_app::appointments::SlotView, wangge_app::appointments::BookInput,
+        wangge_app::appointments::AppointmentActionInput, wangge_app::appointments::AppointmentView,
+        wangge_app::admission::AdmissionItemView, wangge_app::admission::AdmissionItemInput,
+        wangge_app::admission::AdmissionItemPatch, wangge_app::admission::TaskInput,
+        wangge_app::admission::TaskActionInput, wangge_app::admission::TaskView,
+        wangge_app::admission::DepartmentReport, wangge_app::admission::AdmissionReport,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "public")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -349,5 +374,31 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/public/{code}/polls", get(participation::public_polls))
         .route("/api/v1/public/{code}/polls/{id}", get(participation::public_poll))
         .route("/api/v1/public/{code}/happiness", get(participation::public_happiness))
+        .route("/api/v1/service-categories", get(services::categories))
+        .route("/api/v1/service-categories/{code}", axum::routing::put(services::put_category))
+        .route("/api/v1/service-items", get(services::items))
+        .route("/api/v1/service-items/{code}", get(services::item).put(services::put_item))
+        .route("/api/v1/applications", get(services::list).post(services::create))
+        .route("/api/v1/applications/{id}", get(services::get_one))
+        .route("/api/v1/applications/{id}/actions", post(services::act))
+        .route("/api/v1/me/applications", get(services::mine))
+        .route(
+            "/api/v1/service-uploads",
+            post(services::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(wangge_app::attachments::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/api/v1/service-stats", get(services::stats))
+        .route("/api/v1/notifications", get(services::notifications))
+        .route("/api/v1/notifications/read", post(services::read))
+        .route("/api/v1/service-hours", get(services::hours))
+        .route("/api/v1/service-hours/{community}", axum::routing::put(services::put_hours))
+        .route("/api/v1/service-slots", get(services::slots))
+        .route("/api/v1/appointments", get(services::appointments).post(services::book))
+        .route("/api/v1/appointments/{id}/actions", post(services::act_appointment))
+        .route("/api/v1/admission-items", get(services::admission_items).post(services::add_admission_item))
+        .route("/api/v1/admission-items/{id}", axum::routing::patch(services::patch_admission_item))
+        .route("/api/v1/community-tasks", get(services::tasks).post(services::push_task))
+        .route("/api/v1/community-tasks/{id}/actions", post(services::act_task))
+        .route("/api/v1/admission-report", get(services::admission_report))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -177,6 +177,11 @@ impl FormState {
         self.values.get(key).map(String::as_str).unwrap_or("")
     }
 
+    /// Every value the form sent (checkbox groups are read by their names' prefix).
+    pub(crate) fn all(&self) -> &HashMap<String, String> {
+        &self.values
+    }
+
     pub fn is(&self, key: &str, value: &str) -> bool {
         self.v(key) == value
     }

@@ -8,6 +8,7 @@ mod field;
 mod field_workers;
 mod imports;
 mod life;
+mod me_services;
 mod merge;
 mod organizations;
 mod participation;
@@ -16,6 +17,7 @@ mod portal;
 mod report;
 mod residents;
 mod safety;
+mod services;
 mod tag_kinds;
 
 use crate::AppState;
@@ -136,6 +138,29 @@ pub fn routes() -> Router<AppState> {
         .route("/participation/polls/{id}/paper", post(participation::paper_ballot))
         .route("/participation/polls/{id}/export.xlsx", get(participation::export))
         .route("/participation/happiness", get(participation::happiness).post(participation::new_round))
+        .route("/services", get(services::list))
+        .route("/services/accept", get(services::accept_form).post(services::accept_submit))
+        .route("/services/applications/{id}", get(services::show))
+        .route("/services/applications/{id}/act", post(services::act))
+        .route("/services/applications/{id}/slip", get(services::slip))
+        .route("/services/notifications", get(services::notifications))
+        .route("/services/notifications/read", post(services::notifications_read))
+        .route("/services/catalogue", get(services::catalogue))
+        .route("/services/catalogue/{code}", get(services::item_edit).post(services::item_save))
+        .route("/services/appointments", get(services::appointments))
+        .route("/services/appointments/{id}/act", post(services::appointment_act))
+        .route("/services/hours", post(services::hours_save))
+        .route("/services/admission", get(services::admission))
+        .route("/services/admission/push", post(services::admission_push))
+        .route("/services/admission/items", post(services::admission_add))
+        .route("/services/admission/tasks/{id}/act", post(services::task_act))
+        .route("/services/stats", get(services::stats))
+        .route("/me/services", get(me_services::services))
+        .route("/me/services/{code}", get(me_services::apply_form).post(me_services::apply_submit))
+        .route("/me/applications", get(me_services::applications))
+        .route("/me/applications/{id}", get(me_services::application).post(me_services::application_act))
+        .route("/me/appointments", get(me_services::appointments).post(me_services::book))
+        .route("/me/appointments/{id}/cancel", post(me_services::cancel))
         .route("/m", get(field::shell))
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
@@ -227,6 +252,27 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             when(may(P::ReadFieldWork), item("/safety", "nav_safety", "nav-safety")),
         ],
     );
+    group(
+        "menu_services",
+        vec![
+            when(may(P::ReadApplications), item("/services", "sv_applications", "nav-services")),
+            when(may(P::AcceptApplications), item("/services/accept", "sv_accept", "nav-services-accept")),
+            when(
+                may(P::ReadApplications),
+                item("/services/appointments", "sv_appointments", "nav-services-appointments"),
+            ),
+            when(
+                may(P::ReadApplications) || may(P::ReadServiceStats),
+                item("/services/catalogue", "sv_catalogue", "nav-services-catalogue"),
+            ),
+            when(may(P::ReadCommunityTasks), item("/services/admission", "sv_admission", "nav-services-admission")),
+            when(may(P::ReadServiceStats), item("/services/stats", "sv_stats", "nav-services-stats")),
+            when(
+                may(P::ReadApplications),
+                item("/services/notifications", "sv_notifications", "nav-services-notifications"),
+            ),
+        ],
+    );
     let life = may(P::ReadCommunityLife);
     group(
         "menu_life",
@@ -252,6 +298,8 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
         "menu_resident",
         vec![
             when(resident, item("/me", "me_title", "nav-me")),
+            when(resident, item("/me/services", "me_services_apply", "nav-me-services")),
+            when(resident, item("/me/applications", "me_applications", "nav-me-applications")),
             when(resident, item("/report", "me_report", "nav-me-report")),
             when(resident, item("/me/polls", "pt_polls", "nav-me-polls")),
             when(resident, item("/me/portal", "pt_portal", "nav-me-portal")),

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod command;
 pub mod demo;
 pub mod disputes;
 pub mod error;
@@ -113,6 +114,8 @@ pub struct App {
     reports: wangge_store::group_commit::Batcher<events::ReportBatch>,
     /// Where attachment bytes live (`attachments::open_blobs`).
     blobs: Arc<dyn attachments::BlobStore>,
+    /// The command centre's live feed in this process (`command::FeedHub`).
+    feed: command::FeedHub,
 }
 
 impl App {
@@ -134,6 +137,7 @@ impl App {
             event_caches: events::Caches::default(),
             reports,
             blobs,
+            feed: command::FeedHub::default(),
         });
         app.rebuild_locator().await?;
         Ok(app)

@@ -4,6 +4,7 @@
 #[macro_use]
 mod macros;
 
+pub mod command;
 pub mod coord;
 pub mod dispute;
 pub mod error;

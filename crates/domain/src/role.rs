@@ -154,6 +154,9 @@ pub enum Permission {
     ManageDisputeTypes,
     /// Keep the subtree's safety teams (巡防队, 平安志愿者): add teams and their members.
     ManageSafetyTeams,
+    /// The command centre (指挥中心): the live dashboard and map, the feed of new and overdue events, the big
+    /// screen and the monthly and quarterly reports of the subtree (read only).
+    ReadCommand,
 }
 
 impl Permission {
@@ -192,6 +195,7 @@ impl Permission {
             }
             Permission::ManageDisputeTypes => matches!(role, Admin | District),
             Permission::ManageSafetyTeams => matches!(role, Admin | District | Street | Community),
+            Permission::ReadCommand => matches!(role, Admin | District | Street | Community | GridLeader | Leader),
         }
     }
 }
@@ -237,6 +241,16 @@ mod tests {
         assert!(Permission::ReadStaffIndicators.granted_to(Role::Leader));
         for r in [Role::GridWorker, Role::Department, Role::Mediator, Role::Resident] {
             assert!(!Permission::ReadStaffIndicators.granted_to(r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_command_centre_is_for_centres_and_leaders() {
+        for r in [Role::Admin, Role::District, Role::Street, Role::Community, Role::GridLeader, Role::Leader] {
+            assert!(Permission::ReadCommand.granted_to(r), "{r:?}");
+        }
+        for r in [Role::GridWorker, Role::Department, Role::Mediator, Role::Resident] {
+            assert!(!Permission::ReadCommand.granted_to(r), "{r:?}");
         }
     }
 }

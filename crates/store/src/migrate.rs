@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_resident_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0012_resident_accounts.sql"),
     },
+    Migration {
+        version: 20,
+        name: "command",
+        sqlite: include_str!("../migrations/sqlite/0020_command.sql"),
+        postgres: include_str!("../migrations/postgres/0020_command.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -170,4 +176,7 @@ pub const TABLES: &[&str] = &[
     "dispute_actions",
     "safety_teams",
     "safety_team_members",
+    "event_open",
+    "command_feed",
+    "register_grid_counts",
 ];

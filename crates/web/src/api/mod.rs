@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod command;
 pub mod disputes;
 pub mod event_rules;
 pub mod events;
@@ -47,6 +48,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         disputes::stats,
         safety::key_groups, safety::teams, safety::add_team, safety::map,
         residents::sign_up, residents::me, residents::account, residents::open_account,
+        command::dashboard, command::map, command::layer, command::report, command::feed,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -90,10 +92,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         users::UserPatch, residents::SignedUp, wangge_app::residents::ResidentSignUp,
         wangge_app::residents::ResidentAccountInput, wangge_app::residents::ResidentProfile,
         wangge_app::residents::ResidentAccount,
+        wangge_app::command::Dashboard, wangge_app::command::RegionRef, wangge_app::command::Kpis,
+        wangge_app::command::ChildLoad, wangge_app::command::CountRow, wangge_app::command::DayPoint,
+        wangge_app::command::Panel, wangge_app::command::Figure, wangge_app::command::Text,
+        wangge_app::command::FeedItem, wangge_app::command::CommandMap, wangge_app::command::GridLoad,
+        wangge_app::command::HeatPoint, wangge_app::command::Layer, wangge_app::command::LayerGrid,
+        wangge_app::command::LayerPoint, wangge_app::command::LegendItem, wangge_app::command::Report,
+        wangge_app::command::ReportSection, wangge_app::command::ReportTable, wangge_app::command::Column,
+        wangge_app::command::ChartSpec,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "command")),
 )]
 pub struct ApiDoc;
 
@@ -195,5 +205,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/residents", post(residents::sign_up))
         .route("/api/v1/me", get(residents::me))
         .route("/api/v1/people/{id}/account", get(residents::account).post(residents::open_account))
+        .route("/api/v1/command/dashboard", get(command::dashboard))
+        .route("/api/v1/command/map", get(command::map))
+        .route("/api/v1/command/layers/{layer}", get(command::layer))
+        .route("/api/v1/command/report", get(command::report))
+        .route("/api/v1/feed", get(command::feed))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

@@ -1489,3 +1489,145 @@ impl App {
         Ok((format!("{}_{}_报表.xlsx", report.region.name, report.period), bytes))
     }
 }
+
+// ---------------------------------------------------------------- demo
+
+/// (category, description) of the demo's events: what grid workers and residents report in a 城区.
+const DEMO_EVENTS: [(&str, &str); 16] = [
+    ("E0102", "小区东门垃圾桶满溢，周边有暴露垃圾"),
+    ("E0501", "菜场北侧人行道有流动摊贩占道经营"),
+    ("E0503", "消防通道被私家车长期占用"),
+    ("B0103", "3幢与5幢之间路灯不亮，夜间行人不便"),
+    ("B0101", "上水井盖松动，车辆经过有异响"),
+    ("E0201", "单元楼道内张贴大量非法小广告"),
+    ("E0301", "夜间22点后工地仍在施工，噪声扰民"),
+    ("Z0101", "楼上楼下因漏水引发邻里纠纷"),
+    ("Z0104", "业主与物业因停车费产生争议"),
+    ("Z0201", "出租房人员流动频繁，疑似群租"),
+    ("Z0301", "电动自行车在楼道内充电，存在消防隐患"),
+    ("Z0302", "沿街餐饮店液化气瓶存放不规范"),
+    ("B0203", "人行道地砖破损，老人易绊倒"),
+    ("E0101", "屋顶平台违规搭建阳光房"),
+    ("Z0501", "独居老人反映生活困难，需上门帮扶"),
+    ("E0104", "雨后道路积泥，路面不洁"),
+];
+
+impl App {
+    /// Events for the demo district so that the command centre shows a working district: about three months of
+    /// reports in the first grids, most closed (some late), the recent ones open and some of them overdue, with
+    /// the rollups they would have left. Deterministic.
+    pub(crate) async fn load_demo_events(&self, data: &wangge_demo::DemoData) -> Result<()> {
+        use wangge_domain::region::RegionLevel;
+        use wangge_store::events::{EventRow, StatsDelta};
+        let grids: Vec<&wangge_demo::DemoRegion> =
+            data.regions.iter().filter(|r| r.level == RegionLevel::Grid).take(24).collect();
+        if grids.is_empty() {
+            return Ok(());
+        }
+        if self.locator().centre(&grids[0].code).is_none() {
+            self.rebuild_locator().await?;
+        }
+        let reference = self.event_reference().await?;
+        let now = now_ms();
+        let hour = 3_600_000;
+        let mut rows: Vec<EventRow> = Vec::new();
+        for (gi, g) in grids.iter().enumerate() {
+            let (lon, lat) = self.locator().centre(&g.code).unwrap_or((120.15, 30.28));
+            // The first grids are busier, as a district's old town is.
+            let n = 14 + (grids.len() - gi) % 9;
+            for k in 0..n {
+                let (cat, text) = DEMO_EVENTS[(gi * 5 + k * 3) % DEMO_EVENTS.len()];
+                let days_ago = ((gi * 7 + k * 13) % 80) as i64;
+                let reported_at = now - days_ago * 86_400_000 - ((gi + k) % 9) as i64 * hour - 600_000;
+                let dept = reference.category(cat).map(|c| c.department_code.clone()).unwrap_or_default();
+                let (dx, dy) = (((k * 37 + gi * 11) % 21) as f64 - 10.0, ((k * 53 + gi * 7) % 21) as f64 - 10.0);
+                let mut e = EventRow {
+                    grid_code: g.code.clone(),
+                    category_code: cat.into(),
+                    description: text.into(),
+                    lat: lat + dy * 0.00012,
+                    lon: lon + dx * 0.00015,
+                    source: if k % 4 == 0 { "resident".into() } else { "grid_worker".into() },
+                    triage: "general".into(),
+                    level: "community".into(),
+                    lead_department: dept,
+                    attributes: "{}".into(),
+                    reported_at,
+                    updated_at: reported_at,
+                    due_at: Some(reported_at + 48 * hour),
+                    ..Default::default()
+                };
+                let open = days_ago < 5 && k % 3 != 0;
+                if open {
+                    e.status = ["reported", "dispatched", "handled", "dispatched"][k % 4].into();
+                    // Some are past their stage deadline: the map turns them orange and red.
+                    e.stage_due_at = Some(if (gi + k) % 3 == 0 { now - 3 * hour } else { now + 20 * hour });
+                } else {
+                    let late = (gi + k) % 7 == 0;
+                    e.status = if k % 2 == 0 { "evaluated" } else { "closed" }.into();
+                    e.registered_at = Some(reported_at + hour);
+                    e.handled_at = Some(reported_at + if late { 60 } else { 20 } * hour);
+                    e.closed_at = Some(reported_at + if late { 70 } else { 26 } * hour);
+                    e.satisfaction = (k % 2 == 0).then_some(if late { 3 } else { 4 + (k % 3 == 0) as i64 });
+                }
+                rows.push(e);
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let refs: Vec<&EventRow> = rows.iter().collect();
+        let ids = Store::insert_events(&mut tx, &refs).await?;
+        // The live feed starts with today's reports only, not three months at once.
+        Store::clear_feed(&mut tx).await?;
+        for (id, e) in ids.iter().zip(&rows) {
+            let (day, month) = day_month(e.reported_at);
+            let depts = if e.lead_department.is_empty() { Vec::new() } else { vec![e.lead_department.clone()] };
+            let mut changes: Vec<(&'static str, i64)> = vec![("reported", 1), ("valid", 1), ("registered", 1)];
+            if e.status != "reported" {
+                changes.push(("dispatched", 1));
+            }
+            Store::bump_stats(
+                &mut tx,
+                StatsDelta {
+                    grid_code: &e.grid_code,
+                    day: &day,
+                    month: &month,
+                    category: &e.category_code,
+                    departments: &depts,
+                    changes: &changes,
+                },
+            )
+            .await?;
+            if let Some(closed) = e.closed_at {
+                let (day, month) = day_month(closed);
+                let on_time = closed <= e.due_at.unwrap_or(i64::MAX);
+                let mut changes: Vec<(&'static str, i64)> = vec![("closed", 1), ("handled", 1)];
+                if on_time {
+                    changes.extend([("closed_on_time", 1), ("handled_on_time", 1)]);
+                }
+                if let Some(s) = e.satisfaction {
+                    changes.extend([("satisfaction_sum", s), ("evaluated", 1)]);
+                }
+                Store::bump_stats(
+                    &mut tx,
+                    StatsDelta {
+                        grid_code: &e.grid_code,
+                        day: &day,
+                        month: &month,
+                        category: &e.category_code,
+                        departments: &depts,
+                        changes: &changes,
+                    },
+                )
+                .await?;
+            }
+            if e.reported_at > now - 86_400_000 {
+                let mut with_id = e.clone();
+                with_id.id = *id;
+                Store::append_feed(&mut tx, wangge_domain::command::FeedKind::New, &with_id).await?;
+            }
+        }
+        tx.commit().await.map_err(wangge_store::StoreError::from)?;
+        self.store.refresh_register_counts().await?;
+        Ok(())
+    }
+}

@@ -166,6 +166,12 @@ impl Store {
         Ok(Some(l))
     }
 
+    /// Empties the feed (the demo loader, after writing months of events at once).
+    pub async fn clear_feed(tx: &mut Transaction<'static, Any>) -> Result<()> {
+        sqlx::query("DELETE FROM command_feed").execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Feed entries after `after_id` (oldest first), in the subtree of `root` when given.
     pub async fn feed_after(&self, after_id: i64, root: Option<&str>, limit: i64) -> Result<Vec<FeedRow>> {
         let rows = match root {

@@ -373,6 +373,12 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+/// A closure rate over a period window: events registered last month and closed this month count in this
+/// month's 结案数 but not its 应结案数, so a short window can exceed 100 %; shown capped.
+fn capped(a: i64, b: i64) -> Option<f64> {
+    ratio(a, b).map(|r| r.min(1.0))
+}
+
 impl App {
     /// The region asked for with `perm` (404 outside the scope, 403 without the permission), or the caller's first.
     async fn command_region(&self, actor: &Actor, region: Option<&str>) -> Result<wangge_store::regions::RegionRow> {
@@ -453,7 +459,7 @@ impl App {
                 name,
                 reported,
                 closed,
-                rate: ratio(closed, registered),
+                rate: capped(closed, registered),
             })
             .collect();
         by_category.sort_by(|a, b| b.reported.cmp(&a.reported).then(a.key.cmp(&b.key)));
@@ -570,8 +576,8 @@ impl App {
                 overdue: o.overdue,
                 reported: c.reported,
                 closed: c.closed,
-                closure_rate: ratio(c.closed, c.registered),
-                on_time_rate: ratio(c.closed_on_time, c.registered),
+                closure_rate: capped(c.closed, c.registered),
+                on_time_rate: capped(c.closed_on_time, c.registered),
                 load: Load::of(o.open, o.overdue).as_str().into(),
             })
             .collect();
@@ -1513,18 +1519,23 @@ const DEMO_EVENTS: [(&str, &str); 16] = [
 ];
 
 impl App {
-    /// Events for the demo district so that the command centre shows a working district: about three months of
-    /// reports in the first grids, most closed (some late), the recent ones open and some of them overdue, with
-    /// the rollups they would have left. Deterministic.
-    pub(crate) async fn load_demo_events(&self, data: &wangge_demo::DemoData) -> Result<()> {
-        use wangge_domain::region::RegionLevel;
+    /// Events for the demo district (`wangge demo --events`, `wangge serve --demo --events`) so that the command
+    /// centre shows a working district: about three months of reports in its first grids, most closed (some late),
+    /// the recent ones open and some of them overdue, with the rollups they would have left. Deterministic; loads
+    /// once (refused when the district already has events). Returns how many events it wrote.
+    pub async fn load_demo_events(&self) -> Result<usize> {
         use wangge_store::events::{EventRow, StatsDelta};
-        let grids: Vec<&wangge_demo::DemoRegion> =
-            data.regions.iter().filter(|r| r.level == RegionLevel::Grid).take(24).collect();
+        let Some(district) = self.store.top_regions(None, 1).await?.into_iter().next() else { return Ok(0) };
+        let grids: Vec<String> =
+            self.store.grids_in(&district.region.code).await?.into_iter().map(|g| g.region.code).take(24).collect();
         if grids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
-        if self.locator().centre(&grids[0].code).is_none() {
+        let (_, existing) = self.store.events(&wangge_store::events::EventFilter::default(), None, 1).await?;
+        if existing > 0 {
+            return Err(AppError::conflict("已有事件，演示事件只能载入一次 / the district has events already"));
+        }
+        if self.locator().centre(&grids[0]).is_none() {
             self.rebuild_locator().await?;
         }
         let reference = self.event_reference().await?;
@@ -1532,7 +1543,7 @@ impl App {
         let hour = 3_600_000;
         let mut rows: Vec<EventRow> = Vec::new();
         for (gi, g) in grids.iter().enumerate() {
-            let (lon, lat) = self.locator().centre(&g.code).unwrap_or((120.15, 30.28));
+            let (lon, lat) = self.locator().centre(g).unwrap_or((120.15, 30.28));
             // The first grids are busier, as a district's old town is.
             let n = 14 + (grids.len() - gi) % 9;
             for k in 0..n {
@@ -1542,7 +1553,7 @@ impl App {
                 let dept = reference.category(cat).map(|c| c.department_code.clone()).unwrap_or_default();
                 let (dx, dy) = (((k * 37 + gi * 11) % 21) as f64 - 10.0, ((k * 53 + gi * 7) % 21) as f64 - 10.0);
                 let mut e = EventRow {
-                    grid_code: g.code.clone(),
+                    grid_code: g.clone(),
                     category_code: cat.into(),
                     description: text.into(),
                     lat: lat + dy * 0.00012,
@@ -1620,14 +1631,19 @@ impl App {
                 )
                 .await?;
             }
+            let mut with_id = e.clone();
+            with_id.id = *id;
+            with_id.version = 1;
+            if e.closed_at.is_some() {
+                // A new row holds only what a report sets: the closing facts are written as an action would.
+                Store::save_event(&mut tx, &with_id).await?;
+            }
             if e.reported_at > now - 86_400_000 {
-                let mut with_id = e.clone();
-                with_id.id = *id;
                 Store::append_feed(&mut tx, wangge_domain::command::FeedKind::New, &with_id).await?;
             }
         }
         tx.commit().await.map_err(wangge_store::StoreError::from)?;
         self.store.refresh_register_counts().await?;
-        Ok(())
+        Ok(rows.len())
     }
 }

@@ -244,7 +244,6 @@ impl App {
         }
         self.load_demo_field_work(&data).await?;
         self.load_demo_safety(&data).await?;
-        self.load_demo_events(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),

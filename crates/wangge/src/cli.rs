@@ -41,6 +41,9 @@ pub enum Command {
         scale: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// With --demo: also three months of demo events (the command centre's dashboards and reports).
+        #[arg(long)]
+        events: bool,
     },
     /// Load the deterministic demo data set into an empty database.
     Demo {
@@ -48,6 +51,9 @@ pub enum Command {
         scale: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also three months of demo events, some open and overdue (the command centre's dashboards and reports).
+        #[arg(long)]
+        events: bool,
     },
     /// Manage user accounts.
     #[command(subcommand)]
@@ -180,10 +186,15 @@ pub async fn run(cli: Cli) -> Result<u8> {
     init_tracing();
     let g = &cli.global;
     match cli.command {
-        Command::Serve { addr, demo, scale: s, seed } => serve(g, &addr, demo.then(|| (scale(&s), seed))).await,
-        Command::Demo { scale: s, seed } => {
+        Command::Serve { addr, demo, scale: s, seed, events } => {
+            serve(g, &addr, demo.then(|| (scale(&s), seed, events))).await
+        }
+        Command::Demo { scale: s, seed, events } => {
             let app = open(g).await?;
             load_demo(&app, scale(&s), seed).await?;
+            if events {
+                load_demo_events(&app).await?;
+            }
             Ok(0)
         }
         Command::User(UserCmd::Add { name, role, region, department, display_name }) => {
@@ -325,7 +336,13 @@ async fn load_demo(app: &App, scale: Scale, seed: u64) -> Result<()> {
     Ok(())
 }
 
-async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8> {
+async fn load_demo_events(app: &App) -> Result<()> {
+    let n = app.load_demo_events().await?;
+    println!("demo events loaded: {n}");
+    Ok(())
+}
+
+async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Result<u8> {
     let started = std::time::Instant::now();
     if let Ok(list) = std::env::var("WANGGE_TRUSTED_PROXIES") {
         wangge_web::extract::set_trusted_proxies(&list).map_err(anyhow::Error::msg)?;
@@ -335,10 +352,13 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
     if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {
         println!("created user admin with password (shown once, set WANGGE_ADMIN_PASSWORD to choose): {p}");
     }
-    if let Some((scale, seed)) = demo
+    if let Some((scale, seed, events)) = demo
         && app.store.region_tree_is_empty().await?
     {
         load_demo(&app, scale, seed).await?;
+        if events {
+            load_demo_events(&app).await?;
+        }
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;

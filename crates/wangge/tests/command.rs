@@ -11,6 +11,17 @@ use common::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// The small demo with its demo events, served.
+fn demo_server(db: TestDb) -> Server {
+    let r = wangge_on(&db, &["demo", "--scale", "small", "--events"], None);
+    expect_code(&r, 0, "wangge demo --scale small --events");
+    assert!(r.1.contains("demo events loaded: "), "{}", r.1);
+    // Twice: refused, nothing written.
+    let again = wangge_on(&db, &["demo", "--scale", "small", "--events"], None);
+    assert_eq!(again.0, 1, "{}", again.2);
+    Server::start(db)
+}
+
 async fn report(c: &Client, category: &str, grid: &str, text: &str) -> i64 {
     let (s, b) =
         c.post("/api/v1/events", &json!({ "category": category, "description": text, "grid_code": grid })).await;
@@ -93,7 +104,7 @@ async fn dashboard(c: &Client, region: &str) -> Value {
 }
 
 async fn dashboard_and_map(db: TestDb) {
-    let server = Server::demo(db);
+    let server = demo_server(db);
     let admin = server.admin().await;
     let leader = server.login("demo_leader", DEMO_PW).await;
     let before = dashboard(&leader, DISTRICT).await;
@@ -192,7 +203,7 @@ async fn dashboard_and_map(db: TestDb) {
 }
 
 async fn reports(db: TestDb) {
-    let server = Server::demo(db);
+    let server = demo_server(db);
     let admin = server.admin().await;
     let leader = server.login("demo_leader", DEMO_PW).await;
     let d = dashboard(&leader, DISTRICT).await;
@@ -268,7 +279,7 @@ async fn reports(db: TestDb) {
 }
 
 async fn live_feed(db: TestDb) {
-    let server = Server::demo(db);
+    let server = demo_server(db);
     let admin = server.admin().await;
     let leader = server.login("demo_leader", DEMO_PW).await;
     let street = server.login("demo_street", DEMO_PW).await;
@@ -300,7 +311,7 @@ async fn live_feed(db: TestDb) {
 
 /// Two `wangge serve` processes on one database: an event reported on one reaches a dashboard on the other.
 async fn feed_across_processes(db: TestDb) {
-    let a = Server::demo(db);
+    let a = demo_server(db);
     let dir = a.db().data_dir();
     let dir = dir.to_str().unwrap().to_string();
     let url = a.db().url.clone();

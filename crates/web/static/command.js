@@ -91,7 +91,13 @@
     return M.getJSON(d.map).then(function (cm) {
       loads = {};
       cm.grids.forEach(function (g) { loads[g.code] = g; });
-      if (grids) grids.layer.setStyle(gridStyle);
+      // Leaflet's setStyle leaves the class alone: the load class (what tests and styles read) is set here.
+      if (grids) grids.layer.eachLayer(function (l) {
+        var st = gridStyle(l.feature);
+        l.setStyle(st);
+        var el = l.getElement && l.getElement();
+        if (el) el.setAttribute("class", st.className + " leaflet-interactive");
+      });
       if (heat) map.removeLayer(heat);
       heat = new Heat(cm.heat);
       var box = document.getElementById("layer-heat");
@@ -215,7 +221,7 @@
     box.appendChild(tag);
     box.appendChild(document.createTextNode(" " + (item.category_name || item.category) + " · " + item.description));
     var t = document.createElement("time");
-    t.textContent = item.at.slice(5, 16).replace("T", " ");
+    t.textContent = screen ? item.at.slice(11, 16) : item.at.slice(5, 16).replace("T", " ");
     li.appendChild(t);
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 50) list.removeChild(list.lastChild);
@@ -255,7 +261,8 @@
     var clock = document.getElementById("screen-clock");
     var tick = function () {
       var now = new Date();
-      if (clock) clock.textContent = now.toLocaleString(zh ? "zh-CN" : "en-GB", { hour12: false });
+      // China time, like every time the server shows, whatever the wall computer's own zone.
+      if (clock) clock.textContent = now.toLocaleString(zh ? "zh-CN" : "en-GB", { hour12: false, timeZone: "Asia/Shanghai" });
     };
     tick();
     setInterval(tick, 1000);

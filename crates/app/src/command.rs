@@ -664,7 +664,12 @@ impl App {
 
     /// Safety now: open hazards (治安、安全隐患) and people of the key groups in the register counts.
     async fn panel_safety(&self, code: &str, now: i64) -> Result<Panel> {
-        let hazards = self.store.open_points(code, now, &wangge_domain::safety::HAZARD_CLASSES, 100_000).await?;
+        let mut hazards = OpenCount::default();
+        for class in wangge_domain::safety::HAZARD_CLASSES {
+            let c = self.store.open_count_of_class(code, class, now).await?;
+            hazards.open += c.open;
+            hazards.overdue += c.overdue;
+        }
         let sensitive: BTreeSet<String> = self
             .store
             .tag_kinds()
@@ -686,11 +691,8 @@ impl App {
             title: t("平安建设", "Safety"),
             available: true,
             figures: vec![
-                Figure { label: t("在办隐患", "Open hazards"), value: hazards.len().to_string() },
-                Figure {
-                    label: t("其中超期", "of which overdue"),
-                    value: hazards.iter().filter(|h| h.overdue).count().to_string(),
-                },
+                Figure { label: t("在办隐患", "Open hazards"), value: hazards.open.to_string() },
+                Figure { label: t("其中超期", "of which overdue"), value: hazards.overdue.to_string() },
                 Figure { label: t("重点人群", "Key-group people"), value: key_people.to_string() },
             ],
         })
@@ -1057,7 +1059,7 @@ impl App {
                         text(&format!("{class} {name}")),
                         int(c.reported),
                         int(c.closed),
-                        rate(ratio(c.closed, c.registered)),
+                        rate(capped(c.closed, c.registered)),
                     ]
                 })
                 .collect(),
@@ -1287,7 +1289,6 @@ impl App {
         let months = period.months();
         let reference = self.event_reference().await?;
         let mut rows = Vec::new();
-        let open = self.store.open_points(code, now_ms(), &wangge_domain::safety::HAZARD_CLASSES, 100_000).await?;
         let stats = self.store.stats_by('c', &roots, &months[0], &months[months.len() - 1]).await?;
         for class in wangge_domain::safety::HAZARD_CLASSES {
             let name = reference.category(class).map(|c| c.name.clone()).unwrap_or(class.to_string());
@@ -1299,7 +1300,7 @@ impl App {
                     closed += c.closed;
                 }
             }
-            let still = open.iter().filter(|p| p.category_code.starts_with(class)).count() as i64;
+            let still = self.store.open_count_of_class(code, class, now_ms()).await?.open;
             rows.push(vec![text(&format!("{class} {name}")), int(reported), int(closed), int(still)]);
         }
         let kinds = self.store.tag_kinds().await?;

@@ -244,6 +244,23 @@ impl Store {
         Ok(rows.into_iter().map(|(g, open, overdue)| (g, OpenCount { open, overdue })).collect())
     }
 
+    /// Open and overdue events of the subtree whose category starts with `prefix` (e.g. a hazard class).
+    pub async fn open_count_of_class(&self, root: &str, prefix: &str, now: i64) -> Result<OpenCount> {
+        let (lo, hi) = prefix_range(root);
+        let (open, overdue): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN stage_due_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM event_open WHERE grid_code >= $1 AND grid_code < $2 AND category_code >= $4 AND category_code < $5",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(now)
+        .bind(prefix)
+        .bind(format!("{prefix}~"))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(OpenCount { open, overdue })
+    }
+
     /// Open events of the subtree with their points, overdue first, then newest; at most `limit`. With
     /// `category_prefixes`, only those classes (the hazard layer: Z02, Z03).
     pub async fn open_points(

@@ -16,6 +16,7 @@ use wangge_app::{App, Config, system_actor};
 use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
+mod command;
 mod events;
 mod field;
 mod search;
@@ -224,6 +225,9 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if want("field") {
         all.extend(field::scenarios(quick).await?);
+    }
+    if want("command") || want("command_feed") {
+        all.push(command::feed(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

@@ -504,7 +504,7 @@ impl App {
         let panels = vec![
             self.panel_field_work(&code, &from, &to).await?,
             self.panel_disputes(actor, &code, &from, &to).await?,
-            self.panel_safety(&code, now).await?,
+            self.panel_safety(&code, &open).await?,
             panel_services(),
             panel_assessment(),
         ];
@@ -663,13 +663,12 @@ impl App {
     }
 
     /// Safety now: open hazards (治安、安全隐患) and people of the key groups in the register counts.
-    async fn panel_safety(&self, code: &str, now: i64) -> Result<Panel> {
-        let mut hazards = OpenCount::default();
-        for class in wangge_domain::safety::HAZARD_CLASSES {
-            let c = self.store.open_count_of_class(code, class, now).await?;
-            hazards.open += c.open;
-            hazards.overdue += c.overdue;
-        }
+    async fn panel_safety(&self, code: &str, open: &[(String, OpenCount)]) -> Result<Panel> {
+        let hazards = OpenCount {
+            open: open.iter().map(|(_, c)| c.hazards).sum(),
+            overdue: open.iter().map(|(_, c)| c.hazards_overdue).sum(),
+            ..Default::default()
+        };
         let sensitive: BTreeSet<String> = self
             .store
             .tag_kinds()

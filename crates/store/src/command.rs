@@ -39,11 +39,13 @@ pub struct OpenPoint {
     pub overdue: bool,
 }
 
-/// Open and overdue events of one grid.
+/// Open and overdue events of one grid, and of those the hazards (治安/安全隐患, classes Z02 and Z03).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpenCount {
     pub open: i64,
     pub overdue: i64,
+    pub hazards: i64,
+    pub hazards_overdue: i64,
 }
 
 const FEED_COLS: &str = "id, at, kind, event_id, grid_code, category_code, status, lat, lon, description";
@@ -229,19 +231,29 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Open and overdue events per grid of the subtree (overdue: stage deadline before `now`).
+    /// Open and overdue events per grid of the subtree (overdue: stage deadline before `now`), with the hazards
+    /// among them, in one pass over the subtree's open events.
     pub async fn open_by_grid(&self, root: &str, now: i64) -> Result<Vec<(String, OpenCount)>> {
         let (lo, hi) = prefix_range(root);
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT grid_code, COUNT(*), CAST(COALESCE(SUM(CASE WHEN stage_due_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
-             FROM event_open WHERE grid_code >= $1 AND grid_code < $2 GROUP BY grid_code",
-        )
+        let hazard = "category_code >= 'Z02' AND category_code < 'Z04'";
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT grid_code, COUNT(*), \
+               CAST(COALESCE(SUM(CASE WHEN stage_due_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN {hazard} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN {hazard} AND stage_due_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM event_open WHERE grid_code >= $1 AND grid_code < $2 GROUP BY grid_code"
+        ))
         .bind(lo)
         .bind(hi)
         .bind(now)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|(g, open, overdue)| (g, OpenCount { open, overdue })).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(g, open, overdue, hazards, hazards_overdue)| {
+                (g, OpenCount { open, overdue, hazards, hazards_overdue })
+            })
+            .collect())
     }
 
     /// Open and overdue events of the subtree whose category starts with `prefix` (e.g. a hazard class).
@@ -258,7 +270,7 @@ impl Store {
         .bind(format!("{prefix}~"))
         .fetch_one(self.pool())
         .await?;
-        Ok(OpenCount { open, overdue })
+        Ok(OpenCount { open, overdue, ..Default::default() })
     }
 
     /// Open events of the subtree with their points, overdue first, then newest; at most `limit`. With
@@ -328,29 +340,30 @@ impl Store {
 
     // ---- register counts ------------------------------------------------------------------------------------
 
-    /// Rebuilds `register_grid_counts` from the register: one aggregate per table, replaced in one transaction.
+    /// Rebuilds `register_grid_counts` from the register: one aggregate per table, read outside any transaction
+    /// (on SQLite a write transaction would hold the single writer for the whole count), then replaced in one
+    /// short transaction.
     pub async fn refresh_register_counts(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM register_grid_counts").execute(&mut *tx).await?;
+        let mut rows: Vec<(String, String, i64)> = Vec::new();
         for sql in [
-            "INSERT INTO register_grid_counts (grid_code, key, n) \
-             SELECT grid_code, 'households', COUNT(*) FROM households GROUP BY grid_code",
-            "INSERT INTO register_grid_counts (grid_code, key, n) \
-             SELECT grid_code, 'residents', COUNT(*) FROM people \
+            "SELECT grid_code, 'households', COUNT(*) FROM households GROUP BY grid_code",
+            "SELECT grid_code, 'residents', COUNT(*) FROM people \
              WHERE residence_status = 'present' AND merged_into IS NULL GROUP BY grid_code",
-            "INSERT INTO register_grid_counts (grid_code, key, n) \
-             SELECT p.grid_code, 'tag:' || t.tag, COUNT(*) FROM person_tags t JOIN people p ON p.id = t.person_id \
+            "SELECT p.grid_code, 'tag:' || t.tag, COUNT(*) FROM person_tags t JOIN people p ON p.id = t.person_id \
              WHERE p.residence_status = 'present' AND p.merged_into IS NULL GROUP BY p.grid_code, t.tag",
-            "INSERT INTO register_grid_counts (grid_code, key, n) \
-             SELECT h.grid_code, 'tag:' || t.tag, COUNT(*) FROM household_tags t JOIN households h ON h.id = t.household_id \
+            "SELECT h.grid_code, 'tag:' || t.tag, COUNT(*) FROM household_tags t JOIN households h ON h.id = t.household_id \
              GROUP BY h.grid_code, t.tag",
         ] {
-            sqlx::query(sql).execute(&mut *tx).await?;
+            rows.extend(sqlx::query_as::<_, (String, String, i64)>(sql).fetch_all(self.pool()).await?);
         }
-        sqlx::query("INSERT INTO register_grid_counts (grid_code, key, n) VALUES ('', 'refreshed_at', $1)")
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        rows.push((String::new(), "refreshed_at".into(), now_ms()));
+        let values: Vec<Vec<Val>> =
+            rows.iter().map(|(g, k, n)| vec![Val::from(g.as_str()), Val::from(k.as_str()), Val::Int(*n)]).collect();
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM register_grid_counts").execute(&mut *tx).await?;
+        for chunk in values.chunks(2_000) {
+            insert_batch(&mut tx, "register_grid_counts", &["grid_code", "key", "n"], chunk).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

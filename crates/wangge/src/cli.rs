@@ -368,8 +368,16 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Resu
     let watcher = app.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
+            // Every minute (and at start): the command centre prunes its feed and rebuilds stale register counts.
+            if ticks.is_multiple_of(12)
+                && let Err(e) = watcher.command_housekeeping().await
+            {
+                tracing::warn!(error = %e, "command centre housekeeping failed");
+            }
+            ticks += 1;
             if let Err(e) = watcher.refresh_locator_if_changed().await {
                 tracing::warn!(error = %e, "grid index refresh failed");
             }

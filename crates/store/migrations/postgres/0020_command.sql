@@ -42,7 +42,9 @@ CREATE INDEX command_feed_at ON command_feed(at);
 -- Register counts per grid (households, residents present, people per group tag), rebuilt by one aggregate
 -- query per table every few minutes by the serving processes: the register layer reads a few thousand rows
 -- instead of counting a million residents per request. key: 'households' | 'residents' | 'tag:<code>';
--- the row ('', 'refreshed_at') holds when it was last rebuilt.
+-- the row ('', 'refreshed_at') holds when it was last rebuilt. The index lets the residents' count read the index
+-- alone instead of every person's row.
+CREATE INDEX people_grid_present ON people(grid_code, residence_status, merged_into);
 CREATE TABLE register_grid_counts (
     grid_code TEXT COLLATE "C" NOT NULL,
     key TEXT NOT NULL,

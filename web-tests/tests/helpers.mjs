@@ -24,15 +24,15 @@ export const DISTRICT_NAME = '清河区';
 const READY_LINE = /wangge listening on (http:\/\/127\.0\.0\.1:\d+) \(ready in [^)]*\)/;
 const START_TIMEOUT_MS = 60_000;
 
-/** Starts `wangge serve --demo --scale small` on a free port with a fresh data directory. */
-export async function startServer() {
+/** Starts `wangge serve --demo --scale small` (plus `extraArgs`, e.g. `--events`) on a free port with a fresh data directory. */
+export async function startServer(extraArgs = []) {
   if (!existsSync(WANGGE_BIN)) {
     throw new Error(`wangge binary not found at ${WANGGE_BIN}: run \`cargo build -p wangge\` first or set WANGGE_BIN`);
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wangge-e2e-'));
   const child = spawn(
     WANGGE_BIN,
-    ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', '--scale', 'small'],
+    ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--demo', '--scale', 'small', ...extraArgs],
     {
       cwd: dataDir,
       env: { ...process.env, WANGGE_ADMIN_PASSWORD: ADMIN_PASSWORD, WANGGE_DEMO_PASSWORD: DEMO_PASSWORD },
@@ -121,13 +121,13 @@ export async function launchBrowser() {
  * Registers before/after hooks for one test file: a server and a browser shared by its tests.
  * Returns an object whose `server` and `browser` are set once the hooks ran.
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser({ serverArgs = [] } = {}) {
   const env = { server: null, browser: null, startError: null };
   before(async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     // A server or browser that cannot start fails every test (counted as failed, not cancelled).
     try {
-      env.server = await startServer();
+      env.server = await startServer(serverArgs);
       env.browser = await launchBrowser();
     } catch (e) {
       env.startError = e;

@@ -18,12 +18,12 @@ describe('language', () => {
     await withPage(env, async ({ page }) => {
       await loginAsAdmin(page);
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
-      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控']);
+      await assertNav(page, ['地图', '区域树', '指挥调度', '大屏展示', '综合报表', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控']);
       await waitForMap(page);
 
       await Promise.all([page.waitForURL(/[?&]lang=en/), page.locator('#lang-en').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-      await assertNav(page, ['Map', 'Region tree', 'People', 'Organizations', 'Import', 'Events', 'Report', 'Indicators', 'Grid workers', 'Disputes', 'Key groups', 'Safety']);
+      await assertNav(page, ['Map', 'Region tree', 'Command dashboard', 'Big screen', 'Reports', 'People', 'Organizations', 'Import', 'Events', 'Report', 'Indicators', 'Grid workers', 'Disputes', 'Key groups', 'Safety']);
       assert.equal((await page.locator('#region-panel h2').first().textContent()).trim(), 'Subregions');
       assert.equal((await page.locator('#stat-households').locator('xpath=../dt').textContent()).trim(), 'Households');
       assert.equal((await page.locator('#logout-form button').textContent()).trim(), 'Sign out');
@@ -39,7 +39,7 @@ describe('language', () => {
 
       await Promise.all([page.waitForURL(/[?&]lang=zh/), page.locator('#lang-zh').click()]);
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
-      await assertNav(page, ['地图', '区域树', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控']);
+      await assertNav(page, ['地图', '区域树', '指挥调度', '大屏展示', '综合报表', '实有人口', '组织', '数据导入', '事件', '上报事件', '事件指标', '网格员工作', '矛盾纠纷', '重点人群', '治安防控']);
       assert.equal((await page.locator('section h1').textContent()).trim(), '区域树');
       await page.goto('/');
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');

@@ -1471,6 +1471,8 @@ impl App {
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
+            // The command centre's feed shows it at once, in every server process.
+            Store::append_feed(&mut tx, wangge_domain::command::FeedKind::Overdue, &next).await?;
             let data = serde_json::json!({ "level": next.level, "automatic": true }).to_string();
             Store::insert_action(
                 &mut tx,

@@ -322,7 +322,7 @@ impl App {
         })
     }
 
-    async fn audit_export(&self, actor: &Actor, what: &str, n: usize, roots: &[String]) -> Result<()> {
+    pub(crate) async fn audit_export(&self, actor: &Actor, what: &str, n: usize, roots: &[String]) -> Result<()> {
         let mut tx = self.store.begin().await?;
         wangge_store::Store::audit(
             &mut tx,

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod command;
 pub mod demo;
 pub mod disputes;
 pub mod error;
@@ -128,6 +129,8 @@ pub struct App {
     blobs: Arc<dyn attachments::BlobStore>,
     /// The service catalogue, read by every acceptance and list (`service_catalogue::Catalogue`).
     service_cache: service_catalogue::CatalogueCache,
+    /// The command centre's live feed in this process (`command::FeedHub`).
+    feed: command::FeedHub,
 }
 
 impl App {
@@ -150,6 +153,7 @@ impl App {
             reports,
             blobs,
             service_cache: service_catalogue::CatalogueCache::default(),
+            feed: command::FeedHub::default(),
         });
         app.rebuild_locator().await?;
         Ok(app)

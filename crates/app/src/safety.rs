@@ -180,7 +180,7 @@ impl App {
 
     /// The region a list shows when none is asked for: the caller's first root for `perm` (admins: the first
     /// top region).
-    async fn default_root(&self, actor: &Actor, perm: Permission) -> Result<String> {
+    pub(crate) async fn default_root(&self, actor: &Actor, perm: Permission) -> Result<String> {
         let first = match actor.roots(perm) {
             Some(roots) => roots.into_iter().next(),
             None => self.store.top_regions(None, 1).await?.into_iter().next().map(|r| r.region.code),
@@ -190,7 +190,7 @@ impl App {
 
     /// The region asked for (authorized for `perm`: outside the scope 404, inside without it 403; unknown 404),
     /// or the caller's default one.
-    async fn region_for(&self, actor: &Actor, perm: Permission, region: Option<&str>) -> Result<String> {
+    pub(crate) async fn region_for(&self, actor: &Actor, perm: Permission, region: Option<&str>) -> Result<String> {
         match region.map(str::trim).filter(|r| !r.is_empty()) {
             Some(r) => {
                 self.authorize(actor, perm, r)?;

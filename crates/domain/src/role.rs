@@ -202,6 +202,9 @@ pub enum Permission {
     HandleCommunityTasks,
     /// See the admission list, the tasks pushed and the report of accepted and refused tasks.
     ReadCommunityTasks,
+    /// The command centre (指挥中心): the live dashboard and map, the feed of new and overdue events, the big
+    /// screen and the monthly and quarterly reports of the subtree (read only).
+    ReadCommand,
 }
 
 impl Permission {
@@ -270,6 +273,7 @@ impl Permission {
             }
             Permission::PushCommunityTasks => matches!(role, Admin | Department),
             Permission::HandleCommunityTasks => matches!(role, Admin | Community),
+            Permission::ReadCommand => matches!(role, Admin | District | Street | Community | GridLeader | Leader),
         }
     }
 }
@@ -386,5 +390,15 @@ mod tests {
         assert!(
             P::ReadCommunityTasks.granted_to(Role::Community) && !P::ReadCommunityTasks.granted_to(Role::GridWorker)
         );
+    }
+
+    #[test]
+    fn the_command_centre_is_for_centres_and_leaders() {
+        for r in [Role::Admin, Role::District, Role::Street, Role::Community, Role::GridLeader, Role::Leader] {
+            assert!(Permission::ReadCommand.granted_to(r), "{r:?}");
+        }
+        for r in [Role::GridWorker, Role::Department, Role::Mediator, Role::Resident] {
+            assert!(!Permission::ReadCommand.granted_to(r), "{r:?}");
+        }
     }
 }

@@ -343,7 +343,10 @@ impl Store {
                 ]
             })
             .collect();
-        insert_returning_ids(tx, "events", &COLS, &values).await
+        let ids = insert_returning_ids(tx, "events", &COLS, &values).await?;
+        let tracked: Vec<(i64, &EventRow)> = ids.iter().copied().zip(rows.iter().copied()).collect();
+        Self::track_new_events(tx, &tracked).await?;
+        Ok(ids)
     }
 
     /// Writes every mutable column of `e` if nobody changed the event since it was read at `e.version`;
@@ -384,6 +387,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("event {} changed meanwhile", e.id)));
         }
+        Self::track_saved_event(tx, e).await?;
         Ok(e.version + 1)
     }
 

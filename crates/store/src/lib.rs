@@ -9,6 +9,7 @@ pub mod backup;
 pub mod bulk;
 pub mod bulk_pg;
 pub mod bulk_sqlite;
+pub mod command;
 pub mod crypto;
 pub mod disputes;
 pub mod events;

@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_community_life.sql"),
         postgres: include_str!("../migrations/postgres/0016_community_life.sql"),
     },
+    Migration {
+        version: 20,
+        name: "command",
+        sqlite: include_str!("../migrations/sqlite/0020_command.sql"),
+        postgres: include_str!("../migrations/postgres/0020_command.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -234,4 +240,7 @@ pub const TABLES: &[&str] = &[
     "service_slot_load",
     "admission_items",
     "community_tasks",
+    "event_open",
+    "command_feed",
+    "register_grid_counts",
 ];

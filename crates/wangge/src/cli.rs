@@ -41,6 +41,9 @@ pub enum Command {
         scale: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// With --demo: also three months of demo events (the command centre's dashboards and reports).
+        #[arg(long)]
+        events: bool,
     },
     /// Load the deterministic demo data set into an empty database.
     Demo {
@@ -48,6 +51,9 @@ pub enum Command {
         scale: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also three months of demo events, some open and overdue (the command centre's dashboards and reports).
+        #[arg(long)]
+        events: bool,
     },
     /// Manage user accounts.
     #[command(subcommand)]
@@ -195,10 +201,15 @@ pub async fn run(cli: Cli) -> Result<u8> {
     init_tracing();
     let g = &cli.global;
     match cli.command {
-        Command::Serve { addr, demo, scale: s, seed } => serve(g, &addr, demo.then(|| (scale(&s), seed))).await,
-        Command::Demo { scale: s, seed } => {
+        Command::Serve { addr, demo, scale: s, seed, events } => {
+            serve(g, &addr, demo.then(|| (scale(&s), seed, events))).await
+        }
+        Command::Demo { scale: s, seed, events } => {
             let app = open(g).await?;
             load_demo(&app, scale(&s), seed).await?;
+            if events {
+                load_demo_events(&app).await?;
+            }
             Ok(0)
         }
         Command::User(UserCmd::Add { name, role, region, department, display_name }) => {
@@ -340,7 +351,13 @@ async fn load_demo(app: &App, scale: Scale, seed: u64) -> Result<()> {
     Ok(())
 }
 
-async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8> {
+async fn load_demo_events(app: &App) -> Result<()> {
+    let n = app.load_demo_events().await?;
+    println!("demo events loaded: {n}");
+    Ok(())
+}
+
+async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Result<u8> {
     let started = std::time::Instant::now();
     if let Ok(list) = std::env::var("WANGGE_TRUSTED_PROXIES") {
         wangge_web::extract::set_trusted_proxies(&list).map_err(anyhow::Error::msg)?;
@@ -350,10 +367,13 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
     if let Some(p) = app.ensure_admin(admin_pw.as_deref()).await? {
         println!("created user admin with password (shown once, set WANGGE_ADMIN_PASSWORD to choose): {p}");
     }
-    if let Some((scale, seed)) = demo
+    if let Some((scale, seed, events)) = demo
         && app.store.region_tree_is_empty().await?
     {
         load_demo(&app, scale, seed).await?;
+        if events {
+            load_demo_events(&app).await?;
+        }
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
@@ -363,8 +383,16 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64)>) -> Result<u8>
     let watcher = app.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
+            // Every minute (and at start): the command centre prunes its feed and rebuilds stale register counts.
+            if ticks.is_multiple_of(12)
+                && let Err(e) = watcher.command_housekeeping().await
+            {
+                tracing::warn!(error = %e, "command centre housekeeping failed");
+            }
+            ticks += 1;
             if let Err(e) = watcher.refresh_locator_if_changed().await {
                 tracing::warn!(error = %e, "grid index refresh failed");
             }

@@ -199,6 +199,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/community-tasks"),
     ("POST", "/api/v1/community-tasks/{id}/actions"),
     ("GET", "/api/v1/admission-report"),
+    // Command centre (issue #11).
+    ("GET", "/api/v1/command/dashboard"),
+    ("GET", "/api/v1/command/map"),
+    ("GET", "/api/v1/command/layers/{layer}"),
+    ("GET", "/api/v1/command/report"),
+    ("GET", "/api/v1/feed"),
 ];
 
 /// Routes that answer without login.
@@ -328,6 +334,17 @@ impl Matrix {
         assert!(ROUTES.contains(&(method, route)), "{method} {route} is not in ROUTES");
         self.covered.insert((method.to_string(), route.to_string()));
         c.send(method, path, body).await
+    }
+
+    /// A streaming GET (the live feed): its status, and the error body when refused; a 200 stream is dropped.
+    async fn call_stream(&mut self, c: &Client, route: &str, path: &str) -> Resp {
+        assert!(ROUTES.contains(&("GET", route)), "GET {route} is not in ROUTES");
+        self.covered.insert(("GET".to_string(), route.to_string()));
+        let r = c.request(reqwest::Method::GET, path).send().await.expect("GET stream");
+        if r.status().as_u16() == 200 {
+            return (200, Value::Null);
+        }
+        into_resp(r).await
     }
 }
 
@@ -1039,6 +1056,7 @@ async fn matrix(db: TestDb) {
         events.check(&mut m, &c, &case).await;
         check_field(&mut m, &c, &case, &register, &leak).await;
         check_safety(&mut m, &c, &case, &leak).await;
+        check_command(&mut m, &c, &case, &leak).await;
         check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
         check_life(&mut m, &c, &case, &life, &leak).await;
 
@@ -1400,6 +1418,57 @@ async fn check_safety(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) 
     if !case.admin {
         no_leak(who, "safety map elsewhere", &r, leak);
     }
+}
+
+/// 指挥中心 (`ReadCommand`: centres, grid leaders and leaders): the dashboard, map, layers, report and live feed
+/// of the caller's subtree, never another district's.
+async fn check_command(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+    let who = case.user;
+    let reads = matches!(
+        who,
+        "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_leader"
+    );
+    let inside = |code: &str| case.admin || case.inside.iter().any(|i| code.starts_with(i));
+    let elsewhere: &[u16] = match (case.admin, reads) {
+        (true, _) => &[200],
+        (false, true) => &[404],
+        (false, false) => &[403],
+    };
+    let own: &[u16] = if reads { &[200] } else { &[403] };
+    let r = m.call(c, "GET", "/api/v1/command/dashboard", "/api/v1/command/dashboard", None).await;
+    expect_status(who, "dashboard", &r, own);
+    if reads {
+        for ch in r.1["children"].as_array().unwrap() {
+            assert!(inside(ch["code"].as_str().unwrap()), "{who}: a child outside the scope: {ch}");
+        }
+    }
+    let r = m.call(c, "GET", "/api/v1/command/map", "/api/v1/command/map", None).await;
+    expect_status(who, "command map", &r, own);
+    if reads {
+        for g in r.1["grids"].as_array().unwrap() {
+            assert!(inside(g["code"].as_str().unwrap()), "{who}: a grid outside the scope: {g}");
+        }
+    }
+    let r = m.call(c, "GET", "/api/v1/command/layers/{layer}", "/api/v1/command/layers/register", None).await;
+    expect_status(who, "register layer", &r, own);
+    let r = m.call(c, "GET", "/api/v1/command/report", "/api/v1/command/report?period=2026-Q4", None).await;
+    expect_status(who, "report", &r, own);
+    let r = m.call_stream(c, "/api/v1/feed", "/api/v1/feed").await;
+    expect_status(who, "feed", &r, own);
+    for (route, path) in [
+        ("/api/v1/command/dashboard", format!("/api/v1/command/dashboard?region={OTHER_DISTRICT}")),
+        ("/api/v1/command/map", format!("/api/v1/command/map?region={OTHER_STREET}")),
+        ("/api/v1/command/layers/{layer}", format!("/api/v1/command/layers/hazards?region={OTHER_DISTRICT}")),
+        ("/api/v1/command/report", format!("/api/v1/command/report?region={OTHER_DISTRICT}&period=2026-11")),
+    ] {
+        let r = m.call(c, "GET", route, &path, None).await;
+        expect_status(who, &format!("{route} elsewhere"), &r, elsewhere);
+        if !case.admin {
+            no_leak(who, route, &r, leak);
+        }
+    }
+    let r = m.call_stream(c, "/api/v1/feed", &format!("/api/v1/feed?region={OTHER_DISTRICT}")).await;
+    expect_status(who, "feed elsewhere", &r, elsewhere);
 }
 
 fn now_ms() -> i64 {

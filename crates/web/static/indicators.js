@@ -154,8 +154,12 @@
       // One row of two bars per department: the chart grows with the list instead of squeezing it.
       el.style.height = Math.max(160, 60 + d.names.length * 44) + "px";
     }
-    var chart = echarts.init(el, null, { renderer: "svg", locale: zh ? "ZH" : "EN" });
-    chart.setOption(optionFor(d, el));
+    // The command hall's big screen is dark: ECharts' own dark theme, on the page's background.
+    var dark = document.body.classList.contains("dark");
+    var chart = echarts.init(el, dark ? "dark" : null, { renderer: "svg", locale: zh ? "ZH" : "EN" });
+    var option = optionFor(d, el);
+    if (dark) option.backgroundColor = "transparent";
+    chart.setOption(option);
     charts.push(chart);
   });
 

@@ -427,5 +427,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         ratio: raw_district / district_p95,
         params: json!({ "events": events, "page": 20, "count_cap": wangge_store::events::COUNT_CAP, "runs": runs, "backend": "sqlite" }),
     });
+    // The command centre over the same district (issue #11).
+    out.extend(super::command::reads(&app, &grids, events, quick).await?);
     Ok(out)
 }

@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod command;
 pub mod disputes;
 pub mod event_rules;
 pub mod events;
@@ -78,6 +79,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         services::slots, services::appointments, services::book, services::act_appointment,
         services::admission_items, services::add_admission_item, services::patch_admission_item, services::tasks,
         services::push_task, services::act_task, services::admission_report,
+        command::dashboard, command::map, command::layer, command::report, command::feed,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -201,10 +203,19 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::admission::AdmissionItemPatch, wangge_app::admission::TaskInput,
         wangge_app::admission::TaskActionInput, wangge_app::admission::TaskView,
         wangge_app::admission::DepartmentReport, wangge_app::admission::AdmissionReport,
+        // Command centre (issue #11).
+        wangge_app::command::Dashboard, wangge_app::command::RegionRef, wangge_app::command::Kpis,
+        wangge_app::command::ChildLoad, wangge_app::command::CountRow, wangge_app::command::DayPoint,
+        wangge_app::command::Panel, wangge_app::command::Figure, wangge_app::command::Text,
+        wangge_app::command::FeedItem, wangge_app::command::CommandMap, wangge_app::command::GridLoad,
+        wangge_app::command::HeatPoint, wangge_app::command::Layer, wangge_app::command::LayerGrid,
+        wangge_app::command::LayerPoint, wangge_app::command::LegendItem, wangge_app::command::Report,
+        wangge_app::command::ReportSection, wangge_app::command::ReportTable, wangge_app::command::Column,
+        wangge_app::command::ChartSpec,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "public")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "command"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -400,5 +411,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/community-tasks", get(services::tasks).post(services::push_task))
         .route("/api/v1/community-tasks/{id}/actions", post(services::act_task))
         .route("/api/v1/admission-report", get(services::admission_report))
+        .route("/api/v1/command/dashboard", get(command::dashboard))
+        .route("/api/v1/command/map", get(command::map))
+        .route("/api/v1/command/layers/{layer}", get(command::layer))
+        .route("/api/v1/command/report", get(command::report))
+        .route("/api/v1/feed", get(command::feed))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

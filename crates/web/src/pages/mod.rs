@@ -1,6 +1,7 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
 mod api_keys;
+mod command;
 mod disputes;
 mod event_rules;
 mod events;
@@ -161,6 +162,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me/applications/{id}", get(me_services::application).post(me_services::application_act))
         .route("/me/appointments", get(me_services::appointments).post(me_services::book))
         .route("/me/appointments/{id}/cancel", post(me_services::cancel))
+        .route("/command", get(command::dashboard))
+        .route("/command/screen", get(command::screen))
+        .route("/command/reports", get(command::reports))
+        .route("/command/reports.xlsx", get(command::reports_xlsx))
         .route("/m", get(field::shell))
         .route("/m/sw.js", get(field::service_worker))
         .route("/m/manifest.webmanifest", get(field::manifest))
@@ -214,6 +219,14 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
         vec![
             when(may(P::ReadRegions), item("/", "map", "nav-map")),
             when(may(P::ReadRegions), item("/regions", "region_tree", "nav-regions")),
+        ],
+    );
+    group(
+        "menu_command",
+        vec![
+            when(may(P::ReadCommand), item("/command", "cmd_title", "nav-command")),
+            when(may(P::ReadCommand), item("/command/screen", "cmd_screen", "nav-command-screen")),
+            when(may(P::ReadCommand), item("/command/reports", "cmd_reports", "nav-command-reports")),
         ],
     );
     group(

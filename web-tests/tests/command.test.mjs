@@ -65,11 +65,10 @@ describe('command centre', () => {
       const open = parseCount(await page.locator('#kpi-open').textContent());
       const overdue = parseCount(await page.locator('#kpi-overdue').textContent());
       assert.ok(open > 0 && overdue > 0, `open ${open}, overdue ${overdue}`);
-      // Pluggable panels: services and assessment are named and empty until their modules arrive.
-      for (const key of ['services', 'assessment']) {
-        const p = page.locator(`.panel[data-panel="${key}"]`);
-        assert.ok(await p.evaluate((el) => el.classList.contains('pending')), key);
-      }
+      // Pluggable panels: one-window services report their figures; assessment is named and empty until it arrives.
+      const services = page.locator('.panel[data-panel="services"]');
+      assert.ok(!(await services.evaluate((el) => el.classList.contains('pending'))), 'services panel filled');
+      assert.ok(await page.locator('.panel[data-panel="assessment"]').evaluate((el) => el.classList.contains('pending')));
       await page.waitForFunction(() => document.getElementById('command').dataset.feed === 'open');
 
       const token = await apiToken(env.server.url, 'admin', ADMIN_PASSWORD);
@@ -151,7 +150,8 @@ describe('command centre', () => {
       for (const key of ['events', 'indicators', 'field', 'disputes', 'safety', 'services', 'assessment']) {
         await page.locator(`#section-${key}`).waitFor();
       }
-      assert.equal(await page.locator('#section-services').getAttribute('data-available'), '0');
+      assert.equal(await page.locator('#section-services').getAttribute('data-available'), '1');
+      assert.equal(await page.locator('#section-assessment').getAttribute('data-available'), '0');
       assert.ok((await page.locator('#table-events-totals tbody tr').count()) >= 10);
       await page.locator('.report-chart svg').first().waitFor();
       const href = await page.locator('#report-xlsx').getAttribute('href');

@@ -6,7 +6,7 @@
 //! `register_grid_counts` — never by scanning events.
 //!
 //! Sources are separate functions so that areas still on their way plug in by filling theirs: `panel_*` for
-//! the dashboard and `section_*` for the reports; `services` (一窗受理, #8) and `assessment` (考核, #10) answer
+//! the dashboard and `section_*` for the reports; `assessment` (考核, #10) answers
 //! "not available yet" until then.
 
 use crate::events::day_month;
@@ -505,7 +505,7 @@ impl App {
             self.panel_field_work(&code, &from, &to).await?,
             self.panel_disputes(actor, &code, &from, &to).await?,
             self.panel_safety(&code, &open).await?,
-            panel_services(),
+            self.panel_services(actor, &code, &from, &to).await?,
             panel_assessment(),
         ];
         let recent = self.store.feed_recent(&code, 20).await?;
@@ -696,15 +696,29 @@ impl App {
             ],
         })
     }
-}
 
-/// 便民服务办件 (一窗受理, issue #8): wired in when that area is merged.
-fn panel_services() -> Panel {
-    Panel {
-        key: "services".into(),
-        title: t("便民服务办件", "Services handled"),
-        available: false,
-        figures: Vec::new(),
+    /// 便民服务 (一窗受理, issue #8) in the period: applications received and finished, on-time rate, satisfaction.
+    async fn panel_services(&self, actor: &Actor, code: &str, from: &str, to: &str) -> Result<Panel> {
+        let title = t("便民服务办件", "Services handled");
+        if !actor.may(Permission::ReadServiceStats, code) {
+            return Ok(Panel { key: "services".into(), title, available: false, figures: Vec::new() });
+        }
+        let s = self.service_stats(actor, Some(code), Some(from), Some(to)).await?;
+        Ok(Panel {
+            key: "services".into(),
+            title,
+            available: true,
+            figures: vec![
+                Figure { label: t("受理", "Received"), value: s.total.to_string() },
+                Figure { label: t("办结", "Finished"), value: s.completed.to_string() },
+                Figure { label: t("按时办结率", "On time"), value: percent(s.on_time_rate) },
+                Figure { label: t("当前超期", "Overdue now"), value: s.overdue.to_string() },
+                Figure {
+                    label: t("满意度", "Satisfaction"),
+                    value: s.satisfaction.map(|x| format!("{x:.1}/5")).unwrap_or_else(|| "—".into()),
+                },
+            ],
+        })
     }
 }
 
@@ -981,7 +995,7 @@ impl App {
             self.section_field_work(&r, period).await?,
             self.section_disputes(actor, &code, period).await?,
             self.section_safety(&code, period).await?,
-            section_services(),
+            self.section_services(actor, &code, period).await?,
             section_assessment(),
         ];
         Ok(Report {
@@ -1342,15 +1356,56 @@ impl App {
             ],
         })
     }
-}
 
-/// 便民服务办件: filled when the one-window services (#8) are merged.
-fn section_services() -> ReportSection {
-    pending(
-        "services",
-        t("便民服务办件情况", "Services handled"),
-        t("一窗受理模块合并后提供", "Available once one-window services are merged"),
-    )
+    /// 便民服务办件情况 (issue #8): totals, on-time rate and satisfaction, then each item's load.
+    async fn section_services(&self, actor: &Actor, code: &str, period: Period) -> Result<ReportSection> {
+        let title = t("便民服务办件情况", "Services handled");
+        if !actor.may(Permission::ReadServiceStats, code) {
+            return Ok(pending("services", title, t("无权查看服务统计", "Not permitted to read service statistics")));
+        }
+        let (from, to) = (period.first_day().to_string(), period.last_day().to_string());
+        let s = self.service_stats(actor, Some(code), Some(&from), Some(&to)).await?;
+        let mut items: Vec<_> = s.by_item.iter().filter(|i| i.count > 0).collect();
+        items.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+        Ok(ReportSection {
+            key: "services".into(),
+            title,
+            available: true,
+            note: None,
+            tables: vec![
+                ReportTable {
+                    key: "services".into(),
+                    title: t("总体情况", "Overall"),
+                    columns: vec![col("项目", "Item", "text"), col("数值", "Value", "auto")],
+                    rows: vec![
+                        vec![text("受理 / Received"), int(s.total)],
+                        vec![text("办结 / Finished"), int(s.completed)],
+                        vec![text("在办 / Open"), int(s.open)],
+                        vec![text("当前超期 / Overdue now"), int(s.overdue)],
+                        vec![text("按时办结率 / On-time rate"), rate(s.on_time_rate)],
+                        vec![text("满意率 / Satisfied"), rate(s.good_rate)],
+                        vec![text("网上申请占比 / Online share"), rate(s.online_share)],
+                    ],
+                    chart: None,
+                },
+                ReportTable {
+                    key: "by_item".into(),
+                    title: t("按服务事项", "By service item"),
+                    columns: vec![
+                        col("事项", "Item", "text"),
+                        col("受理", "Received", "int"),
+                        col("办结", "Finished", "int"),
+                        col("按时办结率", "On-time rate", "percent"),
+                    ],
+                    rows: items
+                        .iter()
+                        .map(|i| vec![text(&i.name), int(i.count), int(i.completed), rate(i.on_time_rate)])
+                        .collect(),
+                    chart: Some(ChartSpec { kind: "bar".into(), series: vec![1] }),
+                },
+            ],
+        })
+    }
 }
 
 /// 考核结果: filled when assessment (#10) is merged.

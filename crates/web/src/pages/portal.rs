@@ -20,6 +20,7 @@ use wangge_app::participation::polls::{BallotInput, HappinessRound, QuestionResu
 use wangge_app::participation::portal::{
     PortalCommunity, PortalStreet, PublicHappiness, PublicLedger, PublicNotice, PublicPollResults, PublicPolls,
 };
+use wangge_app::life::public::{PublicActivities, PublicCoBuilding, PublicMeetings};
 use wangge_domain::participation::{NoticeCategory, Question, QuestionKind};
 
 /// Labels and number formats shared by the portal's and the staff pages' templates.
@@ -209,6 +210,11 @@ struct HomePage {
     latest: Option<HappinessRound>,
     trend_chart: Option<String>,
     dims_chart: Option<String>,
+    /// Community life's public records (published resolutions, open volunteer activities, co-building units):
+    /// shown when they can be read, left out of the page otherwise (the rest of the portal still answers).
+    meetings: Option<PublicMeetings>,
+    activities: Option<PublicActivities>,
+    co_building: Option<PublicCoBuilding>,
 }
 
 /// `/p/{code}`: a community's home; a street's or district's code lists its communities; anything else is 404.
@@ -216,6 +222,9 @@ pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, P
     match app.portal_home(&code).await {
         Ok(h) => {
             let (trend_chart, dims_chart) = happiness_charts(lang, &h.happiness.rounds);
+            let meetings = app.public_meetings(&code).await.ok();
+            let activities = app.public_activities(&code).await.ok();
+            let co_building = app.public_co_building(&code).await.ok();
             let page = HomePage {
                 lang,
                 l: PtLabels { lang },
@@ -229,6 +238,9 @@ pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, P
                 fund: h.fund,
                 polls: h.polls,
                 happiness: h.happiness,
+                meetings,
+                activities,
+                co_building,
             };
             render(StatusCode::OK, &page)
         }

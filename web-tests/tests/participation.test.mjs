@@ -36,6 +36,12 @@ describe('participation and transparency', () => {
       for (const id of ['portal-notices', 'portal-ledger', 'portal-polls', 'portal-happiness', 'portal-meetings', 'portal-volunteers']) {
         assert.ok(await page.locator(`#${id}`).isVisible(), `section ${id}`);
       }
+      // Community life's published records: resolutions with who owns them, activities with places left, China time.
+      assert.ok((await page.locator('#portal-meetings .resolution').count()) > 0, 'published resolutions');
+      assert.match(await page.locator('#portal-meetings .resolution').first().textContent(), /责任方：/);
+      assert.match(await page.locator('#portal-volunteers .activity-list li').first().textContent(), /余位 \d+\/\d+/);
+      assert.ok((await page.locator('#portal-co-building tbody tr').count()) > 0, 'co-building units');
+      assert.doesNotMatch(await page.locator('#portal-meetings').textContent(), /T\d\d:\d\d:\d\d/);
       // The street's pinned notice first, then the community's.
       const first = page.locator('#portal-notices .notice-item').first();
       assert.match(await first.textContent(), /置顶/);

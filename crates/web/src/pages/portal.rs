@@ -14,13 +14,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use wangge_app::AppError;
+use wangge_app::life::public::{PublicActivities, PublicCoBuilding, PublicMeetings};
 use wangge_app::paging::Page;
 use wangge_app::participation::ledger::LedgerSummary;
 use wangge_app::participation::polls::{BallotInput, HappinessRound, QuestionResult, ResidentPoll};
 use wangge_app::participation::portal::{
     PortalCommunity, PortalStreet, PublicHappiness, PublicLedger, PublicNotice, PublicPollResults, PublicPolls,
 };
-use wangge_app::life::public::{PublicActivities, PublicCoBuilding, PublicMeetings};
 use wangge_domain::participation::{NoticeCategory, Question, QuestionKind};
 
 /// Labels and number formats shared by the portal's and the staff pages' templates.
@@ -261,6 +261,14 @@ pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, P
 }
 
 impl HomePage {
+    /// `2026-10-22T19:00:00+08:00` (how community life's public records carry times) as `2026-10-22 19:00`.
+    fn when(&self, at: &str) -> String {
+        match (at.get(..10), at.get(11..16)) {
+            (Some(day), Some(hm)) if at.as_bytes().get(10) == Some(&b'T') => format!("{day} {hm}"),
+            _ => at.to_string(),
+        }
+    }
+
     fn year_totals(&self) -> Option<&wangge_app::participation::ledger::YearTotals> {
         self.fund.years.iter().find(|y| y.year == self.fund.year)
     }

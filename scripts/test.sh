@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints, the Rust tests on
-# SQLite and PostgreSQL, the benchmark scenarios in quick mode, and the browser tests in headless Chromium.
+# SQLite and PostgreSQL, the benchmark scenarios in quick mode, schemathesis against the OpenAPI document, and the
+# browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,6 +34,9 @@ cargo nextest run --workspace --locked --no-fail-fast
 
 step "benchmarks (quick)"
 ./target/debug/wangge bench --quick --json target/bench.json
+
+step "API fuzzing (schemathesis: no 5xx for any generated input)"
+bash scripts/api-fuzz.sh "$root/target/debug/wangge" 10
 
 step "browser tests (headless Chromium)"
 (cd web-tests && WANGGE_BIN="$root/target/debug/wangge" npm test)

@@ -747,6 +747,7 @@ impl App {
                 format!("每次最多{MAX_ITEMS}条 / at most {MAX_ITEMS} items per request"),
             ));
         }
+        rules::check_clock(req.client_now).map_err(AppError::from)?;
         let server_now = now_ms();
         let skew = server_now - req.client_now;
         let mut results = Vec::with_capacity(req.items.len());

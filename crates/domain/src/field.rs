@@ -107,16 +107,29 @@ pub const MAX_AGE_MS: i64 = 35 * 24 * 3600 * 1000;
 /// clock (`client_now`) with every batch; a skew beyond [`CLOCK_TOLERANCE_MS`] shifts every time by it, so the
 /// order of the work survives a wrong clock. A time still in the future becomes now.
 pub fn corrected_time(at: i64, client_now: i64, server_now: i64) -> Result<i64, FieldError> {
-    let skew = server_now - client_now;
+    check_clock(client_now)?;
+    let skew = server_now.saturating_sub(client_now);
     let at = if skew.abs() > CLOCK_TOLERANCE_MS { at.saturating_add(skew) } else { at };
     let at = at.min(server_now);
-    if server_now - at > MAX_AGE_MS {
+    if server_now.saturating_sub(at) > MAX_AGE_MS {
         return Err(FieldError::new(
             "at",
             "超过35天的离线记录不能同步，请联系社区补录 / offline work older than 35 days cannot be synced; ask the community to enter it",
         ));
     }
     Ok(at)
+}
+
+/// A phone's clock (`client_now`, ms since 1970) must be a time a phone can show: 2000–2100. Anything else is a
+/// broken client, refused by name rather than shifting every time it sends by centuries.
+pub fn check_clock(client_now: i64) -> Result<(), FieldError> {
+    const Y2000: i64 = 946_684_800_000;
+    const Y2100: i64 = 4_102_444_800_000;
+    if (Y2000..Y2100).contains(&client_now) {
+        Ok(())
+    } else {
+        Err(FieldError::new("client_now", "手机时间无效 / the phone's clock is not a valid time"))
+    }
 }
 
 /// An outbox item's key: 8–48 of `A-Za-z0-9_-` (a UUID is 36).
@@ -252,6 +265,11 @@ mod tests {
         assert_eq!(corrected_time(now + 60_000, now, now).unwrap(), now);
         // Too old: refused with the field named.
         assert_eq!(corrected_time(now - 36 * day, now, now).unwrap_err().field, "at");
+        // Absurd clocks and times are refused by name, never overflow (found by schemathesis).
+        assert_eq!(corrected_time(now, i64::MIN + 1, now).unwrap_err().field, "client_now");
+        assert_eq!(corrected_time(now, i64::MAX, now).unwrap_err().field, "client_now");
+        assert_eq!(corrected_time(i64::MIN, now, now).unwrap_err().field, "at");
+        assert_eq!(corrected_time(i64::MAX, now, now).unwrap(), now);
     }
 
     #[test]

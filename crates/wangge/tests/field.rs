@@ -216,6 +216,9 @@ async fn every_kind_once_and_bad_items_named(db: TestDb) {
     assert_field(&r, "items");
     let r = gw.post("/api/v1/field/sync", &json!({ "items": [] })).await;
     assert_field(&r, "client_now");
+    // A clock no phone can show is refused by name (it used to overflow and drop the connection).
+    let r = gw.post("/api/v1/field/sync", &json!({ "client_now": -9_223_372_036_854_775_807_i64, "items": [] })).await;
+    assert_field(&r, "client_now");
 
     // A photo that is not an image is refused at upload with the field named.
     assert_field(&upload(&gw, "x.jpg", b"not an image at all").await, "file");

@@ -1385,7 +1385,11 @@ fn new_person(crypto: &wangge_store::Crypto, p: Pending) -> NewPerson {
         id_number_hash: p.hash,
         id_number_masked: r.id.masked(),
         gender: r.gender.as_str().to_string(),
-        birth_date: r.birth.format("%Y-%m-%d").to_string(),
+        // As `%Y-%m-%d` (birth years have four digits), without chrono's format-string interpreter per row.
+        birth_date: {
+            use chrono::Datelike as _;
+            format!("{:04}-{:02}-{:02}", r.birth.year(), r.birth.month(), r.birth.day())
+        },
         phone_enc: r.phone.as_ref().map(|x| crypto.encrypt(x.as_str())),
         phone_hash: r.phone.as_ref().map(|x| crypto.blind_index("phone", x.as_str())),
         phone_masked: r.phone.as_ref().map(Phone::masked),

@@ -666,8 +666,19 @@ impl App {
                                 self.store.top_regions(None, 10_000).await?.into_iter().map(|r| r.region.code).collect()
                             }
                         };
-                        let (ids, total) =
-                            self.search_person_ids(&search_roots, t, limit as usize, offset as usize).await?;
+                        // The index knows scope and status, so its total is what the list shows; filters it does not
+                        // know (a tag, an age group) take every match to the database, best first, and count there.
+                        let current_only = !filter.all_statuses;
+                        let (ids, total) = if filter.tag.is_none() && filter.born_on_or_before.is_none() {
+                            self.search_person_ids(&search_roots, t, limit as usize, offset as usize, current_only)
+                                .await?
+                        } else {
+                            let (all, _) =
+                                self.search_person_ids(&search_roots, t, usize::MAX, 0, current_only).await?;
+                            let kept = self.store.filter_person_ids(&all, &filter).await?;
+                            let total = kept.len() as i64;
+                            (kept.into_iter().skip(offset as usize).take(limit as usize).collect(), total)
+                        };
                         let next = if ids.len() as i64 == limit && offset + limit < total {
                             Some((offset + limit).to_string())
                         } else {

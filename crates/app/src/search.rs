@@ -186,6 +186,8 @@ pub struct SearchIndex {
     grid: Vec<u32>,
     /// House slot, or NONE.
     house: Vec<u32>,
+    /// Present or away: listed by default (moved-out and deceased people only when all statuses are asked for).
+    current: Vec<bool>,
     /// The person's current entry in the name arenas.
     entry: Vec<u32>,
     /// `ids[..sorted]` ascend (people arrive in id order); later slots are found through `extra`.
@@ -239,6 +241,7 @@ impl SearchIndex {
             + self.stamps.capacity() * 8
             + self.grid.capacity() * 4
             + self.house.capacity() * 4
+            + self.current.capacity()
             + self.entry.capacity() * 4
             + map(self.extra.capacity(), 12)
             + self.names.heap_bytes()
@@ -370,6 +373,7 @@ impl SearchIndex {
             Some(s) => {
                 self.stamps[s] = stamp;
                 self.house[s] = house;
+                self.current[s] = p.current;
                 if p.merged {
                     if self.grid[s] != NONE {
                         self.grid[s] = NONE;
@@ -397,6 +401,7 @@ impl SearchIndex {
                 self.ids.push(p.id);
                 self.stamps.push(stamp);
                 self.house.push(house);
+                self.current.push(p.current);
                 let entry = self.push_name(s as u32, &folded, &p.name);
                 self.entry.push(entry);
                 if p.merged {
@@ -411,25 +416,36 @@ impl SearchIndex {
     }
 
     /// Ids of the people in `roots` (grid code prefixes; none = everywhere) matching `q`, best first,
-    /// `limit` of them after skipping `offset`, and how many match in all.
-    pub fn search(&self, roots: &[String], q: &str, limit: usize, offset: usize) -> (Vec<i64>, i64) {
+    /// `limit` of them after skipping `offset`, and how many match in all. `current_only` leaves out moved-out
+    /// and deceased people, as lists do by default, so that the total counts what a list can show.
+    pub fn search(
+        &self,
+        roots: &[String],
+        q: &str,
+        limit: usize,
+        offset: usize,
+        current_only: bool,
+    ) -> (Vec<i64>, i64) {
         let allowed: Vec<bool> =
             self.grids.iter().map(|g| roots.is_empty() || roots.iter().any(|r| g.starts_with(r.as_str()))).collect();
+        let visible = |s: usize| {
+            let g = self.grid[s];
+            g != NONE && allowed[g as usize] && (!current_only || self.current[s])
+        };
         let terms = terms(q);
         let n = self.ids.len();
         let mut keys: Vec<u128> = Vec::new();
         let key = |score: u32, id: i64| (u128::from(score) << 64) | u128::from(id as u64);
         if terms.is_empty() {
             for s in 0..n {
-                let g = self.grid[s];
-                if g != NONE && allowed[g as usize] {
+                if visible(s) {
                     keys.push(key(0, self.ids[s]));
                 }
             }
         } else {
             let mut best = vec![NO_RANK; n];
             let mut touched: Vec<u32> = Vec::new();
-            self.match_term(&terms[0], &allowed, &mut best, &mut touched);
+            self.match_term(&terms[0], &visible, &mut best, &mut touched);
             if terms.len() == 1 {
                 keys.extend(touched.iter().map(|&s| key(u32::from(best[s as usize]), self.ids[s as usize])));
             } else {
@@ -441,7 +457,7 @@ impl SearchIndex {
                         best[s as usize] = NO_RANK;
                     }
                     touched.clear();
-                    self.match_term(term, &allowed, &mut best, &mut touched);
+                    self.match_term(term, &visible, &mut best, &mut touched);
                     let mut j = 0;
                     for i in 0..candidates.len() {
                         let s = candidates[i] as usize;
@@ -471,11 +487,10 @@ impl SearchIndex {
     }
 
     /// Marks in `best` the best rank of every person matching `term`, listing newly matched ones in `touched`.
-    fn match_term(&self, term: &str, allowed: &[bool], best: &mut [u8], touched: &mut Vec<u32>) {
+    fn match_term(&self, term: &str, visible: &dyn Fn(usize) -> bool, best: &mut [u8], touched: &mut Vec<u32>) {
         let t = term.as_bytes();
         let mut hit = |s: usize, r: u8| {
-            let g = self.grid[s];
-            if g == NONE || !allowed[g as usize] {
+            if !visible(s) {
                 return;
             }
             if best[s] == NO_RANK {
@@ -614,18 +629,20 @@ pub struct SearchStats {
 impl App {
     /// Ids of the people in `roots` (region code prefixes; empty = everywhere, for admins) matching `q` by
     /// name, pinyin, initials or address, best first, and how many match in all. Merged records are never
-    /// found. The caller has checked scope; this only filters.
+    /// found; `current_only` leaves out moved-out and deceased people too (as lists do by default). The caller
+    /// has checked scope; this only filters.
     pub async fn search_person_ids(
         &self,
         roots: &[String],
         q: &str,
         limit: usize,
         offset: usize,
+        current_only: bool,
     ) -> Result<(Vec<i64>, i64)> {
         self.refresh_search_index().await?;
         let index = self.search.index.clone();
         let (roots, q) = (roots.to_vec(), q.to_string());
-        blocking(move || read(&index).search(&roots, &q, limit, offset)).await
+        blocking(move || read(&index).search(&roots, &q, limit, offset, current_only)).await
     }
 
     /// Brings the search index up to date: builds it on first use (or when patches left too much behind),
@@ -790,7 +807,15 @@ mod tests {
     use super::*;
 
     fn person(id: i64, name: &str, grid: &str, house: Option<i64>) -> SearchPerson {
-        SearchPerson { id, name: name.into(), grid_code: grid.into(), house_id: house, merged: false, updated_at: 1 }
+        SearchPerson {
+            id,
+            name: name.into(),
+            grid_code: grid.into(),
+            house_id: house,
+            merged: false,
+            current: true,
+            updated_at: 1,
+        }
     }
 
     const G1: &str = "33019900100101";
@@ -810,7 +835,7 @@ mod tests {
     }
 
     fn ids(ix: &SearchIndex, q: &str) -> Vec<i64> {
-        ix.search(&[], q, 100, 0).0
+        ix.search(&[], q, 100, 0, false).0
     }
 
     #[test]
@@ -880,14 +905,14 @@ mod tests {
     fn roots_filter_and_paging() {
         let ix = sample();
         let street1 = vec!["330199001".to_string()];
-        assert_eq!(ix.search(&street1, "张三", 10, 0), (vec![2, 1], 2));
-        assert_eq!(ix.search(&["330199002".to_string()], "张三", 10, 0), (vec![3], 1));
-        assert_eq!(ix.search(&["33019900".to_string(), G2.to_string()], "张", 10, 0).1, 3);
-        assert_eq!(ix.search(&[], "张三", 1, 1), (vec![1], 3));
-        assert_eq!(ix.search(&[], "张三", 0, 0), (vec![], 3));
-        assert_eq!(ix.search(&[], "张三", 10, 5), (vec![], 3));
+        assert_eq!(ix.search(&street1, "张三", 10, 0, false), (vec![2, 1], 2));
+        assert_eq!(ix.search(&["330199002".to_string()], "张三", 10, 0, false), (vec![3], 1));
+        assert_eq!(ix.search(&["33019900".to_string(), G2.to_string()], "张", 10, 0, false).1, 3);
+        assert_eq!(ix.search(&[], "张三", 1, 1, false), (vec![1], 3));
+        assert_eq!(ix.search(&[], "张三", 0, 0, false), (vec![], 3));
+        assert_eq!(ix.search(&[], "张三", 10, 5, false), (vec![], 3));
         // No words: everyone in scope, by id.
-        assert_eq!(ix.search(&street1, "", 10, 0), (vec![1, 2, 5], 3));
+        assert_eq!(ix.search(&street1, "", 10, 0, false), (vec![1, 2, 5], 3));
     }
 
     #[test]
@@ -904,9 +929,16 @@ mod tests {
         assert_eq!(ix.len(), 5);
         ix.upsert(&person(1, "张三丰", G1, Some(10)));
         assert_eq!(ids(&ix, "张三丰"), vec![1]);
+        // Moved out or deceased: listed (and counted) only when all statuses are asked for; back when present.
+        ix.upsert(&SearchPerson { current: false, ..person(1, "张三丰", G1, Some(10)) });
+        assert_eq!(ix.search(&[], "张三丰", 10, 0, true), (vec![], 0));
+        assert_eq!(ix.search(&[], "张三丰", 10, 0, false), (vec![1], 1));
+        assert_eq!(ix.search(&[], "", 10, 0, true).1, ix.search(&[], "", 10, 0, false).1 - 1);
+        ix.upsert(&person(1, "张三丰", G1, Some(10)));
+        assert_eq!(ix.search(&[], "张三丰", 10, 0, true), (vec![1], 1));
         // Moved to another street.
         ix.upsert(&person(2, "张三", G2, Some(11)));
-        assert_eq!(ix.search(&["330199001".to_string()], "张三", 10, 0).0, vec![1]);
+        assert_eq!(ix.search(&["330199001".to_string()], "张三", 10, 0, false).0, vec![1]);
         // A new address for a house.
         ix.upsert_house(10, "清河区翠苑街道文新社区丹桂苑5幢");
         assert!(ids(&ix, "桂花新村").is_empty());

@@ -17,7 +17,7 @@ async fn open(db: &TestDb) -> Arc<App> {
 
 async fn search(app: &App, roots: &[&str], q: &str) -> (Vec<i64>, i64) {
     let roots: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
-    app.search_person_ids(&roots, q, 1000, 0).await.expect("search")
+    app.search_person_ids(&roots, q, 1000, 0, false).await.expect("search")
 }
 
 /// A demo resident of street 1 whose name nobody else has, with their house's id and address.
@@ -208,7 +208,7 @@ fn search_future_is_send() {
     rt.block_on(async {
         let db = wangge_testkit::sqlite();
         let app = App::open(Config::new(db.data_dir()), &db.url).await.expect("open");
-        let fut = app.search_person_ids(&[], "x", 10, 0);
+        let fut = app.search_person_ids(&[], "x", 10, 0, false);
         assert_send(&fut);
         assert_eq!(fut.await.expect("search"), (vec![], 0));
     });

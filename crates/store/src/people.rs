@@ -232,6 +232,21 @@ impl Store {
         Ok(ids.iter().filter_map(|i| by_id.remove(i)).collect())
     }
 
+    /// Those of `ids` that pass the filter, in the order given.
+    pub async fn filter_person_ids(&self, ids: &[i64], f: &PeopleFilter) -> Result<Vec<i64>> {
+        let mut kept = std::collections::HashSet::new();
+        for chunk in ids.chunks(1000) {
+            let mut sql = Sql::default();
+            let wh = people_where(&mut sql, f);
+            let list: Vec<String> = chunk.iter().map(|i| sql.arg(Bind::Int(*i))).collect();
+            sql.text = format!("SELECT p.id FROM people p WHERE {wh} AND p.id IN ({})", list.join(", "));
+            for r in sql.query().fetch_all(self.pool()).await? {
+                kept.insert(r.try_get::<i64, _>(0)?);
+            }
+        }
+        Ok(ids.iter().copied().filter(|i| kept.contains(i)).collect())
+    }
+
     pub async fn person(&self, id: i64) -> Result<Option<PersonRow>> {
         let row = sqlx::query(&format!("SELECT {PERSON_COLS} FROM {PERSON_FROM} WHERE p.id = $1"))
             .bind(id)

@@ -19,6 +19,8 @@ pub struct SearchPerson {
     pub house_id: Option<i64>,
     /// Set when this record was merged into another: such people are not searchable.
     pub merged: bool,
+    /// Present or away (`residence_status`): listed by default; moved-out and deceased people only on request.
+    pub current: bool,
     pub updated_at: i64,
 }
 
@@ -33,13 +35,14 @@ fn in_list(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-type PersonTuple = (i64, String, String, Option<i64>, Option<i64>, i64);
+type PersonTuple = (i64, String, String, Option<i64>, Option<i64>, i64, String);
 
-fn to_person((id, name, grid_code, house_id, merged_into, updated_at): PersonTuple) -> SearchPerson {
-    SearchPerson { id, name, grid_code, house_id, merged: merged_into.is_some(), updated_at }
+fn to_person((id, name, grid_code, house_id, merged_into, updated_at, status): PersonTuple) -> SearchPerson {
+    let current = matches!(status.as_str(), "present" | "away");
+    SearchPerson { id, name, grid_code, house_id, merged: merged_into.is_some(), current, updated_at }
 }
 
-const PERSON_SQL: &str = "SELECT p.id, p.name, p.grid_code, h.house_id, p.merged_into, p.updated_at \
+const PERSON_SQL: &str = "SELECT p.id, p.name, p.grid_code, h.house_id, p.merged_into, p.updated_at, p.residence_status \
     FROM people p LEFT JOIN households h ON h.id = p.household_id";
 
 impl Store {

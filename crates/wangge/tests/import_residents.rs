@@ -130,6 +130,13 @@ async fn every_bad_row_type(db: TestDb) {
     assert_eq!(q("SELECT COUNT(*) FROM person_tags WHERE tag = 'disabled' AND person_id IN (SELECT id FROM people WHERE name = '王大明')").await, 1);
     assert_eq!(q("SELECT COUNT(*) FROM person_tags WHERE tag = 'party_member' AND person_id IN (SELECT id FROM people WHERE name = '李小红')").await, 1);
     assert_eq!(q("SELECT COUNT(*) FROM person_history WHERE kind = 'registered' AND note = '导入 residents.csv' AND actor = 'cli:import'").await, 3);
+    // One each, on the right person (they are written for the batch in one statement).
+    assert_eq!(
+        q("SELECT COUNT(*) FROM people p JOIN person_history h ON h.person_id = p.id AND h.kind = 'registered' \
+           AND h.note = '导入 residents.csv' WHERE p.name IN ('王大明', '李小红')")
+        .await,
+        2
+    );
     assert!(q("SELECT COUNT(*) FROM audit_log WHERE action = 'import' AND object = 'residents:3 rows'").await >= 1);
     assert_eq!(q("SELECT COUNT(*) FROM people WHERE relation = '配偶' AND name = '李小红'").await, 1);
 

@@ -15,6 +15,13 @@ fn id_number(seq: u32) -> String {
     format!("{first17}{check}")
 }
 
+/// `total` of the first page of `path` and the ids of all its pages: a list must count what it lists.
+async fn total_and_ids(c: &Client, path: &str) -> (i64, Vec<i64>) {
+    let (s, first) = c.get(&format!("{path}&limit=1")).await;
+    assert_eq!(s, 200, "{path}: {first}");
+    (first["total"].as_i64().unwrap(), ids(&c.all_items(path).await))
+}
+
 fn wrong_check(id: &str) -> String {
     let last = id.chars().last().unwrap();
     let other = if last == '1' { '2' } else { '1' };
@@ -419,6 +426,14 @@ async fn writes(db: TestDb) {
     assert_error(&worker.post(&format!("/api/v1/people/{qid}/events"), &ev("move_in")).await, 409, "conflict", None);
     audit_has(&admin, "move_out", &format!("person:{pid}")).await;
     audit_has(&admin, "death", &format!("person:{qid}")).await;
+    // A text search counts what it lists: the deceased person at 测试路8号 is listed and counted with status=all
+    // only (the total used to count them either way, so a page could hold fewer than `limit` rows).
+    for (status, listed) in [("current", false), ("all", true)] {
+        let path = Client::with_query("/api/v1/people", &[("q", "测试路8号"), ("status", status)]);
+        let (total, found) = total_and_ids(&worker, &path).await;
+        assert_eq!(total, found.len() as i64, "{path}: {found:?}");
+        assert_eq!(found.contains(&qid), listed, "{path}: {found:?}");
+    }
 
     // Tags: data keys and options checked, derived tags refused, household tags go on the household.
     let tag = |code: &str| format!("/api/v1/people/{pid}/tags/{code}");
@@ -442,6 +457,13 @@ async fn writes(db: TestDb) {
     assert_error(&worker.delete(&tag("disabled")).await, 404, "not_found", None);
     audit_has(&admin, "tag", &format!("person:{pid}")).await;
     audit_has(&admin, "untag", &format!("person:{pid}")).await;
+    // Words and a tag together: counted after the tag filter (测试 also matches untagged people and addresses).
+    let tagged = Client::with_query("/api/v1/people", &[("q", "测试"), ("tag", "low_income"), ("status", "all")]);
+    let (total, found) = total_and_ids(&worker, &tagged).await;
+    assert_eq!((total, found.contains(&pid)), (found.len() as i64, true), "{tagged}: {found:?}");
+    let (untagged, _) =
+        total_and_ids(&worker, &Client::with_query("/api/v1/people", &[("q", "测试"), ("status", "all")])).await;
+    assert!(untagged > total, "{untagged} people match 测试, {total} of them in 低保 households");
 
     // Merge a duplicate: it leaves the lists, keeps its record; history and tags join the kept person.
     let mut dup = by_code.clone();

@@ -225,7 +225,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
             _ => (r.flat.clone(), &addresses),
         };
         let t = Instant::now();
-        let (ids, total) = app.search_person_ids(&[], &q, 20, 0).await?;
+        let (ids, total) = app.search_person_ids(&[], &q, 20, 0, false).await?;
         lat[kind].push(ms(t));
         anyhow::ensure!(total > 0 && !ids.is_empty(), "query {q:?} found nobody");
         if kind == 0 && total == 1 {
@@ -265,7 +265,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
         .execute(app.store.pool())
         .await?;
     let t = Instant::now();
-    let (ids, _) = app.search_person_ids(&[], "测试改名", 20, 0).await?;
+    let (ids, _) = app.search_person_ids(&[], "测试改名", 20, 0, false).await?;
     let after_write_ms = ms(t);
     anyhow::ensure!(ids.len() == 1, "a renamed person is not found at the next search");
 

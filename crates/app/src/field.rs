@@ -579,7 +579,7 @@ impl App {
     }
 
     /// People of `root` due a visit (within `horizon` days, or all with a rule when `None`), one row per person.
-    async fn due_visits(
+    pub(crate) async fn due_visits(
         &self,
         actor: &Actor,
         root: &str,

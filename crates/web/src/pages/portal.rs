@@ -209,6 +209,14 @@ struct HomePage {
     latest: Option<HappinessRound>,
     trend_chart: Option<String>,
     dims_chart: Option<String>,
+    /// The approved star (stars, year, final score), if any (星级社区, issue #10).
+    star: Option<(i64, i64, f64)>,
+}
+
+impl HomePage {
+    fn star_marks(&self) -> String {
+        self.star.map(|(n, ..)| "★".repeat(n.max(0) as usize)).unwrap_or_default()
+    }
 }
 
 /// `/p/{code}`: a community's home; a street's or district's code lists its communities; anything else is 404.
@@ -216,7 +224,9 @@ pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, P
     match app.portal_home(&code).await {
         Ok(h) => {
             let (trend_chart, dims_chart) = happiness_charts(lang, &h.happiness.rounds);
+            let star = app.public_star(&h.community.code).await.ok().flatten().filter(|s| s.0 > 0);
             let page = HomePage {
+                star,
                 lang,
                 l: PtLabels { lang },
                 signed_in: signed_in(&app, &headers).await.is_some(),

@@ -375,7 +375,8 @@ impl Store {
     }
 
     pub async fn star_actions(&self, id: i64) -> Result<Vec<StarActionRow>> {
-        let rows: Vec<(i64, String, String, String, String, String, Option<i64>)> = sqlx::query_as(
+        type Row = (i64, String, String, String, String, String, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT at, action, from_status, to_status, actor, note, score_centi FROM star_actions \
              WHERE assessment_id = $1 ORDER BY id",
         )
@@ -514,7 +515,8 @@ impl Store {
         to_day: &str,
     ) -> Result<Vec<PatrolFact>> {
         let (lo, hi) = prefix_range(root);
-        let rows: Vec<(i64, String, String, i64, Option<i64>, Option<i64>, f64)> = sqlx::query_as(
+        type Row = (i64, String, String, i64, Option<i64>, Option<i64>, f64);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, grid_code, day, started_at, ended_at, last_point_at, distance_m FROM patrols \
              WHERE grid_code >= $1 AND grid_code < $2 AND day >= $3 AND day < $4 AND ($5 = 0 OR user_id = $5) ORDER BY id",
         )

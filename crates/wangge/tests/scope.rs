@@ -1641,7 +1641,7 @@ impl AssessmentFixture {
             let r = m.call(c, "PUT", "/api/v1/assessment/stars/{id}/scores", &path, Some(&body)).await;
             let expected: &[u16] = if case.admin || (inside && who == "demo_community") {
                 &[200]
-            } else if !inside || !(reads && sees_c1) {
+            } else if !(inside && reads && sees_c1) {
                 if inside && sees_c1 && !matches!(who, "demo_resident" | "demo_grid_worker") { &[403] } else { &[404] }
             } else if who == "demo_street" {
                 &[409]
@@ -1655,7 +1655,7 @@ impl AssessmentFixture {
             let r = m.call(c, "POST", "/api/v1/assessment/stars/{id}/actions", &path, Some(&act)).await;
             let expected: &[u16] = if case.admin || (inside && who == "demo_district") {
                 &[409]
-            } else if !inside || !(reads && sees_c1) {
+            } else if !(inside && reads && sees_c1) {
                 if inside && sees_c1 && !matches!(who, "demo_resident" | "demo_grid_worker") { &[403] } else { &[404] }
             } else {
                 &[403]

@@ -1082,10 +1082,11 @@ impl App {
             StarAction::Declare => {
                 let sc = rules::score(&scheme, &values, &review("self"), &HashMap::new());
                 rule.may_declare(s.year as i32, today(), &sc).map_err(|r| match r {
-                    DeclareRefusal::ReviewsMissing(v) => {
-                        AppError::rule("scores", format!("以下指标未自评 / not self-assessed: {}", v.join(", ")))
-                            .with_details(serde_json::json!({ "field": "scores", "missing": v }))
-                    }
+                    DeclareRefusal::ReviewsMissing(v) => AppError::rule(
+                        "scores",
+                        format!("以下指标未自评：{} / not self-assessed: {}", names(&scheme, &v), v.join(", ")),
+                    )
+                    .with_details(serde_json::json!({ "field": "scores", "missing": v })),
                     DeclareRefusal::BelowMinimum { score, min } => AppError::rule(
                         "score",
                         format!("自评 {score} 分，未达 {min} 分，不能申报 / self-score {score} is below {min}"),
@@ -1105,7 +1106,11 @@ impl App {
                 if !missing.is_empty() {
                     return Err(AppError::rule(
                         "scores",
-                        format!("以下指标未审核评分 / not reviewed: {}", missing.join(", ")),
+                        format!(
+                            "以下指标未审核评分：{} / not reviewed: {}",
+                            names(&scheme, &missing),
+                            missing.join(", ")
+                        ),
                     )
                     .with_details(serde_json::json!({ "field": "scores", "missing": missing })));
                 }
@@ -1318,6 +1323,15 @@ impl App {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
+}
+
+/// Indicator names for a message, in the scheme's order.
+fn names(scheme: &Scheme, codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| scheme.indicator(c).map(|i| i.name.clone()).unwrap_or_else(|| c.clone()))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn changed(e: StoreError) -> AppError {

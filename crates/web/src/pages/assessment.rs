@@ -301,6 +301,15 @@ impl StarPage {
     fn shown(&self, m: &MetricValue) -> String {
         shown(m)
     }
+    fn aspect_name(&self, code: &str) -> String {
+        self.d
+            .scheme
+            .aspects
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| if self.lang == Lang::En && !a.name_en.is_empty() { a.name_en.clone() } else { a.name.clone() })
+            .unwrap_or_default()
+    }
     /// The indicator a metric stands for (its records' anchor).
     fn code_for(&self, m: &MetricValue) -> String {
         self.d

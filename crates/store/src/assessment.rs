@@ -563,7 +563,7 @@ impl Store {
     pub async fn ledger_published_in(&self, community: &str, from_day: &str, to_day: &str) -> Result<Vec<LedgerFact>> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
             "SELECT l.id, l.occurred_on, l.summary, l.amount_fen FROM ledger_entries l \
-             JOIN ledger_decisions d ON d.entry_id = l.id AND d.decision = 'approved' \
+             JOIN ledger_decisions d ON d.entry_id = l.id AND d.decision = 'approve' \
              WHERE l.region_code = $1 AND l.occurred_on >= $2 AND l.occurred_on < $3 ORDER BY l.occurred_on, l.id",
         )
         .bind(community)

@@ -6,6 +6,7 @@
 
 mod common;
 
+use chrono::Datelike;
 use common::*;
 use serde_json::{Value, json};
 
@@ -119,6 +120,20 @@ async fn worker_and_department_scores(db: TestDb) {
     let e4 = report(&worker, G, "考核事件四").await;
     act(&admin, e4, json!({"action": "reject", "note": "重复"})).await;
 
+    // A 90-minute patrol, sent from the phone (start and end items).
+    let now = chrono::Utc::now().timestamp_millis();
+    let (s, b) = worker
+        .post(
+            "/api/v1/field/sync",
+            &json!({ "client_now": now, "items": [
+                { "key": "patrol-start-1", "kind": "patrol_start", "at": now - 95 * 60_000, "data": { "grid_code": G } },
+                { "key": "patrol-end-1", "kind": "patrol_end", "at": now - 5 * 60_000, "data": { "patrol": "patrol-start-1" } },
+            ] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["results"].as_array().unwrap().iter().all(|r| r["status"] == "created"), "{b}");
+
     let month = this_month();
     // The worker reads their own month.
     let (s, w) = worker.get(&format!("/api/v1/assessment/workers/{wid}?period={month}")).await;
@@ -138,24 +153,26 @@ async fn worker_and_department_scores(db: TestDb) {
     // 满意度 = (4 + 5) / 2.
     let sat = metric(&w, "satisfaction");
     assert_eq!((sat["value"].as_f64(), sat["denominator"].as_f64()), (Some(4.5), Some(2.0)));
-    // No patrols: 0 hours (0 points); nobody due a visit in the new grid: nothing to measure (full points).
-    assert_eq!(metric(&w, "patrol_hours")["value"].as_f64(), Some(0.0));
+    // One patrol of 90 minutes: 1.5 hours; nobody due a visit in the new grid: nothing to measure (full points).
+    let patrol = metric(&w, "patrol_hours");
+    assert_eq!((patrol["value"].as_f64(), patrol["records"].as_array().unwrap().len()), (Some(1.5), 1));
     assert!(metric(&w, "visit_completion")["value"].is_null());
-    // Points: visits 35 + valid 20×0.75/0.9 = 16.67 + verify 15 + satisfaction 15 + patrol 0 = 81.67; yellow card −2.
+    // Points: visits 35 + valid 20×0.75/0.9 = 16.67 + verify 15 + satisfaction 15 + patrol 15×1.5/20 = 1.13 = 82.8;
+    // yellow card −2 → 80.8.
     let sc = &w["score"];
     assert_eq!(indicator(sc, "w_valid")["earned"].as_f64(), Some(16.67));
-    assert_eq!(indicator(sc, "w_patrol")["earned"].as_f64(), Some(0.0));
+    assert_eq!(indicator(sc, "w_patrol")["earned"].as_f64(), Some(1.13));
     assert_eq!(indicator(sc, "w_visits")["earned"].as_f64(), Some(35.0));
     assert_eq!(
         (sc["earned"].as_f64(), sc["deducted"].as_f64(), sc["total"].as_f64()),
-        (Some(81.67), Some(2.0), Some(79.67))
+        (Some(82.8), Some(2.0), Some(80.8))
     );
     let cards = &w["deduction_records"][0];
     assert_eq!((cards["code"].as_str(), cards["records"][0]["id"].as_i64()), (Some("yellow_card"), Some(e1)));
-    // Pay: 3000 base + 1000 pool × 0.6 (band ≥ 70).
+    // Pay: 3000 base + 1000 pool × 0.8 (band ≥ 80).
     assert_eq!(
         (w["pay"]["performance_cents"].as_i64(), w["pay"]["total_cents"].as_i64()),
-        (Some(60_000), Some(360_000))
+        (Some(80_000), Some(380_000))
     );
 
     // Who else reads it: the community and street above (200), a department (403), another grid's worker (404).
@@ -184,7 +201,7 @@ async fn worker_and_department_scores(db: TestDb) {
     let (s, list) = street.get(&format!("/api/v1/assessment/workers?region={C}&period={month}")).await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!((list[0]["username"].as_str(), list[0]["total"].as_f64()), (Some("kh_worker"), Some(79.67)));
+    assert_eq!((list[0]["username"].as_str(), list[0]["total"].as_f64()), (Some("kh_worker"), Some(80.8)));
 
     // Department ranking in the community: 城管 handled e1 and e3 on time (2/2 → 40), e3 reworked (1/2 → 25 × (1 −
     // 0.5/0.5) = 0), no postponement (15), satisfaction 4 on e1 (20 × 4/5 = 16), one yellow card (−1): 70.
@@ -226,10 +243,10 @@ async fn worker_and_department_scores(db: TestDb) {
     let sheet = wb.worksheet_range("绩效工资").expect("sheet");
     assert_eq!(sheet.get((2, 7)).unwrap().to_string(), "应发合计(元)");
     assert_eq!(sheet.get((3, 0)).unwrap().to_string(), "kh_worker");
-    assert_eq!(sheet.get((3, 3)).unwrap().get_float(), Some(79.67));
+    assert_eq!(sheet.get((3, 3)).unwrap().get_float(), Some(80.8));
     assert_eq!(sheet.get((3, 5)).unwrap().get_float(), Some(3000.0));
-    assert_eq!(sheet.get((3, 6)).unwrap().get_float(), Some(600.0));
-    assert_eq!(sheet.get((3, 7)).unwrap().get_float(), Some(3600.0));
+    assert_eq!(sheet.get((3, 6)).unwrap().get_float(), Some(800.0));
+    assert_eq!(sheet.get((3, 7)).unwrap().get_float(), Some(3800.0));
     assert!(sheet.get((5, 0)).unwrap().to_string().starts_with("导出人 kh_staff"), "watermark");
     let (_, audit) = admin.get("/api/v1/audit?action=export").await;
     assert!(
@@ -242,6 +259,41 @@ async fn worker_and_department_scores(db: TestDb) {
     );
     // Grid workers do not export payroll.
     assert_eq!(worker.get("/api/v1/assessment/payroll.xlsx").await.0, 403);
+
+    // The community's own metrics for the year, pre-filled on its star assessment: one approved fund-ledger entry
+    // this month (published months 1 of the months so far), e1 and e2 closed on time (2/2), none of the closed
+    // reworked (e3 is not closed), ratings 4 and 5, the patrol's 1.5 hours.
+    let today = chrono::Utc::now() + chrono::Duration::hours(8);
+    let (s, entry) = community
+        .post(
+            "/api/v1/ledger",
+            &json!({ "region_code": C, "direction": "income", "category": "government", "amount": 1000,
+                     "occurred_on": today.format("%Y-%m-%d").to_string(), "summary": "社区建设补助" }),
+        )
+        .await;
+    assert_eq!(s, 201, "{entry}");
+    let (s, b) = street
+        .post(&format!("/api/v1/ledger/{}/decision", entry["id"]), &json!({ "decision": "approve", "note": "核实" }))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, star) =
+        community.post("/api/v1/assessment/stars", &json!({ "community_code": C, "year": today.year() })).await;
+    assert_eq!(s, 201, "{star}");
+    let months = today.month() as f64;
+    let ratio = ((1.0 / months) * 10_000.0).round() / 10_000.0;
+    let ledger = metric(&star, "fund_ledger_published");
+    assert_eq!(ledger["value"].as_f64(), Some(ratio));
+    assert_eq!((ledger["numerator"].as_f64(), ledger["denominator"].as_f64()), (Some(1.0), Some(months)));
+    assert_eq!(ledger["records"][0]["id"], entry["id"]);
+    let on_time = metric(&star, "on_time_rate");
+    assert_eq!((on_time["value"].as_f64(), counted_ids(on_time)), (Some(1.0), (vec![e1, e2], vec![])));
+    assert_eq!(metric(&star, "rework_rate")["value"].as_f64(), Some(0.0));
+    assert_eq!(metric(&star, "satisfaction")["value"].as_f64(), Some(4.5));
+    assert_eq!(metric(&star, "patrol_hours")["value"].as_f64(), Some(1.5));
+    // civ_ledger: 6 × ratio; ord_patrol: 4 × 1.5/60 = 0.1.
+    let sb = &star["self_breakdown"];
+    assert_eq!(indicator(sb, "ord_patrol")["earned"].as_f64(), Some(0.1));
+    assert_eq!(indicator(sb, "civ_ledger")["earned"].as_f64(), Some((6.0 * ratio * 100.0).round() / 100.0));
     server.finish().await;
 }
 

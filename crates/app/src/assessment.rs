@@ -479,7 +479,7 @@ impl App {
                 let kinds = self.kinds().await?;
                 let mut records = Vec::new();
                 for root in &s.roots {
-                    let due = self.due_visits(&system, root, p.from, &kinds, None).await?;
+                    let due = self.due_visits_as_of(&system, root, p.from, &kinds, None, from).await?;
                     let visits = self.store.visits_in(root, &from_day, &to_day).await?;
                     let mut first: HashMap<i64, &wangge_store::assessment::VisitFact> = HashMap::new();
                     for v in &visits {

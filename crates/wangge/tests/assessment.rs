@@ -120,7 +120,26 @@ async fn worker_and_department_scores(db: TestDb) {
     let e4 = report(&worker, G, "考核事件四").await;
     act(&admin, e4, json!({"action": "reject", "note": "重复"})).await;
 
-    // A 90-minute patrol, sent from the phone (start and end items).
+    // Two elderly people living alone (visit every 30 days, never visited: due now); the worker visits one.
+    let mut elderly = Vec::new();
+    for (i, name) in ["独居甲", "独居乙"].iter().enumerate() {
+        let first17 = format!("11010819450713{:03}", 500 + i);
+        let id_number = format!("{first17}{}", wangge_domain::idcard::check_digit(&first17).unwrap());
+        let (s, p) = admin
+            .post(
+                "/api/v1/people",
+                &json!({ "name": name, "id_number": id_number, "ethnicity": "汉族", "population_type": "户籍人口",
+                         "relation": "户主", "household_number": format!("KH{i}"), "address": format!("考核路{i}号"),
+                         "grid_code": G }),
+            )
+            .await;
+        assert_eq!(s, 201, "{p}");
+        let pid = p["id"].as_i64().unwrap();
+        let (s, b) = admin.put(&format!("/api/v1/people/{pid}/tags/elderly_alone"), &json!({})).await;
+        assert!(s == 200 || s == 201, "{b}");
+        elderly.push(pid);
+    }
+    // A 90-minute patrol and a visit, sent from the phone.
     let now = chrono::Utc::now().timestamp_millis();
     let (s, b) = worker
         .post(
@@ -128,6 +147,8 @@ async fn worker_and_department_scores(db: TestDb) {
             &json!({ "client_now": now, "items": [
                 { "key": "patrol-start-1", "kind": "patrol_start", "at": now - 95 * 60_000, "data": { "grid_code": G } },
                 { "key": "patrol-end-1", "kind": "patrol_end", "at": now - 5 * 60_000, "data": { "patrol": "patrol-start-1" } },
+                { "key": "visit-one-1", "kind": "visit", "at": now - 60 * 60_000, "data": { "person_id": elderly[0], "found": true,
+                  "situation": "normal", "needs": "", "risk": "same", "note": "身体尚好" } },
             ] }),
         )
         .await;
@@ -153,26 +174,28 @@ async fn worker_and_department_scores(db: TestDb) {
     // 满意度 = (4 + 5) / 2.
     let sat = metric(&w, "satisfaction");
     assert_eq!((sat["value"].as_f64(), sat["denominator"].as_f64()), (Some(4.5), Some(2.0)));
-    // One patrol of 90 minutes: 1.5 hours; nobody due a visit in the new grid: nothing to measure (full points).
+    // One patrol of 90 minutes: 1.5 hours; two people due a visit, one visited: 1/2.
     let patrol = metric(&w, "patrol_hours");
     assert_eq!((patrol["value"].as_f64(), patrol["records"].as_array().unwrap().len()), (Some(1.5), 1));
-    assert!(metric(&w, "visit_completion")["value"].is_null());
-    // Points: visits 35 + valid 20×0.75/0.9 = 16.67 + verify 15 + satisfaction 15 + patrol 15×1.5/20 = 1.13 = 82.8;
-    // yellow card −2 → 80.8.
+    let visits = metric(&w, "visit_completion");
+    assert_eq!(visits["value"].as_f64(), Some(0.5));
+    assert_eq!(counted_ids(visits), (vec![elderly[0]], vec![elderly[1]]));
+    // Points: visits 35×0.5 = 17.5 + valid 20×0.75/0.9 = 16.67 + verify 15 + satisfaction 15 + patrol 15×1.5/20 = 1.13
+    // = 65.3; yellow card −2 → 63.3.
     let sc = &w["score"];
     assert_eq!(indicator(sc, "w_valid")["earned"].as_f64(), Some(16.67));
     assert_eq!(indicator(sc, "w_patrol")["earned"].as_f64(), Some(1.13));
-    assert_eq!(indicator(sc, "w_visits")["earned"].as_f64(), Some(35.0));
+    assert_eq!(indicator(sc, "w_visits")["earned"].as_f64(), Some(17.5));
     assert_eq!(
         (sc["earned"].as_f64(), sc["deducted"].as_f64(), sc["total"].as_f64()),
-        (Some(82.8), Some(2.0), Some(80.8))
+        (Some(65.3), Some(2.0), Some(63.3))
     );
     let cards = &w["deduction_records"][0];
     assert_eq!((cards["code"].as_str(), cards["records"][0]["id"].as_i64()), (Some("yellow_card"), Some(e1)));
-    // Pay: 3000 base + 1000 pool × 0.8 (band ≥ 80).
+    // Pay: 3000 base + 1000 pool × 0.4 (band ≥ 60).
     assert_eq!(
         (w["pay"]["performance_cents"].as_i64(), w["pay"]["total_cents"].as_i64()),
-        (Some(80_000), Some(380_000))
+        (Some(40_000), Some(340_000))
     );
 
     // Who else reads it: the community and street above (200), a department (403), another grid's worker (404).
@@ -201,7 +224,7 @@ async fn worker_and_department_scores(db: TestDb) {
     let (s, list) = street.get(&format!("/api/v1/assessment/workers?region={C}&period={month}")).await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!((list[0]["username"].as_str(), list[0]["total"].as_f64()), (Some("kh_worker"), Some(80.8)));
+    assert_eq!((list[0]["username"].as_str(), list[0]["total"].as_f64()), (Some("kh_worker"), Some(63.3)));
 
     // Department ranking in the community: 城管 handled e1 and e3 on time (2/2 → 40), e3 reworked (1/2 → 25 × (1 −
     // 0.5/0.5) = 0), no postponement (15), satisfaction 4 on e1 (20 × 4/5 = 16), one yellow card (−1): 70.
@@ -243,10 +266,10 @@ async fn worker_and_department_scores(db: TestDb) {
     let sheet = wb.worksheet_range("绩效工资").expect("sheet");
     assert_eq!(sheet.get((2, 7)).unwrap().to_string(), "应发合计(元)");
     assert_eq!(sheet.get((3, 0)).unwrap().to_string(), "kh_worker");
-    assert_eq!(sheet.get((3, 3)).unwrap().get_float(), Some(80.8));
+    assert_eq!(sheet.get((3, 3)).unwrap().get_float(), Some(63.3));
     assert_eq!(sheet.get((3, 5)).unwrap().get_float(), Some(3000.0));
-    assert_eq!(sheet.get((3, 6)).unwrap().get_float(), Some(800.0));
-    assert_eq!(sheet.get((3, 7)).unwrap().get_float(), Some(3800.0));
+    assert_eq!(sheet.get((3, 6)).unwrap().get_float(), Some(400.0));
+    assert_eq!(sheet.get((3, 7)).unwrap().get_float(), Some(3400.0));
     assert!(sheet.get((5, 0)).unwrap().to_string().starts_with("导出人 kh_staff"), "watermark");
     let (_, audit) = admin.get("/api/v1/audit?action=export").await;
     assert!(
@@ -290,6 +313,7 @@ async fn worker_and_department_scores(db: TestDb) {
     assert_eq!(metric(&star, "rework_rate")["value"].as_f64(), Some(0.0));
     assert_eq!(metric(&star, "satisfaction")["value"].as_f64(), Some(4.5));
     assert_eq!(metric(&star, "patrol_hours")["value"].as_f64(), Some(1.5));
+    assert_eq!(metric(&star, "visit_completion")["value"].as_f64(), Some(0.5));
     // civ_ledger: 6 × ratio; ord_patrol: 4 × 1.5/60 = 0.1.
     let sb = &star["self_breakdown"];
     assert_eq!(indicator(sb, "ord_patrol")["earned"].as_f64(), Some(0.1));

@@ -1650,6 +1650,10 @@ impl App {
             let mut changes: Vec<(&'static str, i64)> = vec![("reported", 1), ("valid", 1), ("registered", 1)];
             if e.status != "reported" {
                 changes.push(("dispatched", 1));
+                // The department it went to, as a dispatch records it: the assessment's ranking reads these rows.
+                if !depts.is_empty() {
+                    Store::set_event_departments(&mut tx, *id, &depts).await?;
+                }
             }
             Store::bump_stats(
                 &mut tx,

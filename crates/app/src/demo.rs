@@ -247,6 +247,7 @@ impl App {
         self.load_demo_life(&data).await?;
         self.load_demo_participation(&data).await?;
         self.load_demo_services(&data).await?;
+        self.load_demo_assessment(&data).await?;
         let grids = data.regions.iter().filter(|r| r.level == wangge_domain::region::RegionLevel::Grid).count();
         Ok(DemoSummary {
             regions: data.regions.len(),

@@ -1343,7 +1343,11 @@ impl App {
                 data.insert("into".into(), Value::from(t.id));
                 merge_into = Some(t);
             }
-            Action::Reject | Action::Void | Action::Verify | Action::Report => {}
+            Action::Verify => {
+                // Kept on the step so an assessment can show which verifications were late (按时核查率).
+                data.insert("on_time".into(), Value::from(on_time(now, e.stage_due_at)));
+            }
+            Action::Reject | Action::Void | Action::Report => {}
         }
         // A new stage starts its own clock; side actions leave it running.
         if plan.to != status || action == Action::Dispatch {

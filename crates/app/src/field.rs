@@ -579,13 +579,27 @@ impl App {
     }
 
     /// People of `root` due a visit (within `horizon` days, or all with a rule when `None`), one row per person.
-    async fn due_visits(
+    pub(crate) async fn due_visits(
         &self,
         actor: &Actor,
         root: &str,
         on: NaiveDate,
         kinds: &Kinds,
         horizon: Option<i64>,
+    ) -> Result<Vec<DueVisit>> {
+        self.due_visits_as_of(actor, root, on, kinds, horizon, i64::MAX).await
+    }
+
+    /// As `due_visits`, counting only visits made before `before` (ms): who was due when a period began, so a
+    /// visit during the period does not take its person off the list it is measured against.
+    pub(crate) async fn due_visits_as_of(
+        &self,
+        actor: &Actor,
+        root: &str,
+        on: NaiveDate,
+        kinds: &Kinds,
+        horizon: Option<i64>,
+        before: i64,
     ) -> Result<Vec<DueVisit>> {
         let candidates = self.store.due_candidates(root).await?;
         // A household tag is visited through one member: the head (户主) when present, else the first registered.
@@ -599,7 +613,7 @@ impl App {
             }
         }
         let since = cst_day_start_ms(on) - 400 * 86_400_000;
-        let (last_p, last_h) = self.store.last_visits(root, since).await?;
+        let (last_p, last_h) = self.store.last_visits_before(root, since, before).await?;
         // Sensitive tags follow the key-group rules: a correction term that ended no longer asks for visits, a
         // risk level 4 patient asks for one every 14 days.
         let key_rules = self.key_group_rules(root).await?;

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod appointments;
+pub mod assessment;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

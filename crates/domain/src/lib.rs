@@ -5,6 +5,7 @@
 mod macros;
 
 pub mod admission;
+pub mod assessment;
 pub mod command;
 pub mod coord;
 pub mod dispute;

@@ -205,6 +205,20 @@ pub enum Permission {
     /// The command centre (指挥中心): the live dashboard and map, the feed of new and overdue events, the big
     /// screen and the monthly and quarterly reports of the subtree (read only).
     ReadCommand,
+    // Assessment (考核评价, issue #10).
+    /// See scores in the subtree: communities' star assessments, every grid worker's month, the department
+    /// ranking, and the records behind each number. A grid worker sees only their own month, without this.
+    ReadAssessment,
+    /// Fill in the community's star self-assessment with evidence and declare it (社区自评申报).
+    DeclareStar,
+    /// Review declared star assessments (街道审核).
+    ReviewStar,
+    /// Approve, flag, keep or withdraw stars (区级审定、动态管理).
+    ApproveStar,
+    /// Edit assessment schemes (indicators, points, deductions, star and pay rules).
+    ManageSchemes,
+    /// Export the month's performance pay for payroll.
+    ExportPayroll,
 }
 
 impl Permission {
@@ -274,6 +288,13 @@ impl Permission {
             Permission::PushCommunityTasks => matches!(role, Admin | Department),
             Permission::HandleCommunityTasks => matches!(role, Admin | Community),
             Permission::ReadCommand => matches!(role, Admin | District | Street | Community | GridLeader | Leader),
+            Permission::ReadAssessment => {
+                matches!(role, Admin | District | Street | Community | GridLeader | Leader)
+            }
+            Permission::DeclareStar => matches!(role, Admin | Community),
+            Permission::ReviewStar => matches!(role, Admin | Street),
+            Permission::ApproveStar | Permission::ManageSchemes => matches!(role, Admin | District),
+            Permission::ExportPayroll => matches!(role, Admin | District | Street | Community),
         }
     }
 }

@@ -341,14 +341,26 @@ impl Store {
     /// The last visit time of each person and of each household (a visit to any member counts for it), for
     /// visits in the subtree `root` since `since`.
     pub async fn last_visits(&self, root: &str, since: i64) -> Result<(HashMap<i64, i64>, HashMap<i64, i64>)> {
+        self.last_visits_before(root, since, i64::MAX).await
+    }
+
+    /// As [`Store::last_visits`], counting only visits before `before` (who was due when a period began).
+    pub async fn last_visits_before(
+        &self,
+        root: &str,
+        since: i64,
+        before: i64,
+    ) -> Result<(HashMap<i64, i64>, HashMap<i64, i64>)> {
         let (lo, hi) = range_args(root);
         let rows: Vec<(i64, Option<i64>, i64)> = sqlx::query_as(
             "SELECT person_id, household_id, MAX(visited_at) FROM visits \
-             WHERE grid_code >= $1 AND grid_code < $2 AND visited_at >= $3 GROUP BY person_id, household_id",
+             WHERE grid_code >= $1 AND grid_code < $2 AND visited_at >= $3 AND visited_at < $4 \
+             GROUP BY person_id, household_id",
         )
         .bind(lo)
         .bind(hi)
         .bind(since)
+        .bind(before)
         .fetch_all(self.pool())
         .await?;
         let (mut people, mut households) = (HashMap::new(), HashMap::new());

@@ -4,6 +4,7 @@
 //! Values stay within the types every backend shares (i64, f64, text): times are Unix milliseconds,
 //! lists are JSON text. Schema differences live only in the two migration folders.
 
+pub mod assessment;
 pub mod audit;
 pub mod backup;
 pub mod bulk;

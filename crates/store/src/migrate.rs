@@ -102,6 +102,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_community_life.sql"),
         postgres: include_str!("../migrations/postgres/0016_community_life.sql"),
     },
+    // Assessment (issue #10).
+    Migration {
+        version: 17,
+        name: "assessment",
+        sqlite: include_str!("../migrations/sqlite/0017_assessment.sql"),
+        postgres: include_str!("../migrations/postgres/0017_assessment.sql"),
+    },
     Migration {
         version: 20,
         name: "command",
@@ -243,4 +250,9 @@ pub const TABLES: &[&str] = &[
     "event_open",
     "command_feed",
     "register_grid_counts",
+    // Assessment (issue #10).
+    "assessment_schemes",
+    "star_assessments",
+    "star_scores",
+    "star_actions",
 ];

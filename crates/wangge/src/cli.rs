@@ -414,6 +414,15 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Resu
                 Ok((w, e)) => tracing::info!(warned = w, escalated = e, "application deadlines swept"),
                 Err(e) => tracing::warn!(error = %e, "application sweep failed"),
             }
+            // Stars whose community had a red card or a serious incident since approval are flagged for the
+            // district's review (动态管理); every five minutes is soon enough and keeps the loop light.
+            if ticks.is_multiple_of(60) {
+                match watcher.sweep_star_incidents().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(flagged = n, "stars flagged for review"),
+                    Err(e) => tracing::warn!(error = %e, "star incident sweep failed"),
+                }
+            }
         }
     });
     let router = wangge_web::router(app.clone());

@@ -205,6 +205,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/command/layers/{layer}"),
     ("GET", "/api/v1/command/report"),
     ("GET", "/api/v1/feed"),
+    // Assessment (issue #10).
+    ("GET", "/api/v1/assessment/schemes"),
+    ("POST", "/api/v1/assessment/schemes"),
+    ("GET", "/api/v1/assessment/workers"),
+    ("GET", "/api/v1/assessment/workers/{user_id}"),
+    ("GET", "/api/v1/assessment/payroll.xlsx"),
+    ("GET", "/api/v1/assessment/departments"),
+    ("GET", "/api/v1/assessment/departments/{code}"),
+    ("GET", "/api/v1/assessment/stars"),
+    ("POST", "/api/v1/assessment/stars"),
+    ("GET", "/api/v1/assessment/stars/{id}"),
+    ("PUT", "/api/v1/assessment/stars/{id}/scores"),
+    ("POST", "/api/v1/assessment/stars/{id}/actions"),
 ];
 
 /// Routes that answer without login.
@@ -892,6 +905,7 @@ async fn matrix(db: TestDb) {
     let life = LifeFixture::new(&admin, &register).await;
     let other_participation = OtherParticipation::new(&admin, &register).await;
     let other_services = OtherServices::new(&admin, &register).await;
+    let assessment = AssessmentFixture::new(&admin).await;
     for case in cases() {
         let who = case.user;
         let pw = if who == "admin" { ADMIN_PW } else { DEMO_PW };
@@ -1057,6 +1071,7 @@ async fn matrix(db: TestDb) {
         check_field(&mut m, &c, &case, &register, &leak).await;
         check_safety(&mut m, &c, &case, &leak).await;
         check_command(&mut m, &c, &case, &leak).await;
+        assessment.check(&mut m, &c, &case, &leak).await;
         check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
         check_life(&mut m, &c, &case, &life, &leak).await;
 
@@ -1469,6 +1484,188 @@ async fn check_command(m: &mut Matrix, c: &Client, case: &Case, leak: &[String])
     }
     let r = m.call_stream(c, "/api/v1/feed", &format!("/api/v1/feed?region={OTHER_DISTRICT}")).await;
     expect_status(who, "feed elsewhere", &r, elsewhere);
+}
+
+/// Star assessments in COMMUNITY1 and in the other district, the demo grid worker of GRID1, the worker scheme.
+struct AssessmentFixture {
+    own_star: i64,
+    other_star: i64,
+    worker: i64,
+    scheme: Value,
+    review: String,
+}
+
+impl AssessmentFixture {
+    async fn new(admin: &Client) -> AssessmentFixture {
+        let mut ids = Vec::new();
+        for community in [COMMUNITY1, OTHER_COMMUNITY] {
+            let (s, b) =
+                admin.post("/api/v1/assessment/stars", &json!({ "community_code": community, "year": 2026 })).await;
+            assert_eq!(s, 201, "{b}");
+            ids.push(b["id"].as_i64().unwrap());
+        }
+        let (s, star) = admin.get(&format!("/api/v1/assessment/stars/{}", ids[0])).await;
+        assert_eq!(s, 200, "{star}");
+        let review = star["scheme"]["aspects"][0]["indicators"][0]["code"].as_str().unwrap().to_string();
+        let (_, u) = admin.get("/api/v1/users/demo_grid_worker").await;
+        let (_, schemes) = admin.get("/api/v1/assessment/schemes").await;
+        let scheme =
+            schemes.as_array().unwrap().iter().find(|s| s["subject"] == "grid_worker").unwrap()["scheme"].clone();
+        AssessmentFixture { own_star: ids[0], other_star: ids[1], worker: u["id"].as_i64().unwrap(), scheme, review }
+    }
+
+    /// 考核评价: centres, grid leaders and leaders read their subtree's scores (`ReadAssessment`), a grid worker
+    /// only their own month; the community scores and declares, the street reviews, the district approves; the
+    /// payroll goes to centres and communities. Another district's star is 404 for everyone but the admin.
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+        let who = case.user;
+        let reads = matches!(
+            who,
+            "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_leader"
+        );
+        let pays = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_community");
+        let own: &[u16] = if reads { &[200] } else { &[403] };
+        let elsewhere: &[u16] = match (case.admin, reads) {
+            (true, _) => &[200],
+            (false, true) => &[404],
+            (false, false) => &[403],
+        };
+        let r = m.call(c, "GET", "/api/v1/assessment/schemes", "/api/v1/assessment/schemes", None).await;
+        expect_status(who, "schemes", &r, own);
+        let r = m.call(c, "POST", "/api/v1/assessment/schemes", "/api/v1/assessment/schemes", Some(&self.scheme)).await;
+        expect_status(who, "put scheme", &r, if matches!(who, "admin" | "demo_district") { &[200] } else { &[403] });
+        for (route, path, ok) in [
+            ("/api/v1/assessment/workers", "/api/v1/assessment/workers?period=2026-11".to_string(), own),
+            ("/api/v1/assessment/departments", "/api/v1/assessment/departments?period=2026-11".to_string(), own),
+            (
+                "/api/v1/assessment/departments/{code}",
+                "/api/v1/assessment/departments/chengguan?period=2026".to_string(),
+                if reads { &[200, 404][..] } else { &[403][..] },
+            ),
+            (
+                "/api/v1/assessment/payroll.xlsx",
+                "/api/v1/assessment/payroll.xlsx?period=2026-11".to_string(),
+                if pays { &[200][..] } else { &[403][..] },
+            ),
+        ] {
+            let r = m.call(c, "GET", route, &path, None).await;
+            expect_status(who, route, &r, ok);
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let r = m.call(c, "GET", route, &format!("{path}{sep}region={OTHER_DISTRICT}"), None).await;
+            let other: &[u16] = if route.ends_with("payroll.xlsx") {
+                match (case.admin, pays) {
+                    (true, _) => &[200],
+                    (false, true) => &[404],
+                    _ => &[403],
+                }
+            } else if route.ends_with("{code}") && case.admin {
+                &[200, 404]
+            } else {
+                elsewhere
+            };
+            expect_status(who, &format!("{route} elsewhere"), &r, other);
+            if !case.admin && r.0 != 200 {
+                no_leak(who, route, &r, leak);
+            }
+        }
+        // A grid worker's month: their own, or for those who read the subtree.
+        let path = format!("/api/v1/assessment/workers/{}?period=2026-11", self.worker);
+        let r = m.call(c, "GET", "/api/v1/assessment/workers/{user_id}", &path, None).await;
+        let sees_grid1 = case.admin || case.inside.iter().any(|i| GRID1.starts_with(i));
+        let expected: &[u16] = if who == "demo_grid_worker" || (reads && sees_grid1) {
+            &[200]
+        } else if sees_grid1 {
+            &[403]
+        } else {
+            &[404]
+        };
+        expect_status(who, "worker month", &r, expected);
+
+        // Stars: list, open, read, score, act.
+        let r = m.call(c, "GET", "/api/v1/assessment/stars", "/api/v1/assessment/stars?year=2026", None).await;
+        expect_status(who, "stars", &r, own);
+        if r.0 == 200 {
+            for s in r.1.as_array().unwrap() {
+                let code = s["community_code"].as_str().unwrap();
+                assert!(case.admin || case.inside.iter().any(|i| code.starts_with(i)), "{who}: star of {code}");
+            }
+        }
+        let sees_c1 = case.admin || case.inside.iter().any(|i| COMMUNITY1.starts_with(i));
+        let r = m
+            .call(
+                c,
+                "POST",
+                "/api/v1/assessment/stars",
+                "/api/v1/assessment/stars",
+                Some(&json!({ "community_code": COMMUNITY1, "year": 2026 })),
+            )
+            .await;
+        let expected: &[u16] = if matches!(who, "admin" | "demo_community") {
+            &[201]
+        } else if sees_c1 && who != "demo_resident" {
+            &[403]
+        } else {
+            &[404]
+        };
+        expect_status(who, "open star", &r, expected);
+        let r = m
+            .call(
+                c,
+                "POST",
+                "/api/v1/assessment/stars",
+                "/api/v1/assessment/stars",
+                Some(&json!({ "community_code": OTHER_COMMUNITY, "year": 2026 })),
+            )
+            .await;
+        expect_status(who, "open star elsewhere", &r, if case.admin { &[201] } else { &[404] });
+        no_leak(who, "open star elsewhere", &r, leak);
+
+        let read_c1: &[u16] = if reads && sees_c1 {
+            &[200]
+        } else if sees_c1 && who != "demo_resident" && who != "demo_grid_worker" {
+            &[403]
+        } else {
+            &[404]
+        };
+        let path = format!("/api/v1/assessment/stars/{}", self.own_star);
+        let r = m.call(c, "GET", "/api/v1/assessment/stars/{id}", &path, None).await;
+        expect_status(who, "star", &r, read_c1);
+        let path = format!("/api/v1/assessment/stars/{}", self.other_star);
+        let r = m.call(c, "GET", "/api/v1/assessment/stars/{id}", &path, None).await;
+        expect_status(who, "star elsewhere", &r, if case.admin { &[200] } else { &[404] });
+        no_leak(who, "star elsewhere", &r, leak);
+
+        let body = json!({ "scores": [{ "indicator_code": self.review, "score": 8, "evidence": "/life/meetings" }] });
+        for (id, inside) in [(self.own_star, true), (self.other_star, false)] {
+            let path = format!("/api/v1/assessment/stars/{id}/scores");
+            let r = m.call(c, "PUT", "/api/v1/assessment/stars/{id}/scores", &path, Some(&body)).await;
+            let expected: &[u16] = if case.admin || (inside && who == "demo_community") {
+                &[200]
+            } else if !(inside && reads && sees_c1) {
+                if inside && sees_c1 && !matches!(who, "demo_resident" | "demo_grid_worker") { &[403] } else { &[404] }
+            } else if who == "demo_street" {
+                &[409]
+            } else {
+                &[403]
+            };
+            expect_status(who, &format!("scores {id}"), &r, expected);
+            // The district approves only what the street passed: a draft answers 409 to the district, 403 to others.
+            let path = format!("/api/v1/assessment/stars/{id}/actions");
+            let act = json!({ "action": "approve" });
+            let r = m.call(c, "POST", "/api/v1/assessment/stars/{id}/actions", &path, Some(&act)).await;
+            let expected: &[u16] = if case.admin || (inside && who == "demo_district") {
+                &[409]
+            } else if !(inside && reads && sees_c1) {
+                if inside && sees_c1 && !matches!(who, "demo_resident" | "demo_grid_worker") { &[403] } else { &[404] }
+            } else {
+                &[403]
+            };
+            expect_status(who, &format!("approve {id}"), &r, expected);
+            if !case.admin && !inside {
+                no_leak(who, "star action elsewhere", &r, leak);
+            }
+        }
+    }
 }
 
 fn now_ms() -> i64 {

@@ -34,7 +34,7 @@ fn today() -> NaiveDate {
 
 /// One grid worker per grid, as real accounts with a `grid_worker` grant (so every scope check runs); no
 /// password, so no slow hashing: the bench calls the use cases with the actor a login would produce.
-async fn grid_workers(app: &App, grids: &[String]) -> Result<HashMap<String, Actor>> {
+pub(super) async fn grid_workers(app: &App, grids: &[String]) -> Result<HashMap<String, Actor>> {
     let mut tx = app.store.begin().await?;
     let mut ids = Vec::with_capacity(grids.len());
     for (i, g) in grids.iter().enumerate() {
@@ -93,7 +93,7 @@ async fn grow_grid(app: &App, target: &str, donors: &[String], want: i64) -> Res
 /// A year of monthly visits to everyone with a visiting rule, by their grid's worker: the last one between
 /// 0 and 40 days ago (so some are overdue, some due this week, most not yet), one in twenty never visited.
 /// Returns the number of visit rows.
-async fn visit_history(app: &App, workers: &HashMap<String, Actor>, on: NaiveDate) -> Result<usize> {
+pub(super) async fn visit_history(app: &App, workers: &HashMap<String, Actor>, on: NaiveDate) -> Result<usize> {
     // One row per person with a rule; a household rule is visited through one member (any counts).
     let cands = app.store.due_candidates("330199").await?;
     let mut seen_people = HashSet::new();

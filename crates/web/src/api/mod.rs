@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1 and its OpenAPI 3.1 description, generated from these handlers.
 
+pub mod assessment;
 pub mod attachments;
 pub mod audit;
 pub mod command;
@@ -80,6 +81,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         services::admission_items, services::add_admission_item, services::patch_admission_item, services::tasks,
         services::push_task, services::act_task, services::admission_report,
         command::dashboard, command::map, command::layer, command::report, command::feed,
+        // Assessment (issue #10).
+        assessment::schemes, assessment::put_scheme, assessment::workers, assessment::worker, assessment::payroll,
+        assessment::departments, assessment::department, assessment::stars, assessment::open_star,
+        assessment::star, assessment::put_scores, assessment::act_star,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -212,10 +217,17 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::command::LayerPoint, wangge_app::command::LegendItem, wangge_app::command::Report,
         wangge_app::command::ReportSection, wangge_app::command::ReportTable, wangge_app::command::Column,
         wangge_app::command::ChartSpec,
+        wangge_app::assessment::RecordRef, wangge_app::assessment::MetricValue,
+        wangge_app::assessment::DeductionRecords, wangge_app::assessment::PayView, wangge_app::assessment::WorkerScore,
+        wangge_app::assessment::WorkerRow, wangge_app::assessment::DepartmentScore, wangge_app::assessment::SchemeView,
+        wangge_app::assessment::StarSummary, wangge_app::assessment::EnteredScore,
+        wangge_app::assessment::StarActionView, wangge_app::assessment::StarDetail,
+        wangge_app::assessment::NewStarInput, wangge_app::assessment::ScoreInput, wangge_app::assessment::ScoresInput,
+        wangge_app::assessment::StarActionInput,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "command"), (name = "public")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "command"), (name = "assessment"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -416,5 +428,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/command/layers/{layer}", get(command::layer))
         .route("/api/v1/command/report", get(command::report))
         .route("/api/v1/feed", get(command::feed))
+        .route("/api/v1/assessment/schemes", get(assessment::schemes).post(assessment::put_scheme))
+        .route("/api/v1/assessment/workers", get(assessment::workers))
+        .route("/api/v1/assessment/workers/{user_id}", get(assessment::worker))
+        .route("/api/v1/assessment/payroll.xlsx", get(assessment::payroll))
+        .route("/api/v1/assessment/departments", get(assessment::departments))
+        .route("/api/v1/assessment/departments/{code}", get(assessment::department))
+        .route("/api/v1/assessment/stars", get(assessment::stars).post(assessment::open_star))
+        .route("/api/v1/assessment/stars/{id}", get(assessment::star))
+        .route("/api/v1/assessment/stars/{id}/scores", axum::routing::put(assessment::put_scores))
+        .route("/api/v1/assessment/stars/{id}/actions", post(assessment::act_star))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

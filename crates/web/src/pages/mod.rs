@@ -1,6 +1,7 @@
 //! Server-rendered pages. Sessions are HttpOnly SameSite=Lax cookies; every form carries a CSRF token.
 
 mod api_keys;
+mod assessment;
 mod command;
 mod disputes;
 mod event_rules;
@@ -108,6 +109,15 @@ pub fn routes() -> Router<AppState> {
         .route("/track/{token}/attachments/{id}", get(report::track_attachment))
         .route("/key-groups", get(safety::key_groups))
         .route("/safety", get(safety::safety))
+        .route("/assessment/workers", get(assessment::workers))
+        .route("/assessment/workers/{id}", get(assessment::worker))
+        .route("/assessment/departments", get(assessment::departments))
+        .route("/assessment/departments/{code}", get(assessment::department))
+        .route("/assessment/stars", get(assessment::stars))
+        .route("/assessment/stars/open", post(assessment::open_star))
+        .route("/assessment/stars/{id}", get(assessment::star))
+        .route("/assessment/stars/{id}/scores", post(assessment::star_scores))
+        .route("/assessment/stars/{id}/act", post(assessment::star_act))
         .route("/safety/teams", post(safety::add_team))
         .route("/signup", get(residents::signup_page).post(residents::signup_submit))
         .route("/me", get(residents::me))
@@ -304,6 +314,19 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             when(may(P::ReadParticipation), item("/participation/ledger", "pt_fund", "nav-ledger")),
             when(may(P::ReadParticipation), item("/participation/polls", "pt_polls", "nav-polls")),
             when(may(P::ReadParticipation), item("/participation/happiness", "pt_happiness", "nav-happiness")),
+        ],
+    );
+    let reads_scores = may(P::ReadAssessment);
+    group(
+        "menu_assessment",
+        vec![
+            when(
+                actor.has_role(Role::GridWorker) && !reads_scores,
+                item("/assessment/workers", "as_my_score", "nav-assessment-me"),
+            ),
+            when(reads_scores, item("/assessment/workers", "as_workers", "nav-assessment-workers")),
+            when(reads_scores, item("/assessment/departments", "as_departments", "nav-assessment-departments")),
+            when(reads_scores || may(P::DeclareStar), item("/assessment/stars", "as_stars", "nav-assessment-stars")),
         ],
     );
     let resident = actor.has_role(Role::Resident);

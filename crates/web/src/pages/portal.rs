@@ -215,6 +215,14 @@ struct HomePage {
     meetings: Option<PublicMeetings>,
     activities: Option<PublicActivities>,
     co_building: Option<PublicCoBuilding>,
+    /// The approved star (stars, year, final score), if any (星级社区, issue #10).
+    star: Option<(i64, i64, f64)>,
+}
+
+impl HomePage {
+    fn star_marks(&self) -> String {
+        self.star.map(|(n, ..)| "★".repeat(n.max(0) as usize)).unwrap_or_default()
+    }
 }
 
 /// `/p/{code}`: a community's home; a street's or district's code lists its communities; anything else is 404.
@@ -225,7 +233,9 @@ pub async fn home(State(app): State<AppState>, lang: Lang, headers: HeaderMap, P
             let meetings = app.public_meetings(&code).await.ok();
             let activities = app.public_activities(&code).await.ok();
             let co_building = app.public_co_building(&code).await.ok();
+            let star = app.public_star(&h.community.code).await.ok().flatten().filter(|s| s.0 > 0);
             let page = HomePage {
+                star,
                 lang,
                 l: PtLabels { lang },
                 signed_in: signed_in(&app, &headers).await.is_some(),

@@ -65,10 +65,11 @@ describe('command centre', () => {
       const open = parseCount(await page.locator('#kpi-open').textContent());
       const overdue = parseCount(await page.locator('#kpi-overdue').textContent());
       assert.ok(open > 0 && overdue > 0, `open ${open}, overdue ${overdue}`);
-      // Pluggable panels: one-window services report their figures; assessment is named and empty until it arrives.
-      const services = page.locator('.panel[data-panel="services"]');
-      assert.ok(!(await services.evaluate((el) => el.classList.contains('pending'))), 'services panel filled');
-      assert.ok(await page.locator('.panel[data-panel="assessment"]').evaluate((el) => el.classList.contains('pending')));
+      // Every pluggable panel (field work, disputes, safety, services, assessment) has its figures.
+      for (const key of ['field', 'disputes', 'safety', 'services', 'assessment']) {
+        const p = page.locator(`.panel[data-panel="${key}"]`);
+        assert.ok(!(await p.evaluate((el) => el.classList.contains('pending'))), `${key} panel filled`);
+      }
       await page.waitForFunction(() => document.getElementById('command').dataset.feed === 'open');
 
       const token = await apiToken(env.server.url, 'admin', ADMIN_PASSWORD);
@@ -151,7 +152,7 @@ describe('command centre', () => {
         await page.locator(`#section-${key}`).waitFor();
       }
       assert.equal(await page.locator('#section-services').getAttribute('data-available'), '1');
-      assert.equal(await page.locator('#section-assessment').getAttribute('data-available'), '0');
+      assert.equal(await page.locator('#section-assessment').getAttribute('data-available'), '1');
       assert.ok((await page.locator('#table-events-totals tbody tr').count()) >= 10);
       await page.locator('.report-chart svg').first().waitFor();
       const href = await page.locator('#report-xlsx').getAttribute('href');

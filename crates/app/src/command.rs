@@ -6,8 +6,7 @@
 //! `register_grid_counts` — never by scanning events.
 //!
 //! Sources are separate functions so that areas still on their way plug in by filling theirs: `panel_*` for
-//! the dashboard and `section_*` for the reports; `assessment` (考核, #10) answers
-//! "not available yet" until then.
+//! the dashboard and `section_*` for the reports.
 
 use crate::events::day_month;
 use crate::{App, AppError, Result};
@@ -506,7 +505,7 @@ impl App {
             self.panel_disputes(actor, &code, &from, &to).await?,
             self.panel_safety(&code, &open).await?,
             self.panel_services(actor, &code, &from, &to).await?,
-            panel_assessment(),
+            self.panel_assessment(actor, &code, period).await?,
         ];
         let recent = self.store.feed_recent(&code, 20).await?;
         let feed_last_id = self.store.feed_max_id().await?;
@@ -720,15 +719,33 @@ impl App {
             ],
         })
     }
-}
 
-/// 考核结果 (issue #10): wired in when that area is merged.
-fn panel_assessment() -> Panel {
-    Panel {
-        key: "assessment".into(),
-        title: t("考核结果", "Assessment results"),
-        available: false,
-        figures: Vec::new(),
+    /// 考核 (issue #10): the year's star-rated communities of the region (approved, awaiting review). Read from the
+    /// star assessments only: scoring workers or departments reads their records and stays in the report.
+    async fn panel_assessment(&self, actor: &Actor, code: &str, period: Period) -> Result<Panel> {
+        let title = t("考核结果", "Assessment results");
+        if !actor.may(Permission::ReadAssessment, code) {
+            return Ok(Panel { key: "assessment".into(), title, available: false, figures: Vec::new() });
+        }
+        let year = period_year(period);
+        let stars = self.star_list(actor, Some(code), Some(year)).await?;
+        let approved: Vec<_> = stars.iter().filter(|s| s.status == "approved").collect();
+        let waiting = stars.iter().filter(|s| matches!(s.status.as_str(), "declared" | "reviewed")).count();
+        let flagged = stars.iter().filter(|s| !s.flag_reason.is_empty()).count();
+        Ok(Panel {
+            key: "assessment".into(),
+            title,
+            available: true,
+            figures: vec![
+                Figure { label: t(&format!("{year}年星级社区"), &format!("Star communities {year}")), value: approved.len().to_string() },
+                Figure {
+                    label: t("其中四星以上", "of which 4★ or more"),
+                    value: approved.iter().filter(|s| s.stars >= 4).count().to_string(),
+                },
+                Figure { label: t("待审核申报", "Declarations to review"), value: waiting.to_string() },
+                Figure { label: t("需复核", "Flagged for review"), value: flagged.to_string() },
+            ],
+        })
     }
 }
 
@@ -975,6 +992,11 @@ fn text(s: &str) -> serde_json::Value {
     serde_json::Value::from(s)
 }
 
+/// The calendar year a report period falls in (star ratings are yearly).
+fn period_year(period: Period) -> i64 {
+    period.code().get(..4).and_then(|y| y.parse().ok()).unwrap_or(0)
+}
+
 fn pending(key: &str, title: Text, note: Text) -> ReportSection {
     ReportSection { key: key.into(), title, available: false, note: Some(note), tables: Vec::new() }
 }
@@ -996,7 +1018,7 @@ impl App {
             self.section_disputes(actor, &code, period).await?,
             self.section_safety(&code, period).await?,
             self.section_services(actor, &code, period).await?,
-            section_assessment(),
+            self.section_assessment(actor, &code, period).await?,
         ];
         Ok(Report {
             region: RegionRef { code, name: r.region.name.clone(), level: r.region.level.as_str().into() },
@@ -1406,15 +1428,79 @@ impl App {
             ],
         })
     }
-}
 
-/// 考核结果: filled when assessment (#10) is merged.
-fn section_assessment() -> ReportSection {
-    pending(
-        "assessment",
-        t("考核评价结果", "Assessment results"),
-        t("考核模块合并后提供", "Available once assessment is merged"),
-    )
+    /// 考核评价结果 (issue #10): star-rated communities of the period's year, departments ranked on what was
+    /// dispatched to them in the period and, for a month, the grid workers' scores.
+    async fn section_assessment(&self, actor: &Actor, code: &str, period: Period) -> Result<ReportSection> {
+        let title = t("考核评价结果", "Assessment results");
+        if !actor.may(Permission::ReadAssessment, code) {
+            return Ok(pending("assessment", title, t("无权查看考核结果", "Not permitted to read assessment results")));
+        }
+        let year = period_year(period);
+        let stars = self.star_list(actor, Some(code), Some(year)).await?;
+        let departments = self.department_ranking(actor, Some(code), Some(&period.code()), false).await?;
+        let mut tables = vec![
+            ReportTable {
+                key: "stars".into(),
+                title: t(&format!("{year}年星级社区评定"), &format!("Star-rated communities {year}")),
+                columns: vec![
+                    col("社区", "Community", "text"),
+                    col("状态", "Status", "text"),
+                    col("得分", "Score", "number"),
+                    col("星级", "Stars", "int"),
+                ],
+                rows: stars
+                    .iter()
+                    .map(|s| {
+                        let score = s.final_score.or(s.street_score).or(s.self_score);
+                        vec![
+                            text(&s.community_name),
+                            text(&s.status_label),
+                            score.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+                            int(s.stars),
+                        ]
+                    })
+                    .collect(),
+                chart: None,
+            },
+            ReportTable {
+                key: "departments".into(),
+                title: t("职能部门考核排名", "Departments ranked"),
+                columns: vec![col("名次", "Rank", "int"), col("部门", "Department", "text"), col("得分", "Score", "number")],
+                rows: departments
+                    .iter()
+                    .map(|d| vec![int(d.rank as i64), text(&d.department_name), serde_json::Value::from(d.score.total)])
+                    .collect(),
+                chart: Some(ChartSpec { kind: "bar".into(), series: vec![2] }),
+            },
+        ];
+        if let Period::Month { .. } = period {
+            let workers = self.worker_scores(actor, Some(code), Some(&period.code())).await?;
+            tables.push(ReportTable {
+                key: "grid_workers".into(),
+                title: t("网格员月度考核", "Grid workers this month"),
+                columns: vec![
+                    col("网格员", "Grid worker", "text"),
+                    col("网格", "Grids", "text"),
+                    col("得分", "Score", "number"),
+                    col("扣分", "Deducted", "number"),
+                ],
+                rows: workers
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            text(&w.display_name),
+                            text(&w.grids.join("、")),
+                            serde_json::Value::from(w.total),
+                            serde_json::Value::from(w.deducted),
+                        ]
+                    })
+                    .collect(),
+                chart: None,
+            });
+        }
+        Ok(ReportSection { key: "assessment".into(), title, available: true, note: None, tables })
+    }
 }
 
 // ---------------------------------------------------------------- the workbook

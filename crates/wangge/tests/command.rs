@@ -114,13 +114,14 @@ async fn dashboard_and_map(db: TestDb) {
     assert_eq!(before["trend"].as_array().unwrap().len(), 30);
     let keys: Vec<&str> = before["panels"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["field", "disputes", "safety", "services", "assessment"]);
+    // Every source is in this build: each panel has figures for a leader.
     for p in before["panels"].as_array().unwrap() {
-        let pending = p["key"] == "assessment";
-        assert_eq!(p["available"], !pending, "{p}");
-        if pending {
-            assert!(p["figures"].as_array().unwrap().is_empty(), "{p}");
-        }
+        assert_eq!(p["available"], true, "{p}");
+        assert!(!p["figures"].as_array().unwrap().is_empty(), "{p}");
     }
+    // The demo district's star declaration of this year waits for review.
+    let stars = before["panels"].as_array().unwrap().iter().find(|p| p["key"] == "assessment").unwrap();
+    assert_eq!(stars["figures"][2]["value"], "1", "{stars}");
 
     let id = report(&admin, "E0102", GRID1, "指挥中心测试：垃圾满溢").await;
     let after = dashboard(&leader, DISTRICT).await;
@@ -213,13 +214,15 @@ async fn reports(db: TestDb) {
     let keys: Vec<&str> = r["sections"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["events", "indicators", "field", "disputes", "safety", "services", "assessment"]);
     for sec in r["sections"].as_array().unwrap() {
-        let pending = sec["key"] == "assessment";
-        assert_eq!(sec["available"], !pending, "{sec}");
-        if pending {
-            assert!(sec["tables"].as_array().unwrap().is_empty());
-            assert!(sec["note"]["zh"].is_string());
-        }
+        assert_eq!(sec["available"], true, "{sec}");
     }
+    // Assessment results: the year's star ratings, departments ranked, and (for a month) the grid workers.
+    let assessment = r["sections"].as_array().unwrap().iter().find(|s| s["key"] == "assessment").unwrap();
+    let tables: Vec<&str> =
+        assessment["tables"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(tables, ["stars", "departments", "grid_workers"], "{assessment}");
+    assert!(!assessment["tables"][0]["rows"].as_array().unwrap().is_empty(), "{assessment}");
+    assert!(!assessment["tables"][2]["rows"].as_array().unwrap().is_empty(), "{assessment}");
     // The services section counts what the services statistics count over the same days.
     let (y, mo): (i32, u32) = (period[..4].parse().unwrap(), period[5..7].parse().unwrap());
     let first = chrono::NaiveDate::from_ymd_opt(y, mo, 1).unwrap();

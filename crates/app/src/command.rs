@@ -737,7 +737,10 @@ impl App {
             title,
             available: true,
             figures: vec![
-                Figure { label: t(&format!("{year}年星级社区"), &format!("Star communities {year}")), value: approved.len().to_string() },
+                Figure {
+                    label: t(&format!("{year}年星级社区"), &format!("Star communities {year}")),
+                    value: approved.len().to_string(),
+                },
                 Figure {
                     label: t("其中四星以上", "of which 4★ or more"),
                     value: approved.iter().filter(|s| s.stars >= 4).count().to_string(),
@@ -1466,7 +1469,11 @@ impl App {
             ReportTable {
                 key: "departments".into(),
                 title: t("职能部门考核排名", "Departments ranked"),
-                columns: vec![col("名次", "Rank", "int"), col("部门", "Department", "text"), col("得分", "Score", "number")],
+                columns: vec![
+                    col("名次", "Rank", "int"),
+                    col("部门", "Department", "text"),
+                    col("得分", "Score", "number"),
+                ],
                 rows: departments
                     .iter()
                     .map(|d| vec![int(d.rank as i64), text(&d.department_name), serde_json::Value::from(d.score.total)])

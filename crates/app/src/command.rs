@@ -1478,7 +1478,8 @@ impl App {
                     .iter()
                     .map(|d| vec![int(d.rank as i64), text(&d.department_name), serde_json::Value::from(d.score.total)])
                     .collect(),
-                chart: Some(ChartSpec { kind: "bar".into(), series: vec![2] }),
+                // A chart would put the rank on its axis (charts take the first column): the table says it.
+                chart: None,
             },
         ];
         if let Period::Month { .. } = period {

@@ -225,4 +225,52 @@ async fn throttle_behind_a_proxy(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(login_and_logout, throttle, throttle_behind_a_proxy);
+/// Two `wangge serve` processes on one database (two nodes behind a load balancer, docs/scale-out.md): a token
+/// issued by one is accepted by the other, and a logout or a disabled account on one node stops the token on the
+/// other within the per-process actor cache's lifetime (2 s; 10 s allowed here for a loaded machine).
+async fn sessions_are_shared_between_nodes(db: TestDb) {
+    let a = Server::demo(db);
+    let dir = a.db().data_dir();
+    let dir = dir.to_str().unwrap().to_string();
+    let url = a.db().url.clone();
+    let b = Server::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url]);
+    let on_b = |token: &Option<String>| Client { token: token.clone(), ..b.client() };
+
+    let admin_a = a.admin().await;
+    let admin_b = on_b(&admin_a.token);
+    let (s, me) = admin_b.get("/api/v1/session").await;
+    assert_eq!((s, me["username"].as_str()), (200, Some("admin")), "node B accepts node A's token: {me}");
+    let (s, r) = admin_b.get("/api/v1/regions").await;
+    assert_eq!(s, 200, "{r}");
+
+    // A user made on B signs in on A; disabled on B, their token stops on A too.
+    let user = json!({ "username": "node_user", "password": "node-pass-123", "roles": [{ "role": "district", "region_code": DISTRICT }] });
+    let (s, r) = admin_b.post("/api/v1/users", &user).await;
+    assert_eq!(s, 201, "{r}");
+    let worker_a = a.login("node_user", "node-pass-123").await;
+    assert_eq!(worker_a.get("/api/v1/regions").await.0, 200);
+    let (s, r) = admin_b.send("PATCH", "/api/v1/users/node_user", Some(&json!({ "disabled": true }))).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(gone_within(&worker_a, 10).await, "a disabled account's token still works on the other node");
+
+    // Logout on A: B stops accepting the token.
+    let (s, _) = admin_a.delete("/api/v1/session").await;
+    assert_eq!(s, 204);
+    assert!(gone_within(&admin_b, 10).await, "a logged-out token still works on the other node");
+    drop(b);
+    a.finish().await;
+}
+
+/// Whether `c`'s token is refused (401) within `secs` seconds.
+async fn gone_within(c: &Client, secs: u64) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if c.get("/api/v1/session").await.0 == 401 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
+both_backends!(login_and_logout, throttle, throttle_behind_a_proxy, sessions_are_shared_between_nodes);

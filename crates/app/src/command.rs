@@ -422,9 +422,14 @@ impl App {
         let now = now_ms();
         let (today, _) = day_month(now);
 
-        let totals = Counts::from_values(&self.store.stats_total(&roots, &from, &to).await?);
-        let today_counts = Counts::from_values(&self.store.stats_total(&roots, &today, &today).await?);
-        let open = self.store.open_by_grid(&code, now).await?;
+        // Independent rollup reads run side by side (the pool has several readers): on a busy machine the
+        // dashboard's p95 was the sum of ~15 reads one after another.
+        let (totals, today_counts, open) = tokio::try_join!(
+            self.store.stats_total(&roots, &from, &to),
+            self.store.stats_total(&roots, &today, &today),
+            self.store.open_by_grid(&code, now),
+        )?;
+        let (totals, today_counts) = (Counts::from_values(&totals), Counts::from_values(&today_counts));
         let ind = Indicators::from_counts(&totals);
         let kpis = Kpis {
             today_reported: today_counts.reported,
@@ -500,13 +505,14 @@ impl App {
                 DayPoint { day, reported, closed }
             })
             .collect();
-        let panels = vec![
-            self.panel_field_work(&code, &from, &to).await?,
-            self.panel_disputes(actor, &code, &from, &to).await?,
-            self.panel_safety(&code, &open).await?,
-            self.panel_services(actor, &code, &from, &to).await?,
-            self.panel_assessment(actor, &code, period).await?,
-        ];
+        let (field, disputes, safety, services, assessment) = tokio::try_join!(
+            self.panel_field_work(&code, &from, &to),
+            self.panel_disputes(actor, &code, &from, &to),
+            self.panel_safety(&code, &open),
+            self.panel_services(actor, &code, &from, &to),
+            self.panel_assessment(actor, &code, period),
+        )?;
+        let panels = vec![field, disputes, safety, services, assessment];
         let recent = self.store.feed_recent(&code, 20).await?;
         let feed_last_id = self.store.feed_max_id().await?;
         let mut feed = Vec::with_capacity(recent.len());

@@ -23,9 +23,10 @@ for _ in $(seq 1 120); do curl -fs "$base/api/v1/openapi.json" >/dev/null 2>&1 &
 token="$(curl -fs -X POST "$base/api/v1/session" -H 'content-type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$password\"}" | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')"
 
-st run "$base/api/v1/openapi.json" -H "Authorization: Bearer $token" \
+# From the temporary directory: schemathesis keeps its cache (.schemathesis/) in the working directory.
+(cd "$data" && st run "$base/api/v1/openapi.json" -H "Authorization: Bearer $token" \
   --checks not_a_server_error --phases examples,coverage,fuzzing -n "$examples" --workers 2 \
-  --exclude-method DELETE --no-color --seed "${WANGGE_FUZZ_SEED:-20261203}"
+  --exclude-method DELETE --no-color --seed "${WANGGE_FUZZ_SEED:-20261203}")
 # The server itself must not have logged a panic while being fuzzed.
 if grep -q "panicked" "$data/serve.log"; then
   grep -n -A5 "panicked" "$data/serve.log" | head -40

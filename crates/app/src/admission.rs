@@ -159,7 +159,7 @@ pub struct AdmissionReport {
     pub departments: Vec<DepartmentReport>,
 }
 
-fn dept_name(c: &crate::service_catalogue::Catalogue, code: &str) -> String {
+pub(crate) fn dept_name(c: &crate::service_catalogue::Catalogue, code: &str) -> String {
     c.department_name(code).unwrap_or_else(|| code.to_string())
 }
 
@@ -198,6 +198,15 @@ fn not_admitted(item: &str, why: NotAdmitted) -> AppError {
     .with_details(json!({ "field": "item_code", "item_code": item, "reason": why.as_str() }))
 }
 
+/// The 422 of a refused push, naming the refused task records.
+pub(crate) fn refused_error(item: &str, why: NotAdmitted, task_ids: &[i64]) -> AppError {
+    let mut e = not_admitted(item, why);
+    if let Some(d) = e.details.as_mut() {
+        d["refused_task_ids"] = json!(task_ids);
+    }
+    e
+}
+
 impl App {
     fn admission_view(&self, c: &crate::service_catalogue::Catalogue, r: &AdmissionRow) -> AdmissionItemView {
         AdmissionItemView {
@@ -216,7 +225,12 @@ impl App {
     }
 
     /// The departments an actor pushes for: a department user's own; admins any.
-    fn pushing_departments(actor: &Actor) -> Vec<String> {
+    /// Whether every grant carrying `perm` is a department's (so the actor speaks only for its departments).
+    pub(crate) fn department_only(actor: &Actor, perm: Permission) -> bool {
+        !actor.is_admin() && actor.grants.iter().filter(|g| perm.granted_to(g.role)).all(|g| g.role == Role::Department)
+    }
+
+    pub(crate) fn pushing_departments(actor: &Actor) -> Vec<String> {
         actor.grants.iter().filter(|g| g.role == Role::Department).filter_map(|g| g.department_code.clone()).collect()
     }
 
@@ -388,22 +402,24 @@ impl App {
     /// Who may push for `department` onto `community`, and the list's decision — the part every push shares.
     /// Outer errors: 400 (unknown department or not a community), 403 (not the caller's department), 404 (the
     /// community is outside the caller's scope). Inner: the entry, or why the list does not admit it.
-    async fn admission_decision(
+    pub(crate) async fn admission_decision(
         &self,
         actor: &Actor,
+        perm: Permission,
         department: &str,
         item_code: &str,
         community: &str,
     ) -> Result<std::result::Result<AdmissionRow, NotAdmitted>> {
-        self.authorize_anywhere(actor, Permission::PushCommunityTasks)?;
+        self.authorize_anywhere(actor, perm)?;
         let c = self.catalogue().await?;
         if !c.departments.contains_key(department) {
             return Err(AppError::field("department_code", format!("未知的部门 / unknown department: {department}")));
         }
-        if !actor.is_admin() && !Self::pushing_departments(actor).iter().any(|d| d == department) {
+        // A department pushes only its own work; street and district staff (data requests) act for any department.
+        if Self::department_only(actor, perm) && !Self::pushing_departments(actor).iter().any(|d| d == department) {
             return Err(AppError::forbidden());
         }
-        self.authorize(actor, Permission::PushCommunityTasks, community)
+        self.authorize(actor, perm, community)
             .map_err(|e| if e.kind == ErrorKind::NotFound { AppError::field("communities", e.message) } else { e })?;
         match self.store.region(community).await? {
             Some(r) if r.region.level == RegionLevel::Community => {}
@@ -431,7 +447,7 @@ impl App {
         item_code: &str,
         community: &str,
     ) -> Result<AdmissionRow> {
-        self.admission_decision(actor, department, item_code, community)
+        self.admission_decision(actor, Permission::PushCommunityTasks, department, item_code, community)
             .await?
             .map_err(|why| not_admitted(item_code.trim(), why))
     }
@@ -482,13 +498,47 @@ impl App {
         }
         let mut decisions = Vec::with_capacity(communities.len());
         for cm in &communities {
-            decisions.push((cm.clone(), self.admission_decision(actor, &department, &item_code, cm).await?));
+            decisions.push((
+                cm.clone(),
+                self.admission_decision(actor, Permission::PushCommunityTasks, &department, &item_code, cm).await?,
+            ));
         }
+        let template = TaskRow {
+            kind: kind.as_str().into(),
+            department_code: department.clone(),
+            item_code: item_code.clone(),
+            title: title.clone(),
+            description: description.clone(),
+            due_on: due_on.clone(),
+            ..Default::default()
+        };
+        let mut tx = self.store.begin().await?;
+        let (pushed, refused) = Self::record_pushes(&mut tx, actor, &template, &decisions).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let ids: Vec<i64> = pushed.into_iter().map(|(_, id)| id).collect();
+        if let Some(why) = refused {
+            return Err(refused_error(&item_code, why, &ids));
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.task_view(&self.store.community_task(id).await?).await?);
+        }
+        Ok(out)
+    }
+
+    /// Writes one task per community of a push, inside the caller's transaction: all pushed when every community
+    /// is admitted, otherwise all recorded refused with the reason (the community's report shows what was pushed
+    /// at it). Answers (community, task id) in order and the refusal, if any.
+    pub(crate) async fn record_pushes(
+        tx: &mut wangge_store::Transaction<'static, wangge_store::Any>,
+        actor: &Actor,
+        template: &TaskRow,
+        decisions: &[(String, std::result::Result<AdmissionRow, NotAdmitted>)],
+    ) -> Result<(Vec<(String, i64)>, Option<NotAdmitted>)> {
         let refused = decisions.iter().find_map(|(_, d)| d.as_ref().err().copied());
         let now = now_ms();
-        let mut ids = Vec::new();
-        let mut tx = self.store.begin().await?;
-        for (cm, d) in &decisions {
+        let mut ids = Vec::with_capacity(decisions.len());
+        for (cm, d) in decisions {
             let (status, admission_item_id, refusal) = match (refused, d) {
                 (None, Ok(entry)) => (TaskStatus::Pushed, Some(entry.id), String::new()),
                 // One target refused: none is pushed; the admitted ones are recorded refused with the reason.
@@ -498,47 +548,29 @@ impl App {
                 (_, Err(why)) => (TaskStatus::Refused, None, why.label_zh().to_string()),
             };
             let row = TaskRow {
-                kind: kind.as_str().into(),
-                department_code: department.clone(),
-                item_code: item_code.clone(),
                 admission_item_id,
-                title: title.clone(),
-                description: description.clone(),
                 community_code: cm.clone(),
-                due_on: due_on.clone(),
                 status: status.as_str().into(),
                 refusal,
                 pushed_by: actor.username.clone(),
                 pushed_at: now,
-                ..Default::default()
+                ..template.clone()
             };
-            let id = Store::insert_community_task(&mut tx, &row).await?;
+            let id = Store::insert_community_task(tx, &row).await?;
             Store::audit(
-                &mut tx,
+                tx,
                 NewAudit {
                     actor: &actor.username,
                     action: if refused.is_some() { "task.refused" } else { "task.push" },
                     object: &format!("community_task:{id}"),
-                    reason: Some(&format!("{department}:{item_code}")),
+                    reason: Some(&format!("{}:{}", template.department_code, template.item_code)),
                     region_code: Some(cm),
                 },
             )
             .await?;
-            ids.push(id);
+            ids.push((cm.clone(), id));
         }
-        tx.commit().await.map_err(StoreError::from)?;
-        if let Some(why) = refused {
-            let mut e = not_admitted(&item_code, why);
-            if let Some(d) = e.details.as_mut() {
-                d["refused_task_ids"] = json!(ids);
-            }
-            return Err(e);
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.task_view(&self.store.community_task(id).await?).await?);
-        }
-        Ok(out)
+        Ok((ids, refused))
     }
 
     async fn task_view(&self, t: &TaskRow) -> Result<TaskView> {

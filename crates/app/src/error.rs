@@ -90,6 +90,10 @@ impl AppError {
     pub fn forbidden() -> Self {
         Self::new(ErrorKind::Forbidden, "无权执行此操作 / not allowed for your role")
     }
+    /// A 403 that says what was refused (e.g. a sensitive group the caller may not see).
+    pub fn forbidden_because(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorKind::NotFound, format!("不存在或无权查看 / not found: {what}"))
     }

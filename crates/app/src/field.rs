@@ -162,9 +162,19 @@ pub struct FieldToday {
     pub quick: QuickCategories,
     pub patrol_routes: Vec<RouteView>,
     pub open_patrol: Option<PatrolView>,
+    /// 一表通: tables with rows of the worker's grids still to answer (only what the register lacks).
+    pub data_requests: Vec<crate::data_requests::FieldDataRequest>,
 }
 
 // ---------------------------------------------------------------- sync
+
+/// `data_answer`: a 一表通 row answered on the phone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataAnswer {
+    row_id: i64,
+    values: serde_json::Map<String, serde_json::Value>,
+}
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -541,6 +551,7 @@ impl App {
             all: leaves.iter().map(|c| brief(c)).collect(),
         };
         let patrol_routes = self.routes_for(&roots).await?;
+        let data_requests = self.field_data_requests(actor, &roots).await?;
         let open_patrol = match self.store.open_patrol(actor.user_id).await? {
             Some(p) => {
                 let names = self.store.checkins(p.id).await?.into_iter().map(|c| c.0).collect();
@@ -559,6 +570,7 @@ impl App {
             quick,
             patrol_routes,
             open_patrol,
+            data_requests,
         })
     }
 
@@ -841,11 +853,12 @@ impl App {
             "checkin" => "checkin",
             "patrol_end" => "patrol_end",
             "log_note" => "log_note",
+            "data_answer" => "data_answer",
             other => {
                 return Err(AppError::field(
                     "kind",
                     format!(
-                        "未知类型 {other}：应为 visit、event、migrant_arrival、move_out、patrol_start、track、checkin、patrol_end 或 log_note / unknown kind"
+                        "未知类型 {other}：应为 visit、event、migrant_arrival、move_out、patrol_start、track、checkin、patrol_end、log_note 或 data_answer / unknown kind"
                     ),
                 ));
             }
@@ -859,6 +872,14 @@ impl App {
             "track" => self.sync_track(actor, &receipt, data(&item.data)?, tracks).await,
             "checkin" => self.sync_checkin(actor, &receipt, at, data(&item.data)?).await,
             "patrol_end" => self.sync_patrol_end(actor, &receipt, at, data(&item.data)?).await,
+            "data_answer" => {
+                let d: DataAnswer = data(&item.data)?;
+                let input = crate::data_requests::AnswerInput { values: d.values };
+                self.answer_data_row_with(actor, d.row_id, input, Some(&receipt))
+                    .await
+                    .map(|id| Outcome::Created(id, None))
+                    .map_err(|e| if e.kind == ErrorKind::NotFound { in_field(e, "data.row_id") } else { e })
+            }
             _ => self.sync_log_note(actor, &receipt, data(&item.data)?).await,
         };
         match result {

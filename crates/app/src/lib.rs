@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod command;
+pub mod data_requests;
 pub mod demo;
 pub mod disputes;
 pub mod error;

@@ -339,6 +339,15 @@ pub struct MergeInput {
 const ELDERLY: &str = "elderly";
 const ELDERLY_AGE: i64 = 60;
 
+/// The latest birth date of people aged 60 and over today (`YYYY-MM-DD`): the derived 老年人 group.
+pub(crate) fn elderly_cutoff() -> String {
+    let t = today();
+    let cutoff = NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day())
+        .or_else(|| NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day() - 1))
+        .unwrap_or(t);
+    cutoff.format("%Y-%m-%d").to_string()
+}
+
 pub(crate) fn today() -> NaiveDate {
     let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     chrono::Utc::now().with_timezone(&cst).date_naive()
@@ -622,13 +631,7 @@ impl App {
         };
         // A derived age group filters by birth date; any other tag by what is stored.
         let (tag, born_on_or_before) = match tag {
-            Some((code, _, true)) if code == ELDERLY => {
-                let t = today();
-                let cutoff = NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day())
-                    .or_else(|| NaiveDate::from_ymd_opt(t.year() - ELDERLY_AGE as i32, t.month(), t.day() - 1))
-                    .unwrap_or(t);
-                (None, Some(cutoff.format("%Y-%m-%d").to_string()))
-            }
+            Some((code, _, true)) if code == ELDERLY => (None, Some(elderly_cutoff())),
             Some((code, household, _)) => (Some((code, household)), None),
             None => (None, None),
         };

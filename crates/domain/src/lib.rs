@@ -7,6 +7,7 @@ mod macros;
 pub mod admission;
 pub mod assessment;
 pub mod command;
+pub mod data_request;
 pub mod coord;
 pub mod dispute;
 pub mod error;

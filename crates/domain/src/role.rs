@@ -198,6 +198,8 @@ pub enum Permission {
     ManageAdmissionList,
     /// Push tasks onto communities (departments, within the admission list).
     PushCommunityTasks,
+    /// 一表通: send a data request (a table the register answers first) onto communities and download the result.
+    RequestData,
     /// Accept and complete tasks pushed onto one's community.
     HandleCommunityTasks,
     /// See the admission list, the tasks pushed and the report of accepted and refused tasks.
@@ -286,6 +288,7 @@ impl Permission {
                 matches!(role, Admin | District | Street | Community | GridLeader | Department | Leader)
             }
             Permission::PushCommunityTasks => matches!(role, Admin | Department),
+            Permission::RequestData => matches!(role, Admin | District | Street | Department),
             Permission::HandleCommunityTasks => matches!(role, Admin | Community),
             Permission::ReadCommand => matches!(role, Admin | District | Street | Community | GridLeader | Leader),
             Permission::ReadAssessment => {

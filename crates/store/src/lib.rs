@@ -12,6 +12,7 @@ pub mod bulk_pg;
 pub mod bulk_sqlite;
 pub mod command;
 pub mod crypto;
+pub mod data_requests;
 pub mod disputes;
 pub mod events;
 pub mod field;

@@ -115,6 +115,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_command.sql"),
         postgres: include_str!("../migrations/postgres/0020_command.sql"),
     },
+    // 一表通 data requests (issue #13).
+    Migration {
+        version: 22,
+        name: "data_requests",
+        sqlite: include_str!("../migrations/sqlite/0022_data_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0022_data_requests.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -891,7 +891,90 @@
       ),
     );
     nodes.push(section(t("fld_events") + " (" + d.events.length + ")", "events", events.length ? h("div", { class: "f-cards" }, events) : h("p", { class: "f-empty" }, t("fld_no_events"))));
+    const tables = (d.data_requests || []).map((r) => {
+      const left = r.rows.filter((row) => !answeredPending().has(String(row.id))).length;
+      return h(
+        "a",
+        { class: "f-card f-dr" + (r.overdue ? " is-overdue" : ""), href: "#/dr/" + r.id, "data-request": r.id },
+        h("div", { class: "f-card-head" }, h("strong", null, r.title), r.overdue ? h("span", { class: "f-badge is-overdue" }, t("fld_dr_overdue")) : null),
+        h("div", { class: "f-meta" }, r.department_name + " · " + t("fld_dr_due", { d: r.due_on }) + " · " + t("fld_dr_rows", { n: left })),
+      );
+    });
+    if (tables.length) nodes.push(section(t("fld_dr_title") + " (" + tables.length + ")", "data-requests", h("div", { class: "f-cards" }, tables)));
     show("today", t("fld_today") + " " + (d.day || ""), nodes, keepScroll);
+  }
+
+  // ---------------------------------------------------------------- 一表通: tables answered where the register is silent
+
+  /** Rows answered on this phone and still in the outbox (or sent but not yet off the cached list). */
+  function answeredPending() {
+    return new Set(outbox.filter((i) => i.kind === "data_answer" && i.state !== "rejected").map((i) => String(i.data.row_id)));
+  }
+
+  function findTable(id) {
+    return (todayData().data_requests || []).find((r) => String(r.id) === String(id));
+  }
+
+  function viewDataRequest(id) {
+    const r = findTable(id);
+    if (!r) return show("dr", t("fld_dr_title"), [h("p", { class: "f-empty" }, t("fld_dr_none"))]);
+    const done = answeredPending();
+    const rows = r.rows.map((row) =>
+      h(
+        "a",
+        { class: "f-card f-dr-row" + (done.has(String(row.id)) ? " is-done" : ""), href: "#/dr/" + r.id + "/" + row.id, "data-row": row.id },
+        h("strong", null, row.label),
+        h("div", { class: "f-meta" }, (row.ask || []).map((k) => (r.columns.find((c) => c.key === k) || {}).label || k).join("、")),
+        done.has(String(row.id)) ? h("div", { class: "f-done" }, t("fld_dr_saved")) : null,
+      ),
+    );
+    show("dr", r.title, [
+      h("p", { class: "f-meta" }, r.department_name + " · " + t("fld_dr_due", { d: r.due_on })),
+      h("div", { class: "f-cards" }, rows),
+    ]);
+  }
+
+  function answerControl(c, current) {
+    if (c.type === "yes_no") return h("select", { name: c.key }, h("option", { value: "" }, "—"), h("option", { value: "是" }, t("fld_dr_yes")), h("option", { value: "否" }, t("fld_dr_no")));
+    if (c.type === "choice") return h("select", { name: c.key }, h("option", { value: "" }, "—"), (c.options || []).map((o) => h("option", { value: o }, o)));
+    if (c.key === "residence_status") return h("select", { name: c.key }, h("option", { value: "" }, current || "—"), ["在住", "外出", "迁出", "死亡"].map((o) => h("option", { value: o }, o)));
+    const type = c.type === "number" ? "number" : c.type === "date" ? "date" : c.key.endsWith("phone") ? "tel" : "text";
+    return h("input", { name: c.key, type, placeholder: current || "", inputmode: type === "number" ? "decimal" : null });
+  }
+
+  function viewDataRow(path) {
+    const [rid, rowId] = path.split("/");
+    const r = findTable(rid);
+    const row = r && r.rows.find((x) => String(x.id) === rowId);
+    if (!row) return viewDataRequest(rid);
+    const col = (k) => r.columns.find((c) => c.key === k);
+    const known = r.columns.filter((c) => !c.extra && row.values[c.key] != null && !(row.ask || []).includes(c.key));
+    const asked = (row.ask || []).map(col).filter(Boolean);
+    const fix = (row.correctable || []).map(col).filter(Boolean);
+    const form = h(
+      "form",
+      { class: "f-form", id: "dr-answer" },
+      section(t("fld_dr_known"), "dr-known", h("dl", { class: "f-known" }, known.map((c) => [h("dt", null, c.label), h("dd", { "data-key": c.key }, String(row.values[c.key]))]))),
+      asked.length ? section(t("fld_dr_ask"), "dr-ask", asked.map((c) => field(c.label + (c.required ? " *" : ""), answerControl(c, "")))) : null,
+      fix.length ? section(t("fld_dr_fix"), "dr-fix", fix.map((c) => field(c.label, answerControl(c, String(row.values[c.key] || ""))))) : null,
+      h("button", { type: "submit", class: "f-btn is-primary", id: "dr-save" }, t("fld_dr_save")),
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const values = {};
+      for (const el of form.querySelectorAll("input[name], select[name]")) {
+        const v = el.value.trim();
+        if (v) values[el.name] = v;
+      }
+      const missing = asked.find((c) => c.required && !values[c.key]);
+      if (missing) {
+        form.querySelector("[name='" + missing.key + "']").focus();
+        return;
+      }
+      await enqueue("data_answer", { row_id: row.id, values }, { label: r.title + " · " + row.label });
+      location.hash = "#/dr/" + r.id;
+    });
+    show("dr-row", row.label, [h("p", { class: "f-meta" }, r.title), form]);
   }
 
   function personHead(v) {
@@ -1565,6 +1648,8 @@
     [/^#\/report\/moveout(?:\/(\d+))?$/, viewMoveOut],
     [/^#\/patrol$/, viewPatrol],
     [/^#\/log(?:\/(\d{4}-\d{2}-\d{2}))?$/, viewLog],
+    [/^#\/dr\/(\d+)$/, viewDataRequest],
+    [/^#\/dr\/(\d+\/\d+)$/, viewDataRow],
   ];
 
   function route() {
@@ -1583,6 +1668,7 @@
     updateBar();
     const r = view.dataset.route;
     if (r === "today") viewToday(null, true);
+    else if (r === "dr") viewDataRequest(current.split("/")[2]);
     else if (r === "saved") viewSaved(current.split("/")[2], true);
     else if (r === "patrol" && patrol) viewPatrol(null, true);
   }

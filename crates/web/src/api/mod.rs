@@ -4,6 +4,7 @@ pub mod assessment;
 pub mod attachments;
 pub mod audit;
 pub mod command;
+pub mod data_requests;
 pub mod disputes;
 pub mod event_rules;
 pub mod events;
@@ -85,6 +86,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         assessment::schemes, assessment::put_scheme, assessment::workers, assessment::worker, assessment::payroll,
         assessment::departments, assessment::department, assessment::stars, assessment::open_star,
         assessment::star, assessment::put_scores, assessment::act_star,
+        // 一表通 data requests (issue #13).
+        data_requests::fields, data_requests::template, data_requests::list, data_requests::create,
+        data_requests::get_one, data_requests::rows, data_requests::answer, data_requests::result_xlsx,
+        data_requests::report,
     ),
     components(schemas(
         wangge_app::regions::RegionSummary, wangge_app::regions::RegionDetail, wangge_app::regions::ChildRegion,
@@ -208,6 +213,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::admission::AdmissionItemPatch, wangge_app::admission::TaskInput,
         wangge_app::admission::TaskActionInput, wangge_app::admission::TaskView,
         wangge_app::admission::DepartmentReport, wangge_app::admission::AdmissionReport,
+        wangge_app::data_requests::Column, wangge_app::data_requests::ColumnInput,
+        wangge_app::data_requests::DataRequestInput, wangge_app::data_requests::DataRequestView,
+        wangge_app::data_requests::ProgressView, wangge_app::data_requests::RowView,
+        wangge_app::data_requests::AnswerInput, wangge_app::data_requests::FieldDataRequest,
+        wangge_app::data_requests::FieldCatalogue, wangge_app::data_requests::FieldInfo,
+        wangge_app::data_requests::HeaderCell, wangge_app::data_requests::TemplatePreview,
+        wangge_app::data_requests::PrefillLine, wangge_app::data_requests::PrefillReport,
         // Command centre (issue #11).
         wangge_app::command::Dashboard, wangge_app::command::RegionRef, wangge_app::command::Kpis,
         wangge_app::command::ChildLoad, wangge_app::command::CountRow, wangge_app::command::DayPoint,
@@ -227,7 +239,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "command"), (name = "assessment"), (name = "public")),
+    tags((name = "session"), (name = "regions"), (name = "users"), (name = "audit"), (name = "reference"), (name = "settings"), (name = "register"), (name = "events"), (name = "field"), (name = "disputes"), (name = "safety"), (name = "residents"), (name = "community life"), (name = "participation"), (name = "services"), (name = "command"), (name = "assessment"), (name = "data-requests"), (name = "public")),
 )]
 pub struct ApiDoc;
 
@@ -423,6 +435,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/community-tasks", get(services::tasks).post(services::push_task))
         .route("/api/v1/community-tasks/{id}/actions", post(services::act_task))
         .route("/api/v1/admission-report", get(services::admission_report))
+        .route("/api/v1/data-requests", get(data_requests::list).post(data_requests::create))
+        .route("/api/v1/data-requests/fields", get(data_requests::fields))
+        .route(
+            "/api/v1/data-requests/template",
+            post(data_requests::template).layer(axum::extract::DefaultBodyLimit::max(6 * 1024 * 1024)),
+        )
+        .route("/api/v1/data-requests/report", get(data_requests::report))
+        .route("/api/v1/data-requests/{id}", get(data_requests::get_one))
+        .route("/api/v1/data-requests/{id}/rows", get(data_requests::rows))
+        .route("/api/v1/data-requests/{id}/result.xlsx", get(data_requests::result_xlsx))
+        .route("/api/v1/data-requests/rows/{row_id}/answer", post(data_requests::answer))
         .route("/api/v1/command/dashboard", get(command::dashboard))
         .route("/api/v1/command/map", get(command::map))
         .route("/api/v1/command/layers/{layer}", get(command::layer))

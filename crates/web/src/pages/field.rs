@@ -49,6 +49,7 @@ pub const JS_KEYS: &[&str] = &[
     "fld_kind_checkin",
     "fld_kind_patrol_end",
     "fld_kind_log_note",
+    "fld_kind_data_answer",
     "fld_points_n",
     "fld_no_grids",
     "fld_due_visits",
@@ -171,6 +172,18 @@ pub const JS_KEYS: &[&str] = &[
     "fld_next_day",
     "fld_minutes",
     "fld_km",
+    "fld_dr_title",
+    "fld_dr_rows",
+    "fld_dr_due",
+    "fld_dr_known",
+    "fld_dr_ask",
+    "fld_dr_fix",
+    "fld_dr_save",
+    "fld_dr_saved",
+    "fld_dr_none",
+    "fld_dr_yes",
+    "fld_dr_no",
+    "fld_dr_overdue",
 ];
 
 /// The files the shell loads. The service worker precaches them under the same versioned URLs.

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod assessment;
+mod data_requests;
 mod command;
 mod disputes;
 mod event_rules;
@@ -112,6 +113,10 @@ pub fn routes() -> Router<AppState> {
         .route("/assessment/workers", get(assessment::workers))
         .route("/assessment/workers/{id}", get(assessment::worker))
         .route("/assessment/departments", get(assessment::departments))
+        .route("/data-requests", get(data_requests::list))
+        .route("/data-requests/new", get(data_requests::new))
+        .route("/data-requests/report", get(data_requests::report))
+        .route("/data-requests/{id}", get(data_requests::detail))
         .route("/assessment/departments/{code}", get(assessment::department))
         .route("/assessment/stars", get(assessment::stars))
         .route("/assessment/stars/open", post(assessment::open_star))
@@ -289,6 +294,10 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
                 item("/services/catalogue", "sv_catalogue", "nav-services-catalogue"),
             ),
             when(may(P::ReadCommunityTasks), item("/services/admission", "sv_admission", "nav-services-admission")),
+            when(
+                may(P::RequestData) || may(P::ReadCommunityTasks),
+                item("/data-requests", "dr_title", "nav-data-requests"),
+            ),
             when(may(P::ReadServiceStats), item("/services/stats", "sv_stats", "nav-services-stats")),
             when(
                 may(P::ReadApplications),

@@ -349,13 +349,29 @@ impl App {
         self.authorize_anywhere(actor, Permission::RequestData)?;
         let p = Population::parse("population", population).map_err(fe)?;
         let catalogue = self.data_request_fields(actor, p.as_str()).await?;
-        let tags: Vec<(String, String)> =
+        let mut tags: Vec<(String, String)> =
             catalogue.fields.iter().filter(|f| f.key.starts_with("tag:")).map(|f| (f.key.clone(), f.label.clone())).collect();
+        // A template says "残疾等级", not "残疾人·残疾等级": a tag field's own label matches when no other tag has it.
+        let bare: Vec<(String, String)> = tags
+            .iter()
+            .filter_map(|(k, l)| Some((k.clone(), l.split_once('·')?.1.to_string())))
+            .collect();
+        for (k, l) in &bare {
+            if bare.iter().filter(|(_, o)| o == l).count() == 1 {
+                tags.push((k.clone(), l.clone()));
+            }
+        }
         let (sheet, grid) = read_sheet(bytes)?;
+        // The header is the fullest of the first 20 rows (the first of equals): title and "填报单位：" lines above it
+        // hold a cell or two.
+        let filled = |row: &Vec<String>| row.iter().filter(|c| !c.trim().is_empty()).count();
         let header_idx = grid
             .iter()
             .take(20)
-            .position(|row| row.iter().filter(|c| !c.trim().is_empty()).count() >= 2)
+            .enumerate()
+            .filter(|(_, row)| filled(row) >= 2)
+            .max_by_key(|(i, row)| (filled(row), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)
             .ok_or_else(|| {
                 AppError::field("file", "前20行中没有找到表头（至少两个非空单元格的一行） / no header row in the first 20 rows")
             })?;
@@ -477,7 +493,10 @@ impl App {
             return Err(AppError::field("item_code", "请填写准入事项编码 / the admission list's item code is required"));
         }
 
-        let subjects = self.subjects(population, &region_code, tag.as_ref(), house_usage, &kinds).await?;
+        let mut subjects = self.subjects(population, &region_code, tag.as_ref(), house_usage, &kinds).await?;
+        for (i, s) in subjects.iter_mut().enumerate() {
+            s.values.insert("seq".into(), (i + 1).to_string());
+        }
         if subjects.is_empty() {
             return Err(AppError::field("population", "范围内没有符合条件的对象 / nobody in the area matches"));
         }
@@ -874,15 +893,20 @@ impl App {
                 || Self::pushing_departments(actor).contains(&r.department_code))
     }
 
-    /// Subtrees where the caller sees the rows a request landed on: communities' staff and grid workers.
+    /// Subtrees where the caller sees the rows a request landed on: communities' staff and grid workers (not
+    /// departments, who see only their own tables, nor admins, who see everything as requesters).
     fn landing_roots(actor: &Actor) -> Option<Vec<String>> {
-        let mut roots: Vec<String> = Vec::new();
-        for perm in [Permission::ReadCommunityTasks, Permission::RecordFieldWork] {
-            match actor.roots(perm) {
-                None => return None,
-                Some(r) => roots.extend(r),
-            }
+        use wangge_domain::role::Role;
+        if actor.is_admin() {
+            return None;
         }
+        let mut roots: Vec<String> = actor
+            .grants
+            .iter()
+            .filter(|g| g.role != Role::Department)
+            .filter(|g| Permission::ReadCommunityTasks.granted_to(g.role) || Permission::RecordFieldWork.granted_to(g.role))
+            .map(|g| g.region_code.clone())
+            .collect();
         roots.sort();
         roots.dedup();
         Some(roots)
@@ -1366,6 +1390,9 @@ impl App {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
+                if c.key == "seq" {
+                    v = (data.len() + 1).to_string();
+                }
                 if let Some(p) = person {
                     let clear = match c.key.as_str() {
                         "id_number" | "head_id_number" => self.crypto.decrypt(&p.id_number_enc).ok(),

@@ -53,6 +53,7 @@ const fn f(
 use WriteBack as W;
 
 const PEOPLE: &[RegisterField] = &[
+    f("seq", "序号", "No.", W::No, &["编号", "序"]),
     f("name", "姓名", "Name", W::No, &["人员姓名", "居民姓名", "名字"]),
     f("gender", "性别", "Gender", W::No, &[]),
     f("birth_date", "出生日期", "Date of birth", W::No, &["出生年月", "出生年月日", "生日"]),
@@ -74,6 +75,7 @@ const PEOPLE: &[RegisterField] = &[
 ];
 
 const HOUSEHOLDS: &[RegisterField] = &[
+    f("seq", "序号", "No.", W::No, &["编号", "序"]),
     f("household_no", "户号", "Household number", W::No, &[]),
     f("head_name", "户主姓名", "Head of household", W::No, &["户主"]),
     f("head_id_number", "户主公民身份号码", "Head's ID number", W::No, &["户主身份证号", "户主身份证号码", "身份证号"]),
@@ -86,6 +88,7 @@ const HOUSEHOLDS: &[RegisterField] = &[
 ];
 
 const HOUSES: &[RegisterField] = &[
+    f("seq", "序号", "No.", W::No, &["编号", "序"]),
     f("address", "房屋地址", "Address", W::No, &["地址", "坐落", "房屋坐落"]),
     f("building", "楼栋", "Building", W::No, &["栋", "楼号"]),
     f("unit", "单元", "Unit", W::No, &[]),

@@ -199,6 +199,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/community-tasks"),
     ("POST", "/api/v1/community-tasks/{id}/actions"),
     ("GET", "/api/v1/admission-report"),
+    // 一表通 data requests (issue #13).
+    ("GET", "/api/v1/data-requests"),
+    ("POST", "/api/v1/data-requests"),
+    ("GET", "/api/v1/data-requests/fields"),
+    ("POST", "/api/v1/data-requests/template"),
+    ("GET", "/api/v1/data-requests/report"),
+    ("GET", "/api/v1/data-requests/{id}"),
+    ("GET", "/api/v1/data-requests/{id}/rows"),
+    ("GET", "/api/v1/data-requests/{id}/result.xlsx"),
+    ("POST", "/api/v1/data-requests/rows/{row_id}/answer"),
     // Command centre (issue #11).
     ("GET", "/api/v1/command/dashboard"),
     ("GET", "/api/v1/command/map"),
@@ -905,6 +915,7 @@ async fn matrix(db: TestDb) {
     let life = LifeFixture::new(&admin, &register).await;
     let other_participation = OtherParticipation::new(&admin, &register).await;
     let other_services = OtherServices::new(&admin, &register).await;
+    let other_table = OtherDataRequest::new(&admin).await;
     let assessment = AssessmentFixture::new(&admin).await;
     for case in cases() {
         let who = case.user;
@@ -1087,6 +1098,7 @@ async fn matrix(db: TestDb) {
             .collect();
         other_participation.check(&mut m, &c, &case, &below).await;
         other_services.check(&mut m, &c, &case, &leak).await;
+        other_table.check(&mut m, &c, &case, &leak).await;
 
         // Admin-only routes.
         let new_user = format!("scope_user_{serial}");
@@ -2770,4 +2782,88 @@ fn later_weekday() -> String {
         .unwrap()
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// A 一表通 table of the other district (admitted there by the services fixture's list entry).
+struct OtherDataRequest {
+    id: i64,
+    row: i64,
+}
+
+impl OtherDataRequest {
+    async fn new(admin: &Client) -> OtherDataRequest {
+        let (s, r) = admin
+            .post(
+                "/api/v1/data-requests",
+                &json!({ "title": "远山出租房屋核查", "department_code": "chengguan", "item_code": "CG-OT-01",
+                    "region_code": OTHER_COMMUNITY, "population": "houses", "due_on": "2099-12-31",
+                    "columns": [{ "field": "address" }, { "field": "usage" }, { "label": "远山备注" }] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        let id = r["id"].as_i64().unwrap();
+        let (_, rows) = admin.get(&format!("/api/v1/data-requests/{id}/rows")).await;
+        OtherDataRequest { id, row: rows["items"][0]["id"].as_i64().unwrap() }
+    }
+
+    async fn check(&self, m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+        let who = case.user;
+        let admin = case.admin;
+        let requests = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_department" | "demo_minzheng");
+        let mut call = async |method: &str, route: &str, path: String, body: Option<Value>, allowed: &[u16]| {
+            let r = m.call(c, method, route, &path, body.as_ref()).await;
+            expect_status(who, &format!("{method} {path}"), &r, allowed);
+            if !admin {
+                no_leak(who, &path, &r, leak);
+                assert!(!r.1.to_string().contains("远山"), "{who}: {method} {path} leaks: {}", r.1);
+            }
+            r
+        };
+        let r = call("GET", "/api/v1/data-requests", "/api/v1/data-requests".into(), None, &[200, 403]).await;
+        if who == "demo_resident" {
+            assert_eq!(r.0, 403, "a resident has no tables");
+        }
+        call("GET", "/api/v1/data-requests/report", "/api/v1/data-requests/report".into(), None, &[200, 403]).await;
+        call(
+            "GET",
+            "/api/v1/data-requests/fields",
+            "/api/v1/data-requests/fields?population=people".into(),
+            None,
+            if requests { &[200] } else { &[403] },
+        )
+        .await;
+        // Not multipart: refused before anything is read, whoever asks.
+        call(
+            "POST",
+            "/api/v1/data-requests/template",
+            "/api/v1/data-requests/template?population=people".into(),
+            Some(json!({})),
+            &[400, 403, 415],
+        )
+        .await;
+        let table = json!({ "title": "越权报表", "department_code": "chengguan", "item_code": "CG-OT-01",
+            "region_code": OTHER_COMMUNITY, "population": "houses", "due_on": "2099-12-31", "columns": [{ "field": "address" }] });
+        call("POST", "/api/v1/data-requests", "/api/v1/data-requests".into(), Some(table), if admin { &[201] } else { &[403, 404] })
+            .await;
+        let elsewhere: &[u16] = if admin { &[200] } else { &[404] };
+        call("GET", "/api/v1/data-requests/{id}", format!("/api/v1/data-requests/{}", self.id), None, elsewhere).await;
+        call("GET", "/api/v1/data-requests/{id}/rows", format!("/api/v1/data-requests/{}/rows", self.id), None, elsewhere)
+            .await;
+        call(
+            "GET",
+            "/api/v1/data-requests/{id}/result.xlsx",
+            format!("/api/v1/data-requests/{}/result.xlsx", self.id),
+            None,
+            elsewhere,
+        )
+        .await;
+        call(
+            "POST",
+            "/api/v1/data-requests/rows/{row_id}/answer",
+            format!("/api/v1/data-requests/rows/{}/answer", self.row),
+            Some(json!({ "values": { "x1": "越权" } })),
+            elsewhere,
+        )
+        .await;
+    }
 }

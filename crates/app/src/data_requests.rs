@@ -280,9 +280,8 @@ struct Prefill {
 impl Prefill {
     fn parse(s: &str) -> Prefill {
         let mut values: Map<String, Value> = serde_json::from_str(s).unwrap_or_default();
-        let list = |v: Option<Value>| -> Vec<String> {
-            v.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
-        };
+        let list =
+            |v: Option<Value>| -> Vec<String> { v.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default() };
         let ask = list(values.remove("_ask"));
         let fix = list(values.remove("_fix"));
         Prefill { values, ask, fix }
@@ -345,17 +344,24 @@ impl App {
 
     /// Reads a requester's own Excel template: finds the header row, matches each header cell to a register
     /// field and explains every cell (a header the register does not hold becomes a 补充列 the grid worker fills).
-    pub async fn data_request_template(&self, actor: &Actor, population: &str, bytes: &[u8]) -> Result<TemplatePreview> {
+    pub async fn data_request_template(
+        &self,
+        actor: &Actor,
+        population: &str,
+        bytes: &[u8],
+    ) -> Result<TemplatePreview> {
         self.authorize_anywhere(actor, Permission::RequestData)?;
         let p = Population::parse("population", population).map_err(fe)?;
         let catalogue = self.data_request_fields(actor, p.as_str()).await?;
-        let mut tags: Vec<(String, String)> =
-            catalogue.fields.iter().filter(|f| f.key.starts_with("tag:")).map(|f| (f.key.clone(), f.label.clone())).collect();
-        // A template says "残疾等级", not "残疾人·残疾等级": a tag field's own label matches when no other tag has it.
-        let bare: Vec<(String, String)> = tags
+        let mut tags: Vec<(String, String)> = catalogue
+            .fields
             .iter()
-            .filter_map(|(k, l)| Some((k.clone(), l.split_once('·')?.1.to_string())))
+            .filter(|f| f.key.starts_with("tag:"))
+            .map(|f| (f.key.clone(), f.label.clone()))
             .collect();
+        // A template says "残疾等级", not "残疾人·残疾等级": a tag field's own label matches when no other tag has it.
+        let bare: Vec<(String, String)> =
+            tags.iter().filter_map(|(k, l)| Some((k.clone(), l.split_once('·')?.1.to_string()))).collect();
         for (k, l) in &bare {
             if bare.iter().filter(|(_, o)| o == l).count() == 1 {
                 tags.push((k.clone(), l.clone()));
@@ -373,7 +379,10 @@ impl App {
             .max_by_key(|(i, row)| (filled(row), std::cmp::Reverse(*i)))
             .map(|(i, _)| i)
             .ok_or_else(|| {
-                AppError::field("file", "前20行中没有找到表头（至少两个非空单元格的一行） / no header row in the first 20 rows")
+                AppError::field(
+                    "file",
+                    "前20行中没有找到表头（至少两个非空单元格的一行） / no header row in the first 20 rows",
+                )
             })?;
         let header = &grid[header_idx];
         let last = header.iter().rposition(|c| !c.trim().is_empty()).unwrap_or(0);
@@ -393,7 +402,9 @@ impl App {
             }
             let norm = rules::normalize_header(&text);
             if let Some(first) = seen.get(&norm) {
-                problems.push(json!({ "cell": cell, "message": format!("与 {first} 的列名重复 / same header as {first}") }));
+                problems.push(
+                    json!({ "cell": cell, "message": format!("与 {first} 的列名重复 / same header as {first}") }),
+                );
                 continue;
             }
             seen.insert(norm, cell.clone());
@@ -403,12 +414,16 @@ impl App {
                     let f = catalogue.fields.iter().find(|f| &f.key == k);
                     let label = f.map(|f| f.label.as_str()).unwrap_or(k);
                     if f.is_some_and(|f| f.writes_back) {
-                        format!("由登记信息预填（{label}）；缺失时由网格员填写并回写登记 / pre-filled from the register")
+                        format!(
+                            "由登记信息预填（{label}）；缺失时由网格员填写并回写登记 / pre-filled from the register"
+                        )
                     } else {
                         format!("由登记信息预填（{label}） / pre-filled from the register")
                     }
                 }
-                None => "登记信息中没有此项：作为补充列由网格员填写 / not in the register: asked of grid workers".into(),
+                None => {
+                    "登记信息中没有此项：作为补充列由网格员填写 / not in the register: asked of grid workers".into()
+                }
             };
             columns.push(match &field {
                 Some(k) => json!({ "field": k, "label": text }),
@@ -417,7 +432,8 @@ impl App {
             cells.push(HeaderCell { cell, header: text, field, explanation });
         }
         if !problems.is_empty() {
-            let msg = problems.iter().filter_map(|p| Some(format!("{} {}", p["cell"].as_str()?, p["message"].as_str()?)));
+            let msg =
+                problems.iter().filter_map(|p| Some(format!("{} {}", p["cell"].as_str()?, p["message"].as_str()?)));
             return Err(AppError::field("file", format!("模板表头有问题：{}", msg.collect::<Vec<_>>().join("；")))
                 .with_details(json!({ "field": "file", "cells": problems })));
         }
@@ -461,7 +477,10 @@ impl App {
         let tag = match input.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => None,
             Some(_) if population == Population::Houses => {
-                return Err(AppError::field("tag", "房屋表不按人群标签筛选 / house tables take house_usage, not a tag"));
+                return Err(AppError::field(
+                    "tag",
+                    "房屋表不按人群标签筛选 / house tables take house_usage, not a tag",
+                ));
             }
             Some(t) => {
                 let k = kinds
@@ -490,7 +509,10 @@ impl App {
         let department = self.request_department(actor, input.department_code.as_deref())?;
         let item_code = input.item_code.trim().to_string();
         if item_code.is_empty() {
-            return Err(AppError::field("item_code", "请填写准入事项编码 / the admission list's item code is required"));
+            return Err(AppError::field(
+                "item_code",
+                "请填写准入事项编码 / the admission list's item code is required",
+            ));
         }
 
         let mut subjects = self.subjects(population, &region_code, tag.as_ref(), house_usage, &kinds).await?;
@@ -615,7 +637,10 @@ impl App {
         input: &[ColumnInput],
     ) -> Result<Plan> {
         if input.is_empty() || input.len() > MAX_COLUMNS {
-            return Err(AppError::field("columns", format!("请选择1到{MAX_COLUMNS}列 / choose 1 to {MAX_COLUMNS} columns")));
+            return Err(AppError::field(
+                "columns",
+                format!("请选择1到{MAX_COLUMNS}列 / choose 1 to {MAX_COLUMNS} columns"),
+            ));
         }
         let mut columns: Vec<Column> = Vec::with_capacity(input.len());
         let mut extras = 0;
@@ -626,20 +651,22 @@ impl App {
                 Some(key) => {
                     let (default_label, writes_back) = match tag_column(key) {
                         Some(tc) if population != Population::Houses => {
-                            let k = kinds
-                                .0
-                                .get(&tc.code)
-                                .ok_or_else(|| AppError::field(&at("field"), format!("未知的人群标签 / unknown tag: {}", tc.code)))?;
+                            let k = kinds.0.get(&tc.code).ok_or_else(|| {
+                                AppError::field(&at("field"), format!("未知的人群标签 / unknown tag: {}", tc.code))
+                            })?;
                             if k.sensitive && !sensitive_ok {
                                 return Err(AppError::forbidden_because(format!(
                                     "无权查看敏感人群“{}” / you may not see the sensitive group {}",
                                     k.name, k.code
                                 )));
                             }
-                            let (_, label, _, writes_back, _) = tag_fields(k)
-                                .into_iter()
-                                .find(|(kk, ..)| kk == key)
-                                .ok_or_else(|| AppError::field(&at("field"), format!("{}没有此字段 / no such field: {key}", k.name)))?;
+                            let (_, label, _, writes_back, _) =
+                                tag_fields(k).into_iter().find(|(kk, ..)| kk == key).ok_or_else(|| {
+                                    AppError::field(
+                                        &at("field"),
+                                        format!("{}没有此字段 / no such field: {key}", k.name),
+                                    )
+                                })?;
                             (label, writes_back)
                         }
                         _ => {
@@ -805,7 +832,10 @@ impl App {
                 let heads: Vec<i64> = rows.iter().filter_map(|h| h.head).collect();
                 let people: HashMap<i64, wangge_store::people::PersonRow> = self
                     .store
-                    .people_by_ids(&heads, &wangge_store::people::PeopleFilter { all_statuses: true, ..Default::default() })
+                    .people_by_ids(
+                        &heads,
+                        &wangge_store::people::PeopleFilter { all_statuses: true, ..Default::default() },
+                    )
                     .await?
                     .into_iter()
                     .map(|p| (p.id, p))
@@ -868,7 +898,12 @@ impl App {
     }
 
     /// Fills `grid` and `community` with the names users know them by.
-    async fn place(&self, names: &mut HashMap<String, String>, v: &mut BTreeMap<String, String>, grid: &str) -> Result<()> {
+    async fn place(
+        &self,
+        names: &mut HashMap<String, String>,
+        v: &mut BTreeMap<String, String>,
+        grid: &str,
+    ) -> Result<()> {
         if !names.contains_key(grid) {
             let r = self.store.region(grid).await?;
             let parent = r.as_ref().and_then(|r| r.region.parent_code.clone()).unwrap_or_default();
@@ -904,7 +939,9 @@ impl App {
             .grants
             .iter()
             .filter(|g| g.role != Role::Department)
-            .filter(|g| Permission::ReadCommunityTasks.granted_to(g.role) || Permission::RecordFieldWork.granted_to(g.role))
+            .filter(|g| {
+                Permission::ReadCommunityTasks.granted_to(g.role) || Permission::RecordFieldWork.granted_to(g.role)
+            })
             .map(|g| g.region_code.clone())
             .collect();
         roots.sort();
@@ -979,8 +1016,7 @@ impl App {
             columns: columns_of(&r),
             title_rows: title_rows_of(&r),
             description: r.description.clone(),
-            overdue: r.due_on < today().format("%Y-%m-%d").to_string()
-                && progress.iter().any(|p| p.answered < p.rows),
+            overdue: r.due_on < today().format("%Y-%m-%d").to_string() && progress.iter().any(|p| p.answered < p.rows),
             due_on: r.due_on.clone(),
             created_by: r.created_by.clone(),
             created_at: crate::audit::format_time(r.created_at),
@@ -1022,7 +1058,9 @@ impl App {
             Self::department_only(actor, Permission::RequestData).then(|| Self::pushing_departments(actor));
         let mut rows = match (&own, actor.may_somewhere(Permission::RequestData)) {
             (_, false) => Vec::new(),
-            (roots, true) => self.store.data_requests(roots.as_deref(), None, departments.as_deref(), month, 500).await?,
+            (roots, true) => {
+                self.store.data_requests(roots.as_deref(), None, departments.as_deref(), month, 500).await?
+            }
         };
         if let Some(landing) = Self::landing_roots(actor)
             && !landing.is_empty()
@@ -1033,7 +1071,7 @@ impl App {
                 }
             }
         }
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(rows)
     }
 
@@ -1124,7 +1162,10 @@ impl App {
                 continue;
             }
             if !prefill.ask.contains(key) && !prefill.fix.contains(key) {
-                return Err(AppError::field(&field, format!("“{}”由登记信息提供，不能在此修改 / read only", col.label)));
+                return Err(AppError::field(
+                    &field,
+                    format!("“{}”由登记信息提供，不能在此修改 / read only", col.label),
+                ));
             }
             if text.is_empty() {
                 continue;
@@ -1156,16 +1197,22 @@ impl App {
             ..row.clone()
         };
         Store::save_row_answer(&mut tx, &saved).await?;
-        Store::complete_request_task_if_done(&mut tx, row.request_id, &row.community_code, &actor.username, now).await?;
+        Store::complete_request_task_if_done(&mut tx, row.request_id, &row.community_code, &actor.username, now)
+            .await?;
         Store::audit(
             &mut tx,
             NewAudit {
                 actor: &actor.username,
                 action: "data_request.answer",
                 object: &format!("data_request_row:{row_id}"),
-                reason: (!writes.is_empty()).then(|| {
-                    format!("回写登记 / register updated: {}", writes.iter().map(|(c, _)| c.label.as_str()).collect::<Vec<_>>().join("、"))
-                }).as_deref(),
+                reason: (!writes.is_empty())
+                    .then(|| {
+                        format!(
+                            "回写登记 / register updated: {}",
+                            writes.iter().map(|(c, _)| c.label.as_str()).collect::<Vec<_>>().join("、")
+                        )
+                    })
+                    .as_deref(),
                 region_code: Some(&row.grid_code),
             },
         )
@@ -1267,7 +1314,11 @@ impl App {
                 let house = match population {
                     Population::Houses => row.subject_id,
                     _ => {
-                        let h = self.store.household(row.subject_id).await?.ok_or_else(|| AppError::not_found("household"))?;
+                        let h = self
+                            .store
+                            .household(row.subject_id)
+                            .await?
+                            .ok_or_else(|| AppError::not_found("household"))?;
                         h.house_id
                     }
                 };
@@ -1323,7 +1374,8 @@ impl App {
                 };
                 let mut data = data;
                 data["data_request"] = json!(req.id);
-                Store::add_history_tx(tx, pid, history_kind.as_str(), &note, &actor.username, &data.to_string()).await?;
+                Store::add_history_tx(tx, pid, history_kind.as_str(), &note, &actor.username, &data.to_string())
+                    .await?;
                 Store::audit(
                     tx,
                     NewAudit {
@@ -1430,7 +1482,11 @@ impl App {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        let name = format!("{}-{}.xlsx", r.title, at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y%m%d"));
+        let name = format!(
+            "{}-{}.xlsx",
+            r.title,
+            at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y%m%d")
+        );
         Ok((name, bytes))
     }
 
@@ -1543,7 +1599,10 @@ fn prefill_row(plan: &Plan, s: &Subject) -> (Prefill, Cells) {
                     ),
                 }
             }
-            None => (s.values.get(&c.key).cloned(), c.writes_back && (s.person_id.is_some() || plan.population != Population::People)),
+            None => (
+                s.values.get(&c.key).cloned(),
+                c.writes_back && (s.person_id.is_some() || plan.population != Population::People),
+            ),
         };
         let known = value.as_deref().is_some_and(|v| !v.is_empty());
         if known {
@@ -1604,7 +1663,10 @@ fn read_sheet(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
     use calamine::{Reader, Xlsx};
     let bad = || AppError::field("file", "无法读取：请上传 .xlsx 文件 / not a readable .xlsx file");
     if bytes.is_empty() || bytes.len() > 5 * 1024 * 1024 {
-        return Err(AppError::field("file", "模板应为不超过5MB的 .xlsx 文件 / the template must be an .xlsx of at most 5 MB"));
+        return Err(AppError::field(
+            "file",
+            "模板应为不超过5MB的 .xlsx 文件 / the template must be an .xlsx of at most 5 MB",
+        ));
     }
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| bad())?;
     let name = wb.sheet_names().first().cloned().ok_or_else(bad)?;
@@ -1681,7 +1743,11 @@ fn write_request_workbook(
     info.set_column_width(0, 80).map_err(fail)?;
     info.write_string(0, 0, watermark).map_err(fail)?;
     info.write_string(1, 0, format!("一表通《{}》 截止 {} 共 {} 行", r.title, r.due_on, rows.len())).map_err(fail)?;
-    info.write_string(2, 0, "无权查看完整号码时，公民身份号码、联系电话为脱敏显示 / numbers are masked without reveal permission")
-        .map_err(fail)?;
+    info.write_string(
+        2,
+        0,
+        "无权查看完整号码时，公民身份号码、联系电话为脱敏显示 / numbers are masked without reveal permission",
+    )
+    .map_err(fail)?;
     wb.save_to_buffer().map_err(fail)
 }

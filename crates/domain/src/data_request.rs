@@ -161,11 +161,12 @@ pub fn check_extra(field: &str, kind: ExtraType, options: &[String], value: &str
         ExtraType::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(|d| d.format("%Y-%m-%d").to_string())
             .map_err(|_| FieldError::new(field, format!("日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {v}"))),
-        ExtraType::Choice => options
-            .iter()
-            .find(|o| o.as_str() == v)
-            .cloned()
-            .ok_or_else(|| FieldError::new(field, format!("应为{}之一 / must be one of {}: {v}", options.join("、"), options.join(", ")))),
+        ExtraType::Choice => options.iter().find(|o| o.as_str() == v).cloned().ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("应为{}之一 / must be one of {}: {v}", options.join("、"), options.join(", ")),
+            )
+        }),
         ExtraType::YesNo => match v {
             "是" | "yes" | "Yes" | "true" | "1" => Ok("是".into()),
             "否" | "no" | "No" | "false" | "0" => Ok("否".into()),
@@ -195,7 +196,13 @@ pub fn residence_change(
         _ => {
             return Err(FieldError::new(
                 field,
-                format!("不能从“{}”改为“{}” / cannot change from {} to {}", from.label_zh(), to.label_zh(), from.as_str(), to.as_str()),
+                format!(
+                    "不能从“{}”改为“{}” / cannot change from {} to {}",
+                    from.label_zh(),
+                    to.label_zh(),
+                    from.as_str(),
+                    to.as_str()
+                ),
             ));
         }
     };

@@ -18,6 +18,7 @@ use wangge_store::register::{Val, insert_batch};
 
 mod assessment;
 mod command;
+mod data_requests;
 mod events;
 mod field;
 mod life;
@@ -217,7 +218,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
 
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
-    // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field,participation,life,services,command,assessment runs only those groups (all when unset);
+    // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field,participation,life,services,command,assessment,data_requests runs only those groups (all when unset);
     // event_ingest or event_reads runs half of the events group.
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
     let want = |group: &str| only.trim().is_empty() || only.split(',').any(|o| o.trim() == group);
@@ -257,6 +258,9 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     }
     if want("assessment") {
         all.extend(assessment::scenarios(quick).await?);
+    }
+    if want("data_requests") {
+        all.extend(data_requests::scenarios(quick).await?);
     }
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {

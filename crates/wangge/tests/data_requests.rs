@@ -66,7 +66,10 @@ async fn known_subject(worker: &Client) -> (i64, String) {
     assert_eq!(s, 201, "{p}");
     let pid = p["id"].as_i64().unwrap();
     let (s, t) = worker
-        .put(&format!("/api/v1/people/{pid}/tags/disabled"), &json!({ "data": { "category": "肢体", "grade": "二级" } }))
+        .put(
+            &format!("/api/v1/people/{pid}/tags/disabled"),
+            &json!({ "data": { "category": "肢体", "grade": "二级" } }),
+        )
         .await;
     assert_eq!(s, 200, "{t}");
     (pid, id)
@@ -106,7 +109,8 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     assert_eq!(r["asked_cells"].as_i64().unwrap() as usize, asked);
     assert!(all.iter().all(|x| x["ask"].as_array().unwrap().len() >= 2));
     // The subject registered above: name, masked number and grade pre-filled; phone and employment asked.
-    let mine = all.iter().find(|x| x["label"].as_str().unwrap().starts_with("邢桂兰")).expect("the new person has a row");
+    let mine =
+        all.iter().find(|x| x["label"].as_str().unwrap().starts_with("邢桂兰")).expect("the new person has a row");
     assert_eq!(mine["values"]["name"], "邢桂兰");
     assert_eq!(mine["values"]["tag:disabled.grade"], "二级");
     assert_eq!(mine["values"]["id_number"].as_str().unwrap(), format!("{}********{}", &id[..6], &id[14..]));
@@ -119,11 +123,19 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
 
     // The community sees the table as a task pushed under the admission list.
     let (_, tasks) = community.get("/api/v1/community-tasks?status=pushed&limit=100").await;
-    assert!(tasks["items"].as_array().unwrap().iter().any(|t| t["kind"] == "data_request" && t["item_code"] == "CL-ZR-01"));
+    assert!(
+        tasks["items"].as_array().unwrap().iter().any(|t| t["kind"] == "data_request" && t["item_code"] == "CL-ZR-01")
+    );
 
     // The grid worker's day lists only rows of their grid.
     let (_, today) = worker.get("/api/v1/field/today").await;
-    let t = today["data_requests"].as_array().unwrap().iter().find(|t| t["id"] == rid).expect("the table is on the phone").clone();
+    let t = today["data_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == rid)
+        .expect("the table is on the phone")
+        .clone();
     assert!(t["rows"].as_array().unwrap().iter().all(|x| x["grid_code"] == GRID1), "{t}");
     assert!(t["rows"].as_array().unwrap().iter().any(|x| x["id"] == row));
 
@@ -144,7 +156,11 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     assert_eq!(fields, ["values.x2", "values.name", "values.x1", "values.nope", "values.phone"]);
 
     // The answer from the phone's outbox: once, a replay is a duplicate.
-    let item = answer("dr-answer-0001", row, json!({ "phone": "13800138000", "employment": "退休", "x1": "是", "x2": "1200" }));
+    let item = answer(
+        "dr-answer-0001",
+        row,
+        json!({ "phone": "13800138000", "employment": "退休", "x1": "是", "x2": "1200" }),
+    );
     let first = sync(&worker, vec![item.clone()]).await;
     assert_eq!(first[0]["status"], "created", "{first:?}");
     assert_eq!(sync(&worker, vec![item]).await[0]["status"], "duplicate");
@@ -152,11 +168,16 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     let (_, p) = worker.get(&format!("/api/v1/people/{pid}")).await;
     assert_eq!(p["phone"], "138****8000", "{p}");
     assert_eq!(p["employment"], "退休");
-    assert!(p["history"].as_array().unwrap().iter().any(|h| h["note"].as_str().unwrap_or("").contains("一表通")), "{p}");
+    assert!(
+        p["history"].as_array().unwrap().iter().any(|h| h["note"].as_str().unwrap_or("").contains("一表通")),
+        "{p}"
+    );
     // Another grid's row is not the worker's to answer.
     let theirs = all.iter().find(|x| x["grid_code"] != GRID1);
     if let Some(x) = theirs {
-        let r = worker.post(&format!("/api/v1/data-requests/rows/{}/answer", x["id"]), &json!({ "values": { "x1": "否" } })).await;
+        let r = worker
+            .post(&format!("/api/v1/data-requests/rows/{}/answer", x["id"]), &json!({ "values": { "x1": "否" } }))
+            .await;
         assert_error(&r, 404, "not_found", None);
     }
 
@@ -175,7 +196,10 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     let (s, xlsx) = bytes(&street, &format!("/api/v1/data-requests/{rid}/result.xlsx")).await;
     assert_eq!(s, 200);
     let data = sheet(&xlsx, "数据");
-    assert_eq!(data[0], ["序号", "姓名", "公民身份号码", "联系电话", "残疾等级", "就业状况", "是否需要康复服务", "月收入（元）"]);
+    assert_eq!(
+        data[0],
+        ["序号", "姓名", "公民身份号码", "联系电话", "残疾等级", "就业状况", "是否需要康复服务", "月收入（元）"]
+    );
     let line = data.iter().find(|l| l[1] == "邢桂兰").unwrap();
     assert_eq!(line[2..], [id.clone(), "13800138000".into(), "二级".into(), "退休".into(), "是".into(), "1200".into()]);
     assert_eq!(data.len() as i64, rows + 1);
@@ -187,7 +211,11 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     assert_eq!(status.iter().filter(|l| l[6] == "是").count(), 1, "one late answer");
     let (_, audit) = srv.admin().await.get("/api/v1/audit?limit=50").await;
     assert!(
-        audit["items"].as_array().unwrap().iter().any(|a| a["action"] == "export" && a["object"] == format!("data_request:{rid}")),
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "export" && a["object"] == format!("data_request:{rid}")),
         "{audit}"
     );
     // A grid worker may not download the table.
@@ -232,7 +260,13 @@ async fn refused_before_anything_is_sent(db: TestDb) {
     assert_error(&r, 422, "rule_violated", Some("item_code"));
     assert_eq!(r.1["error"]["details"]["reason"], "not_listed");
     let (_, refused) = community.get("/api/v1/community-tasks?status=refused&limit=100").await;
-    assert!(refused["items"].as_array().unwrap().iter().any(|t| t["kind"] == "data_request" && t["item_code"] == "CL-ZR-99"));
+    assert!(
+        refused["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "data_request" && t["item_code"] == "CL-ZR-99")
+    );
     // A department speaks only for itself.
     let mut b = table(COMMUNITY1);
     b["department_code"] = json!("canlian");
@@ -278,7 +312,10 @@ async fn refused_before_anything_is_sent(db: TestDb) {
         (with(&["columns"], json!([])), "columns"),
         (with(&["columns", "0", "field"], json!("shoe_size")), "columns[0].field"),
         (with(&["columns", "6", "type"], json!("colour")), "columns[6].type"),
-        (with(&["columns", "7"], json!({ "label": "户型", "type": "choice", "options": ["一室"] })), "columns[7].options"),
+        (
+            with(&["columns", "7"], json!({ "label": "户型", "type": "choice", "options": ["一室"] })),
+            "columns[7].options",
+        ),
         (with(&["columns", "7"], json!({ "type": "text" })), "columns[7].label"),
         (with(&["columns", "7"], json!({ "field": "name" })), "columns[7].label"),
         (with(&["house_usage"], json!("出租")), "house_usage"),
@@ -309,7 +346,10 @@ async fn refused_before_anything_is_sent(db: TestDb) {
     // The worker corrects a house's use: the register follows.
     if let Some(x) = rows.iter().find(|x| x["grid_code"] == GRID1) {
         let (s, a) = worker
-            .post(&format!("/api/v1/data-requests/rows/{}/answer", x["id"]), &json!({ "values": { "usage": "空置", "x1": 0 } }))
+            .post(
+                &format!("/api/v1/data-requests/rows/{}/answer", x["id"]),
+                &json!({ "values": { "usage": "空置", "x1": 0 } }),
+            )
             .await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["values"]["usage"], "空置");
@@ -374,7 +414,10 @@ async fn the_requesters_template_round_trips(db: TestDb) {
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["header_row"], 3);
     let fields: Vec<Value> = p["cells"].as_array().unwrap().iter().map(|c| c["field"].clone()).collect();
-    assert_eq!(fields, [json!("seq"), json!("name"), json!("id_number"), json!("phone"), Value::Null, json!("tag:disabled.grade")]);
+    assert_eq!(
+        fields,
+        [json!("seq"), json!("name"), json!("id_number"), json!("phone"), Value::Null, json!("tag:disabled.grade")]
+    );
     assert!(p["cells"][4]["explanation"].as_str().unwrap().contains("补充列"), "{p}");
     assert_eq!(p["title_rows"][0][0], "清河街道独居老人冬季安全排查表");
 
@@ -392,4 +435,8 @@ async fn the_requesters_template_round_trips(db: TestDb) {
     srv.finish().await;
 }
 
-both_backends!(a_table_goes_down_prefilled_and_comes_back, refused_before_anything_is_sent, the_requesters_template_round_trips);
+both_backends!(
+    a_table_goes_down_prefilled_and_comes_back,
+    refused_before_anything_is_sent,
+    the_requesters_template_round_trips
+);

@@ -2843,12 +2843,24 @@ impl OtherDataRequest {
         .await;
         let table = json!({ "title": "越权报表", "department_code": "chengguan", "item_code": "CG-OT-01",
             "region_code": OTHER_COMMUNITY, "population": "houses", "due_on": "2099-12-31", "columns": [{ "field": "address" }] });
-        call("POST", "/api/v1/data-requests", "/api/v1/data-requests".into(), Some(table), if admin { &[201] } else { &[403, 404] })
-            .await;
+        call(
+            "POST",
+            "/api/v1/data-requests",
+            "/api/v1/data-requests".into(),
+            Some(table),
+            if admin { &[201] } else { &[403, 404] },
+        )
+        .await;
         let elsewhere: &[u16] = if admin { &[200] } else { &[404] };
         call("GET", "/api/v1/data-requests/{id}", format!("/api/v1/data-requests/{}", self.id), None, elsewhere).await;
-        call("GET", "/api/v1/data-requests/{id}/rows", format!("/api/v1/data-requests/{}/rows", self.id), None, elsewhere)
-            .await;
+        call(
+            "GET",
+            "/api/v1/data-requests/{id}/rows",
+            format!("/api/v1/data-requests/{}/rows", self.id),
+            None,
+            elsewhere,
+        )
+        .await;
         call(
             "GET",
             "/api/v1/data-requests/{id}/result.xlsx",

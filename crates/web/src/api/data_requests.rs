@@ -69,7 +69,8 @@ pub async fn template(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<axum::Json<TemplatePreview>> {
     // Not a multipart body: the error shape, naming the field, like every other bad input.
-    let mut form = form.map_err(|e| AppError::field("file", format!("请以 multipart 上传 .xlsx 文件 / {}", e.body_text())))?;
+    let mut form =
+        form.map_err(|e| AppError::field("file", format!("请以 multipart 上传 .xlsx 文件 / {}", e.body_text())))?;
     let (_, bytes) = super::attachments::read_file(&mut form).await?;
     Ok(axum::Json(app.data_request_template(&a, &p.population, &bytes).await?))
 }

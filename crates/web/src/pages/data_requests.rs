@@ -44,7 +44,8 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let month = q.get("month").map(|m| m.trim().to_string()).unwrap_or_default();
-    let (rows, error, status) = match app.data_requests(&pa.actor, (!month.is_empty()).then_some(month.as_str())).await {
+    let (rows, error, status) = match app.data_requests(&pa.actor, (!month.is_empty()).then_some(month.as_str())).await
+    {
         Ok(r) => (r, None, StatusCode::OK),
         Err(e) if e.kind == ErrorKind::InvalidInput => (vec![], Some(form_error(lang, &e)), StatusCode::BAD_REQUEST),
         Err(e) => return error_page(lang, pa.bar(), &e),

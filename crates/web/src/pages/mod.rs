@@ -2,8 +2,8 @@
 
 mod api_keys;
 mod assessment;
-mod data_requests;
 mod command;
+mod data_requests;
 mod disputes;
 mod event_rules;
 mod events;

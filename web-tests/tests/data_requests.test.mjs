@@ -98,7 +98,8 @@ describe('一表通 data requests', () => {
       await screenshot(page, 'data-request-phone-row');
       await page.locator('#dr-save').click();
       await page.waitForSelector('#sync-status[data-state="synced"][data-pending="0"]');
-      await page.locator('.f-dr-row.is-done').first().waitFor();
+      // Answered: no longer among the rows to fill (shown as saved until the day's list is fetched again).
+      await page.waitForFunction((n) => document.querySelectorAll('.f-dr-row:not(.is-done)').length === n - 1, total);
 
       // Offline: the answer waits in the outbox and goes once the network is back.
       await context.setOffline(true);

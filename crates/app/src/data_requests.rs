@@ -119,6 +119,8 @@ pub struct DataRequestView {
     pub population: String,
     pub population_name: String,
     pub tag: String,
+    /// The tag's name (独居老人…), empty without one.
+    pub tag_name: String,
     pub house_usage: String,
     pub columns: Vec<Column>,
     pub title_rows: Vec<Vec<String>>,
@@ -684,7 +686,7 @@ impl App {
                         label: if label.is_empty() { default_label } else { label },
                         extra: false,
                         r#type: None,
-                        options: Vec::new(),
+                        options: register_options(kinds, key),
                         required: false,
                         writes_back,
                     }
@@ -1012,6 +1014,11 @@ impl App {
             population: population.as_str().into(),
             population_name: population.label_zh().into(),
             tag: r.population_tag.clone(),
+            tag_name: if r.population_tag.is_empty() {
+                String::new()
+            } else {
+                self.kinds().await?.0.get(&r.population_tag).map(|k| k.name.clone()).unwrap_or_default()
+            },
             house_usage: r.house_usage.clone(),
             columns: columns_of(&r),
             title_rows: title_rows_of(&r),
@@ -1549,6 +1556,26 @@ impl App {
             }
         }
         Ok(out)
+    }
+}
+
+/// The closed list a register column's answer must come from (shown as a picker on the phone), if any.
+fn register_options(kinds: &Kinds, key: &str) -> Vec<String> {
+    if let Some(tc) = tag_column(key) {
+        let Some(field) = tc.field else { return Vec::new() };
+        let fields: Vec<Value> =
+            kinds.0.get(&tc.code).and_then(|k| serde_json::from_str(&k.fields).ok()).unwrap_or_default();
+        return fields
+            .iter()
+            .find(|f| f["key"] == field.as_str() && f["type"] == "select")
+            .and_then(|f| f["options"].as_array())
+            .map(|o| o.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+    }
+    match key {
+        "usage" | "house_usage" => HouseUsage::ALL.iter().map(|u| u.label_zh().to_string()).collect(),
+        "residence_status" => ResidenceStatus::ALL.iter().map(|r| r.label_zh().to_string()).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -937,7 +937,8 @@
   function answerControl(c, current) {
     if (c.type === "yes_no") return h("select", { name: c.key }, h("option", { value: "" }, "—"), h("option", { value: "是" }, t("fld_dr_yes")), h("option", { value: "否" }, t("fld_dr_no")));
     if (c.type === "choice") return h("select", { name: c.key }, h("option", { value: "" }, "—"), (c.options || []).map((o) => h("option", { value: o }, o)));
-    if (c.key === "residence_status") return h("select", { name: c.key }, h("option", { value: "" }, current || "—"), ["在住", "外出", "迁出", "死亡"].map((o) => h("option", { value: o }, o)));
+    // A register field with a closed list (残疾等级, 居住状态, 房屋用途…): pick, never type.
+    if ((c.options || []).length) return h("select", { name: c.key }, h("option", { value: "" }, current || "—"), c.options.map((o) => h("option", { value: o }, o)));
     const type = c.type === "number" ? "number" : c.type === "date" ? "date" : c.key.endsWith("phone") ? "tel" : "text";
     return h("input", { name: c.key, type, placeholder: current || "", inputmode: type === "number" ? "decimal" : null });
   }

@@ -68,16 +68,19 @@ impl Store {
         Ok(rows.into_iter().map(|(n, _)| n).collect())
     }
 
-    /// The highest N among house codes `prefix` + N (exactly `digits` digits), 0 when there is none.
+    /// The highest N among house codes `prefix` + N (at least `digits` digits), 0 when there is none.
     pub async fn max_house_seq(&self, prefix: &str, digits: usize) -> Result<u32> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT MAX(code) FROM houses WHERE code >= $1 AND code < $2 AND LENGTH(code) = $3")
-                .bind(prefix)
-                .bind(format!("{prefix}:"))
-                .bind((prefix.chars().count() + digits) as i64)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.and_then(|(c,)| c).and_then(|c| c.get(prefix.len()..).and_then(|s| s.parse().ok())).unwrap_or(0))
+        // Past 9999 a grid's codes grow a digit (…10000): the longest code is the latest, not the largest string.
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT code FROM houses WHERE code >= $1 AND code < $2 AND LENGTH(code) >= $3 \
+             ORDER BY LENGTH(code) DESC, code DESC LIMIT 1",
+        )
+        .bind(prefix)
+        .bind(format!("{prefix}:"))
+        .bind((prefix.chars().count() + digits) as i64)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.and_then(|(c,)| c.get(prefix.len()..).and_then(|s| s.parse().ok())).unwrap_or(0))
     }
 
     /// Household tags, skipping pairs already present (a household listed on several rows, or imported twice).

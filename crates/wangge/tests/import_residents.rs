@@ -335,6 +335,71 @@ async fn file_formats(db: TestDb) {
     db.cleanup().await;
 }
 
+/// kill -9 in the middle of a large import: what is in the database is whole batches (every person with their
+/// household and house, nobody without), and importing the same file again completes it with nobody twice.
+async fn killed_import_resumes_cleanly(db: TestDb) {
+    seed_demo(&db);
+    let s = store(&db).await;
+    let before = people(&s).await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("big.csv");
+    let n = 30_000usize;
+    let mut text = format!("{HEADER}\n");
+    let (surnames, given): (Vec<char>, Vec<char>) =
+        ("王李张刘陈杨赵黄周吴".chars().collect(), "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平".chars().collect());
+    for i in 0..n {
+        let name: String = [surnames[i % 10], given[(i / 10) % 20], given[(i / 200) % 20]].iter().collect();
+        let first17 = format!("33019919{:02}0101{:03}", 50 + (i / 1000) % 49, i % 1000);
+        let id = make_id(&first17);
+        text.push_str(&format!("{name},{id},,,汉,,户籍人口,KH{i:06},户主,清河区测试路{i}号,,{GRID1},\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let batch = 1_000;
+    let mut child = spawn_wangge_on(
+        &db,
+        &["import", "residents", file.to_str().unwrap()],
+        &[("WANGGE_IMPORT_BATCH", "1000"), ("WANGGE_IMPORT_TX_ROWS", "10000")],
+    );
+    // Kill as soon as some rows are in, long before the end.
+    let started = std::time::Instant::now();
+    loop {
+        let now = people(&s).await - before;
+        if now > 0 || started.elapsed().as_secs() > 120 {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let r = import(&db, "residents", &file);
+            panic!("the import ended ({status}) before it could be killed: {}\n{}", r.1, r.2);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let landed = people(&s).await - before;
+    assert!(landed > 0 && (landed as usize) < n, "killed midway: {landed} of {n}");
+    assert_eq!(landed % batch, 0, "whole batches only: {landed}");
+    let orphans =
+        count(&s, "SELECT COUNT(*) FROM people p LEFT JOIN households h ON h.id = p.household_id WHERE h.id IS NULL")
+            .await;
+    assert_eq!(orphans, 0, "every person landed with their household");
+    drop(s);
+    // Importing the file again: the rest comes in, those already there are reported as registered, nobody twice.
+    let r = import(&db, "residents", &file);
+    // Exit 3: rows were rejected — those the killed run had registered.
+    expect_code(&r, 3, "re-import after the kill");
+    assert!(r.1.contains(&format!("imported {}, rejected {landed}", n as i64 - landed)), "{}", r.1);
+    let s = store(&db).await;
+    assert_eq!(people(&s).await - before, n as i64, "{}", r.1);
+    let dup = count(
+        &s,
+        "SELECT COUNT(*) FROM (SELECT id_number_hash FROM people GROUP BY id_number_hash HAVING COUNT(*) > 1) d",
+    )
+    .await;
+    assert_eq!(dup, 0);
+    let households = count(&s, "SELECT COUNT(*) FROM households WHERE number LIKE 'KH%'").await;
+    assert_eq!(households, n as i64);
+}
+
 async fn fresh(db: &TestDb) -> TestDb {
     if db.backend == "sqlite" { wangge_testkit::sqlite() } else { wangge_testkit::postgres().await }
 }
@@ -466,4 +531,4 @@ async fn houses_and_exports(db: TestDb) {
     db.cleanup().await;
 }
 
-both_backends!(every_bad_row_type, file_formats, houses_and_exports);
+both_backends!(killed_import_resumes_cleanly, every_bad_row_type, file_formats, houses_and_exports);

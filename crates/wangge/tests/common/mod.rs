@@ -116,6 +116,19 @@ pub fn wangge_on(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Run {
     wangge(&all, stdin)
 }
 
+/// `wangge ARGS --data DIR --database-url URL` started in the background (output discarded), e.g. to be killed.
+pub fn spawn_wangge_on(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let dir = db.data_dir();
+    let mut c = base_command();
+    c.envs(env.iter().copied())
+        .args(args)
+        .args(["--data", dir.to_str().expect("utf-8 temp dir"), "--database-url", &db.url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c.spawn().unwrap_or_else(|e| panic!("spawning {BIN}: {e}"))
+}
+
 /// Asserts the exit code, showing the output when it differs.
 #[track_caller]
 pub fn expect_code(run: &Run, code: i32, what: &str) {

@@ -261,3 +261,54 @@ async fn a_backup_without_keys_needs_the_key_file_kept_apart() {
     assert_eq!((s, &after["id_number"]), (200, &before["id_number"]), "{after}");
     srv.finish().await;
 }
+
+/// kill -9 during a backup leaves no file under the backup's name (only its `.partial`, which the next backup
+/// replaces); kill -9 during a restore leaves the target empty (one transaction), so the restore can simply run
+/// again and then holds everything.
+#[tokio::test]
+async fn killed_backup_and_restore_leave_nothing_half_done() {
+    let srv = Server::demo(wangge_testkit::sqlite());
+    let admin = srv.admin().await;
+    let before = snapshot(&admin).await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("killed.tar.gz");
+    let partial = work.path().join(".killed.tar.gz.partial");
+    let mut child = spawn_wangge_on(srv.db(), &["backup", file.to_str().unwrap()], &[]);
+    let t = std::time::Instant::now();
+    // Kill once the archive is being written (or after 3 s: then the kill lands wherever it lands).
+    while !partial.exists() && t.elapsed().as_secs() < 3 && child.try_wait().unwrap().is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let finished = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    if !finished {
+        assert!(!file.exists(), "a killed backup left a file under the backup's name");
+    }
+    // The next backup runs over the leftover and completes.
+    let r = wangge_on(srv.db(), &["backup", file.to_str().unwrap()], None);
+    expect_code(&r, 0, "backup after a killed one");
+    assert!(!partial.exists(), "the leftover .partial is gone");
+    srv.finish().await;
+
+    for target in [wangge_testkit::sqlite(), wangge_testkit::postgres().await] {
+        let backend = target.backend;
+        let mut child = spawn_wangge_on(&target, &["restore", file.to_str().unwrap()], &[]);
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok();
+        child.wait().unwrap();
+        let store = wangge_store::Store::open(&target.url).await.unwrap();
+        let empty = store.is_empty().await.unwrap();
+        store.close().await;
+        assert!(empty || finished, "{backend}: a killed restore left part of the data");
+        if empty {
+            let r = wangge_on(&target, &["restore", file.to_str().unwrap()], None);
+            expect_code(&r, 0, &format!("{backend}: restore after a killed one"));
+        }
+        let srv = Server::start(target);
+        let admin = srv.admin().await;
+        assert_eq!(snapshot(&admin).await, before, "{backend}: restored data differs");
+        srv.finish().await;
+    }
+}

@@ -387,15 +387,18 @@ impl App {
                 )
             })?;
         let header = &grid[header_idx];
+        // A table may start in column B: empty cells before the first header are not columns.
+        let first = header.iter().position(|c| !c.trim().is_empty()).unwrap_or(0);
         let last = header.iter().rposition(|c| !c.trim().is_empty()).unwrap_or(0);
-        if last + 1 > MAX_COLUMNS {
+        if last + 1 - first > MAX_COLUMNS {
             return Err(AppError::field("file", format!("表头超过{MAX_COLUMNS}列 / more than {MAX_COLUMNS} columns")));
         }
         let mut problems = Vec::new();
         let mut cells = Vec::new();
         let mut columns = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
-        for (i, h) in header.iter().take(last + 1).enumerate() {
+        let mut fields_seen: HashMap<String, String> = HashMap::new();
+        for (i, h) in header.iter().enumerate().take(last + 1).skip(first) {
             let cell = format!("{}{}", column_letters(i), header_idx + 1);
             let text = h.trim().to_string();
             if text.is_empty() {
@@ -411,6 +414,15 @@ impl App {
             }
             seen.insert(norm, cell.clone());
             let field = match_header(p, &tags, &text);
+            if let Some(k) = &field {
+                if let Some(other) = fields_seen.get(k) {
+                    let label = catalogue.fields.iter().find(|f| &f.key == k).map(|f| f.label.as_str()).unwrap_or(k);
+                    problems.push(json!({ "cell": cell,
+                        "message": format!("与 {other} 都对应“{label}”：请删去一列 / same register field as {other}") }));
+                    continue;
+                }
+                fields_seen.insert(k.clone(), cell.clone());
+            }
             let explanation = match &field {
                 Some(k) => {
                     let f = catalogue.fields.iter().find(|f| &f.key == k);
@@ -442,7 +454,7 @@ impl App {
         let title_rows = grid[..header_idx]
             .iter()
             .map(|r| {
-                let mut r: Vec<String> = r.iter().take(last + 1).map(|c| c.trim().to_string()).collect();
+                let mut r: Vec<String> = r.iter().take(last + 1).skip(first).map(|c| c.trim().to_string()).collect();
                 while r.last().is_some_and(|c| c.is_empty()) {
                     r.pop();
                 }
@@ -517,7 +529,7 @@ impl App {
             ));
         }
 
-        let mut subjects = self.subjects(population, &region_code, tag.as_ref(), house_usage, &kinds).await?;
+        let mut subjects = self.subjects(population, &region_code, tag.as_ref(), house_usage).await?;
         for (i, s) in subjects.iter_mut().enumerate() {
             s.values.insert("seq".into(), (i + 1).to_string());
         }
@@ -625,6 +637,10 @@ impl App {
     fn request_department(&self, actor: &Actor, given: Option<&str>) -> Result<String> {
         let own = Self::pushing_departments(actor);
         match given.map(str::trim).filter(|d| !d.is_empty()) {
+            // A department speaks only for itself; say so before the register is read.
+            Some(d) if Self::department_only(actor, Permission::RequestData) && !own.iter().any(|o| o == d) => {
+                Err(AppError::forbidden())
+            }
             Some(d) => Ok(d.to_string()),
             None if own.len() == 1 => Ok(own[0].clone()),
             None => Err(AppError::field("department_code", "请选择需求部门 / choose the department")),
@@ -669,7 +685,10 @@ impl App {
                                         format!("{}没有此字段 / no such field: {key}", k.name),
                                     )
                                 })?;
-                            (label, writes_back)
+                            // A household row shows a member's person tag; whose it is stays ambiguous, so it is
+                            // shown, not asked.
+                            let members_tag = population == Population::Households && k.level != "household";
+                            (label, writes_back && !members_tag)
                         }
                         _ => {
                             let f = population.field(key).ok_or_else(|| {
@@ -751,13 +770,13 @@ impl App {
         region: &str,
         tag: Option<&wangge_store::register::TagKindRow>,
         usage: Option<HouseUsage>,
-        kinds: &Kinds,
     ) -> Result<Vec<Subject>> {
         let roots = vec![region.to_string()];
         let mut names: HashMap<String, String> = HashMap::new();
         let mut out = Vec::new();
         match population {
             Population::People => {
+                let elderly = crate::people::elderly_cutoff();
                 let (tag_filter, born) = match tag {
                     Some(k) if k.derived => (None, Some(crate::people::elderly_cutoff())),
                     Some(k) => (Some((k.code.clone(), k.level == "household")), None),
@@ -788,7 +807,10 @@ impl App {
                         v.insert("name".into(), p.name.clone());
                         v.insert("gender".into(), gender_zh(&p.gender));
                         v.insert("birth_date".into(), p.birth_date.clone());
-                        v.insert("age".into(), age_on(&p.birth_date, on).to_string());
+                        let age = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d")
+                            .map(|_| age_on(&p.birth_date, on).to_string())
+                            .unwrap_or_default();
+                        v.insert("age".into(), age);
                         v.insert("id_number".into(), p.id_number_masked.clone());
                         v.insert("ethnicity".into(), p.ethnicity.clone());
                         v.insert("phone".into(), p.phone_masked.clone().unwrap_or_default());
@@ -814,6 +836,10 @@ impl App {
                         );
                         self.place(&mut names, &mut v, &p.grid_code).await?;
                         let mut tags = ptags.remove(&p.id).unwrap_or_default();
+                        // 老年人 is derived from age, never stored.
+                        if !p.birth_date.is_empty() && p.birth_date.as_str() <= elderly.as_str() {
+                            tags.insert(crate::people::ELDERLY.into(), Map::new());
+                        }
                         if let Some(h) = p.household_id.and_then(|h| htags.get(&h)) {
                             tags.extend(h.clone());
                         }
@@ -829,6 +855,12 @@ impl App {
                 }
             }
             Population::Households => {
+                if tag.is_some_and(|k| k.derived) {
+                    return Err(AppError::field(
+                        "tag",
+                        "按年龄计算的人群不能用于户表，请选人员表 / an age group is for people tables, not households",
+                    ));
+                }
                 let t = tag.map(|k| (k.code.as_str(), k.level == "household"));
                 let rows = self.store.households_for_request(&roots, t).await?;
                 let heads: Vec<i64> = rows.iter().filter_map(|h| h.head).collect();
@@ -870,7 +902,6 @@ impl App {
                         tags,
                     });
                 }
-                let _ = kinds;
             }
             Population::Houses => {
                 let rows = self.store.houses_for_request(&roots, usage.map(|u| u.as_str())).await?;
@@ -930,8 +961,9 @@ impl App {
                 || Self::pushing_departments(actor).contains(&r.department_code))
     }
 
-    /// Subtrees where the caller sees the rows a request landed on: communities' staff and grid workers (not
-    /// departments, who see only their own tables, nor admins, who see everything as requesters).
+    /// Subtrees where the caller sees the rows a request landed on: communities' staff and grid workers who read the
+    /// register there (not leaders, who do not; not departments, who see only their own tables; not admins, who see
+    /// everything as requesters).
     fn landing_roots(actor: &Actor) -> Option<Vec<String>> {
         use wangge_domain::role::Role;
         if actor.is_admin() {
@@ -940,7 +972,7 @@ impl App {
         let mut roots: Vec<String> = actor
             .grants
             .iter()
-            .filter(|g| g.role != Role::Department)
+            .filter(|g| g.role != Role::Department && Permission::ReadRegister.granted_to(g.role))
             .filter(|g| {
                 Permission::ReadCommunityTasks.granted_to(g.role) || Permission::RecordFieldWork.granted_to(g.role)
             })
@@ -954,20 +986,33 @@ impl App {
     async fn visible_request(&self, actor: &Actor, id: i64) -> Result<(DataRequestRow, Option<Vec<String>>)> {
         let not_found = || AppError::not_found(&format!("data request {id}"));
         let r = self.store.data_request(id).await?.ok_or_else(not_found)?;
-        if Self::is_requester(actor, &r) {
-            return Ok((r, None));
+        let limit = if Self::is_requester(actor, &r) {
+            None
+        } else {
+            let roots = Self::landing_roots(actor).unwrap_or_default();
+            if roots.is_empty() || !self.store.data_request_lands_in(id, &roots).await? {
+                return Err(not_found());
+            }
+            Some(roots)
+        };
+        // A table about a sensitive group (or with such a column) is read only by those who may see the group —
+        // a street may send it for a department whose staff may not.
+        if !self.may_read_table(actor, &r).await? {
+            return Err(AppError::forbidden_because(
+                "此报表涉及敏感人群，无权查看 / this table concerns a sensitive group you may not see",
+            ));
         }
-        let roots = Self::landing_roots(actor).unwrap_or_default();
-        let mine = self
-            .store
-            .data_requests(Some(&[]), Some(&roots), None, None, 1_000_000)
-            .await?
-            .into_iter()
-            .any(|x| x.id == id);
-        if roots.is_empty() || !mine {
-            return Err(not_found());
+        Ok((r, limit))
+    }
+
+    async fn may_read_table(&self, actor: &Actor, r: &DataRequestRow) -> Result<bool> {
+        if actor.may(Permission::ReadSensitiveTags, &r.region_code) {
+            return Ok(true);
         }
-        Ok((r, Some(roots)))
+        let kinds = self.kinds().await?;
+        let sensitive = |code: &str| kinds.0.get(code).is_some_and(|k| k.sensitive);
+        Ok(!sensitive(&r.population_tag)
+            && !columns_of(r).iter().any(|c| tag_column(&c.key).is_some_and(|t| sensitive(&t.code))))
     }
 
     pub async fn data_request_detail(&self, actor: &Actor, id: i64) -> Result<DataRequestView> {
@@ -1079,7 +1124,13 @@ impl App {
             }
         }
         rows.sort_by_key(|r| std::cmp::Reverse(r.id));
-        Ok(rows)
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            if self.may_read_table(actor, &r).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     /// A request's rows the caller may see (a grid worker: their grids), values masked.
@@ -1119,7 +1170,7 @@ impl App {
     /// writes facts back into the register with history, stores the answer and, when it was the community's
     /// last row, completes the community's task — one transaction.
     pub async fn answer_data_row(&self, actor: &Actor, row_id: i64, input: AnswerInput) -> Result<RowView> {
-        self.answer_data_row_with(actor, row_id, input, None).await?;
+        self.answer_data_row_with(actor, row_id, input, now_ms(), None).await?;
         let row = self.store.data_request_row(row_id).await?.ok_or_else(|| AppError::not_found("row"))?;
         Ok(row_view(&row))
     }
@@ -1129,6 +1180,8 @@ impl App {
         actor: &Actor,
         row_id: i64,
         input: AnswerInput,
+        // When it was answered: the phone's time (clock-corrected) for answers that waited in the outbox.
+        at: i64,
         receipt: Option<&crate::field::Receipt<'_>>,
     ) -> Result<i64> {
         let not_found = || AppError::not_found(&format!("data request row {row_id}"));
@@ -1140,9 +1193,6 @@ impl App {
         let population = population_of(&req);
         let prefill = Prefill::parse(&row.prefill);
         let mut answers: Map<String, Value> = serde_json::from_str(&row.answers).unwrap_or_default();
-        if input.values.is_empty() {
-            return Err(AppError::field("values", "没有填写任何内容 / no answer given"));
-        }
         let kinds = self.kinds().await?;
         let mut writes: Vec<(Column, String)> = Vec::new();
         for (key, value) in &input.values {
@@ -1187,7 +1237,7 @@ impl App {
                 return Err(AppError::field(&format!("values.{}", c.key), format!("“{}”必填 / required", c.label)));
             }
         }
-        let now = now_ms();
+        let now = at;
         let due = chrono::NaiveDate::parse_from_str(&req.due_on, "%Y-%m-%d").unwrap_or_else(|_| today());
         let mut tx = self.store.begin().await?;
         for (col, value) in &writes {
@@ -1198,7 +1248,8 @@ impl App {
         let saved = RequestRowRecord {
             answers: Value::Object(answers).to_string(),
             status: "answered".into(),
-            late: row.late || rules::is_late(due, cst_day_of(now)),
+            // Lateness is the first answer's: a correction after the deadline does not make it late.
+            late: if row.status == "pending" { rules::is_late(due, cst_day_of(now)) } else { row.late },
             answered_by: actor.username.clone(),
             answered_at: Some(now),
             ..row.clone()
@@ -1229,6 +1280,19 @@ impl App {
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(row_id)
+    }
+
+    /// The person an answer is about, following a merge to the record that survived it.
+    async fn live_person(&self, id: Option<i64>, field: &str) -> Result<wangge_store::people::PersonRow> {
+        let mut id = id.ok_or_else(|| AppError::field(field, "此行没有对应人员 / the row has no person"))?;
+        for _ in 0..8 {
+            let p = self.store.person(id).await?.ok_or_else(|| AppError::not_found("person"))?;
+            match p.merged_into {
+                Some(next) => id = next,
+                None => return Ok(p),
+            }
+        }
+        Err(AppError::conflict("合并记录过多 / too many merges"))
     }
 
     /// Validates an answer to a register column as the register would; answers the value as the table shows it.
@@ -1282,11 +1346,10 @@ impl App {
             let owner = match (household, population) {
                 (true, Population::Households) => row.subject_id,
                 (true, _) => {
-                    let pid = row.person_id.ok_or_else(|| AppError::field(&field, "无对应人员 / no person"))?;
-                    let p = self.store.person(pid).await?.ok_or_else(|| AppError::not_found("person"))?;
+                    let p = self.live_person(row.person_id, &field).await?;
                     p.household_id.ok_or_else(|| AppError::field(&field, "此人没有所属户 / no household"))?
                 }
-                (false, _) => row.person_id.ok_or_else(|| AppError::field(&field, "无对应人员 / no person"))?,
+                (false, _) => self.live_person(row.person_id, &field).await?.id,
             };
             let current: Option<Map<String, Value>> = if household {
                 self.store
@@ -1310,6 +1373,7 @@ impl App {
             let data = validate_tag_data(k, &data)?;
             Store::set_tag_tx(tx, household, owner, &k.code, &Value::Object(data).to_string()).await?;
             if let Some(pid) = row.person_id {
+                let pid = self.live_person(Some(pid), &field).await.map(|p| p.id).unwrap_or(pid);
                 let d = json!({ "tag": k.code, "data_request": req.id }).to_string();
                 Store::add_history_tx(tx, pid, PersonEventKind::Update.as_str(), &note, &actor.username, &d).await?;
             }
@@ -1346,14 +1410,15 @@ impl App {
             }
             WriteBack::No => Err(AppError::field(&field, "只读列 / read only")),
             wb => {
-                let pid = row.person_id.ok_or_else(|| AppError::field(&field, "无对应人员 / no person"))?;
-                let p = self.store.person(pid).await?.ok_or_else(|| AppError::not_found("person"))?;
-                if p.merged_into.is_some() {
-                    return Err(AppError::conflict("此人员已合并到另一记录 / this person was merged into another"));
-                }
+                let p = self.live_person(row.person_id, &field).await?;
+                let pid = p.id;
                 let (column, shown, history_kind, data) = match wb {
                     WriteBack::Phone => {
                         let phone = Phone::parse(&field, value).map_err(fe)?;
+                        let current = p.phone_enc.as_ref().and_then(|e| self.crypto.decrypt(e).ok());
+                        if current.as_deref() == Some(phone.as_str()) {
+                            return Ok(phone.masked());
+                        }
                         let values = vec![
                             ("phone_enc", Some(self.crypto.encrypt(phone.as_str()))),
                             ("phone_hash", Some(self.crypto.blind_index("phone", phone.as_str()))),
@@ -1531,7 +1596,7 @@ impl App {
             return Ok(Vec::new());
         }
         let since = (today() - chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
-        let rows = self.store.pending_request_rows(roots, &since, 500).await?;
+        let rows = self.store.pending_request_rows(roots, &since, 2000).await?;
         let c = self.catalogue().await?;
         let mut out: Vec<FieldDataRequest> = Vec::new();
         let today_s = today().format("%Y-%m-%d").to_string();
@@ -1685,9 +1750,12 @@ fn check_title_rows(rows: &[Vec<String>], columns: usize) -> Result<Vec<Vec<Stri
     Ok(out)
 }
 
-/// The first sheet of an uploaded .xlsx as text cells (dates as Excel shows them is not needed: headers are text).
+/// The first 40 rows of the first sheet of an uploaded .xlsx as text cells, read cell by cell: a sheet whose
+/// used range claims a million rows (a stray cell at XFD1048576) costs nothing.
 fn read_sheet(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
     use calamine::{Reader, Xlsx};
+    const ROWS: u32 = 40;
+    const COLS: u32 = 200;
     let bad = || AppError::field("file", "无法读取：请上传 .xlsx 文件 / not a readable .xlsx file");
     if bytes.is_empty() || bytes.len() > 5 * 1024 * 1024 {
         return Err(AppError::field(
@@ -1697,17 +1765,29 @@ fn read_sheet(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
     }
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| bad())?;
     let name = wb.sheet_names().first().cloned().ok_or_else(bad)?;
-    let range = wb.worksheet_range(&name).map_err(|_| bad())?;
-    let (r0, c0) = range.start().unwrap_or((0, 0));
-    let mut grid = Vec::new();
-    // Keep absolute positions: cell names in explanations must be the ones the requester sees in Excel.
-    for _ in 0..r0 {
-        grid.push(Vec::new());
-    }
-    for row in range.rows().take(40) {
-        let mut line: Vec<String> = vec![String::new(); c0 as usize];
-        line.extend(row.iter().map(|c| c.to_string()));
-        grid.push(line);
+    let mut cells = wb.worksheet_cells_reader(&name).map_err(|_| bad())?;
+    // Absolute positions: the cell names in explanations must be the ones the requester sees in Excel.
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| bad())? {
+        let (r, c) = cell.get_position();
+        if r >= ROWS {
+            break;
+        }
+        if c >= COLS {
+            continue;
+        }
+        let text = crate::import_residents::cell_ref_text(cell.get_value());
+        if text.is_empty() {
+            continue;
+        }
+        let (r, c) = (r as usize, c as usize);
+        if grid.len() <= r {
+            grid.resize(r + 1, Vec::new());
+        }
+        if grid[r].len() <= c {
+            grid[r].resize(c + 1, String::new());
+        }
+        grid[r][c] = text;
     }
     Ok((name, grid))
 }

@@ -875,10 +875,20 @@ impl App {
             "data_answer" => {
                 let d: DataAnswer = data(&item.data)?;
                 let input = crate::data_requests::AnswerInput { values: d.values };
-                self.answer_data_row_with(actor, d.row_id, input, Some(&receipt))
-                    .await
-                    .map(|id| Outcome::Created(id, None))
-                    .map_err(|e| if e.kind == ErrorKind::NotFound { in_field(e, "data.row_id") } else { e })
+                match self.answer_data_row_with(actor, d.row_id, input, at, Some(&receipt)).await {
+                    Ok(id) => Ok(Outcome::Created(id, None)),
+                    Err(e) if e.kind == ErrorKind::NotFound => Err(in_field(e, "data.row_id")),
+                    // Someone answered the same row a moment before (not this item: its receipt would exist).
+                    Err(e)
+                        if e.kind == ErrorKind::Conflict
+                            && self.store.field_receipt(actor.user_id, key).await?.is_none() =>
+                    {
+                        Ok(Outcome::Retry(
+                            "此行正被他人同时填报，稍后重试 / the row was being answered at the same moment".into(),
+                        ))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             _ => self.sync_log_note(actor, &receipt, data(&item.data)?).await,
         };

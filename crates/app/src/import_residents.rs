@@ -256,7 +256,7 @@ fn cell_text(c: &calamine::Data) -> String {
 }
 
 /// A streamed XLSX cell as text, like [`cell_text`] (text cells without a detour through `Data`).
-fn cell_ref_text(c: &calamine::DataRef<'_>) -> String {
+pub(crate) fn cell_ref_text(c: &calamine::DataRef<'_>) -> String {
     use calamine::DataRef;
     match c {
         DataRef::SharedString(s) => s.trim().to_string(),

@@ -336,7 +336,7 @@ pub struct MergeInput {
 // ---------------------------------------------------------------- helpers
 
 /// The derived tag of people aged 60 and over (老年人).
-const ELDERLY: &str = "elderly";
+pub(crate) const ELDERLY: &str = "elderly";
 const ELDERLY_AGE: i64 = 60;
 
 /// The latest birth date of people aged 60 and over today (`YYYY-MM-DD`): the derived 老年人 group.

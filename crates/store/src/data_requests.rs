@@ -258,6 +258,17 @@ impl Store {
         Ok(rows.iter().map(request_row).collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Whether a request has rows within `roots`.
+    pub async fn data_request_lands_in(&self, request_id: i64, roots: &[String]) -> Result<bool> {
+        let mut sql = Sql::default();
+        let id = sql.arg(Bind::Int(request_id));
+        let c = roots_clause(&mut sql, "grid_code", Some(roots));
+        sql.text =
+            format!("SELECT COUNT(*) FROM (SELECT 1 FROM data_request_rows WHERE request_id = {id} AND {c} LIMIT 1) x");
+        let n: i64 = sql.query().fetch_one(self.pool()).await?.try_get(0)?;
+        Ok(n > 0)
+    }
+
     pub async fn data_request_progress(&self, request_id: i64) -> Result<Vec<ProgressRow>> {
         let rows = sqlx::query(
             "SELECT community_code, grid_code, COUNT(*) AS n, \
@@ -322,7 +333,7 @@ impl Store {
         let cols: Vec<String> = ROW_COLS.split(", ").map(|c| format!("r.{c}")).collect();
         sql.text = format!(
             "SELECT {} FROM data_request_rows r JOIN data_requests q ON q.id = r.request_id \
-             WHERE {c} AND r.status = 'pending' AND q.due_on >= {d} ORDER BY r.request_id, r.id LIMIT {lim}",
+             WHERE {c} AND r.status = 'pending' AND q.due_on >= {d} ORDER BY q.due_on, r.request_id, r.id LIMIT {lim}",
             cols.join(", ")
         );
         let rows = sql.query().fetch_all(self.pool()).await?;
@@ -450,8 +461,10 @@ impl Store {
             "SELECT h.id, h.number, h.grid_code, ho.address, ho.usage, \
              (SELECT COUNT(*) FROM people p WHERE p.household_id = h.id AND p.residence_status IN ('present', 'away') \
               AND p.merged_into IS NULL) AS members, \
-             (SELECT MIN(p.id) FROM people p WHERE p.household_id = h.id AND p.relation = '户主' AND p.merged_into IS NULL) AS head, \
-             (SELECT MIN(p.id) FROM people p WHERE p.household_id = h.id AND p.merged_into IS NULL) AS first_member \
+             (SELECT MIN(p.id) FROM people p WHERE p.household_id = h.id AND p.relation = '户主' AND p.merged_into IS NULL \
+              AND p.residence_status IN ('present', 'away')) AS head, \
+             (SELECT MIN(p.id) FROM people p WHERE p.household_id = h.id AND p.merged_into IS NULL \
+              AND p.residence_status IN ('present', 'away')) AS first_member \
              FROM households h JOIN houses ho ON ho.id = h.house_id WHERE {} ORDER BY h.id",
             wh.join(" AND ")
         );

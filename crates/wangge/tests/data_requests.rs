@@ -231,6 +231,11 @@ async fn a_table_goes_down_prefilled_and_comes_back(db: TestDb) {
     let mine = again.iter().find(|x| x["label"].as_str().unwrap().starts_with("邢桂兰")).unwrap();
     assert_eq!(mine["values"]["phone"], "138****8000");
     assert_eq!(mine["ask"], json!([]));
+    // Nothing to add: the worker confirms the row as it is.
+    let (s, ok) =
+        worker.post(&format!("/api/v1/data-requests/rows/{}/answer", mine["id"]), &json!({ "values": {} })).await;
+    assert_eq!(s, 200, "{ok}");
+    assert_eq!(ok["status"], "answered");
 
     // The report counts both tables' cells.
     let (_, rep) = street.get("/api/v1/data-requests/report").await;
@@ -354,6 +359,22 @@ async fn refused_before_anything_is_sent(db: TestDb) {
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["values"]["usage"], "空置");
     }
+    // A leader reads no register: no rows of tables that landed in their area.
+    let leader = srv.login("demo_leader", DEMO_PW).await;
+    assert_error(&leader.get(&format!("/api/v1/data-requests/{}/rows", h["id"])).await, 404, "not_found", None);
+    // A table with a sensitive column, sent by the street for 民政: 民政's staff may not read it.
+    let (s, sens) = street
+        .post(
+            "/api/v1/data-requests",
+            &json!({ "title": "精神障碍患者监护情况", "department_code": "minzheng", "item_code": "MZ-ZR-01",
+                "region_code": GRID1, "population": "people", "due_on": "2099-12-31",
+                "columns": [{ "field": "name" }, { "field": "tag:mental_disorder.guardian" }] }),
+        )
+        .await;
+    assert_eq!(s, 201, "{sens}");
+    assert_error(&minzheng.get(&format!("/api/v1/data-requests/{}", sens["id"])).await, 403, "forbidden", None);
+    let (_, list) = minzheng.get("/api/v1/data-requests").await;
+    assert!(!list.as_array().unwrap().iter().any(|r| r["id"] == sens["id"]), "{list}");
     // Other people's tables: 404; the community sees its part only; a department sees its own.
     let (_, list) = minzheng.get("/api/v1/data-requests").await;
     assert!(list.as_array().unwrap().iter().all(|r| r["department_code"] == "minzheng"), "{list}");
@@ -409,6 +430,17 @@ async fn the_requesters_template_round_trips(db: TestDb) {
         r.1["error"]["details"]["cells"].as_array().unwrap().iter().map(|c| c["cell"].as_str().unwrap()).collect();
     assert_eq!(cells, ["C3", "E3"], "{}", r.1);
     assert_field(&upload(b"not a workbook".to_vec()).await, "file");
+    // A table starting in column B is fine; two headers for the same register field are named.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (i, h) in ["姓名", "身份证号", "公民身份号码"].iter().enumerate() {
+        ws.write_string(2, 1 + i as u16, *h).unwrap();
+    }
+    let r = upload(wb.save_to_buffer().unwrap()).await;
+    assert_field(&r, "file");
+    let cells: Vec<&str> =
+        r.1["error"]["details"]["cells"].as_array().unwrap().iter().map(|c| c["cell"].as_str().unwrap()).collect();
+    assert_eq!(cells, ["D3"], "{}", r.1);
 
     let (s, p) = upload(workbook(&["序号", "姓名", "身份证号*", "手机号码", "是否有取暖设备", "残疾等级"])).await;
     assert_eq!(s, 200, "{p}");

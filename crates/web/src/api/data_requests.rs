@@ -1,13 +1,12 @@
 //! 一表通 (issue #13): data requests sent to communities with the register's data already in them, answered by
 //! grid workers only where the register is silent. Contract: docs/data-requests.md.
 
-use super::participation::xlsx_response;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiActor, Json, Query};
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use wangge_app::AppError;
 use wangge_app::data_requests::{
@@ -150,7 +149,20 @@ pub async fn result_xlsx(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (name, bytes) = app.data_request_xlsx(&a, parse_id(&id, "data request")?).await?;
-    Ok(xlsx_response(&name, bytes))
+    // RFC 5987 wants %20, not the + of form encoding (a literal + is already %2B).
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"data-request.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Cells the system pre-filled vs cells asked of people, per month and per request (the figure to push to 100%).

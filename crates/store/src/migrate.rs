@@ -115,6 +115,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_command.sql"),
         postgres: include_str!("../migrations/postgres/0020_command.sql"),
     },
+    // Property-management companies' assessment (issue #10).
+    Migration {
+        version: 21,
+        name: "property",
+        sqlite: include_str!("../migrations/sqlite/0021_property.sql"),
+        postgres: include_str!("../migrations/postgres/0021_property.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -255,4 +262,8 @@ pub const TABLES: &[&str] = &[
     "star_assessments",
     "star_scores",
     "star_actions",
+    "property_companies",
+    "property_company_areas",
+    "property_inspections",
+    "property_surveys",
 ];

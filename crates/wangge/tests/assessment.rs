@@ -617,7 +617,7 @@ async fn property_companies(db: TestDb) {
         let (s, p) = admin
             .post(
                 "/api/v1/people",
-                &json!({ "name": format!("业主{i}"), "id_number": id_number, "ethnicity": "汉族", "population_type": "户籍人口",
+                &json!({ "name": (["业主甲", "业主乙", "业主丙"][i]), "id_number": id_number, "ethnicity": "汉族", "population_type": "户籍人口",
                          "relation": "户主", "household_number": format!("PM{i}"), "address": format!("物业路{i}号"),
                          "grid_code": G3 }),
             )

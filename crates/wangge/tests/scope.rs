@@ -1536,7 +1536,7 @@ impl AssessmentFixture {
                 .post(
                     "/api/v1/assessment/property-companies",
                     &json!({ "region_code": region, "name": format!("矩阵物业{i}"), "areas": [area],
-                             "credit_code": credit_code(&format!("91330199MA2SC000{i}")) }),
+                             "credit_code": credit_code(&format!("91330199MA2KC000{i}")) }),
                 )
                 .await;
             assert_eq!(s, 201, "{b}");

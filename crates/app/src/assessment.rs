@@ -3,6 +3,12 @@
 //! department ranking; communities' star assessments from self-assessment through street review and district
 //! approval to the portal, and their dynamic management. Scope is checked here, once per call.
 
+mod property;
+pub use property::{
+    AreaView, InspectionEntry, InspectionInput, PropertyCompany, PropertyCompanyInput, PropertyCompanyPatch,
+    PropertyScore, SurveyLink, SurveysInput,
+};
+
 use crate::people::today;
 use crate::{App, AppError, Result};
 use chrono::Datelike;
@@ -14,7 +20,7 @@ use wangge_domain::assessment::{
 };
 use wangge_domain::role::{Permission, Role};
 use wangge_domain::scope::Actor;
-use wangge_store::assessment::{EventFact, SchemeRow, StarRow, StarScoreRow};
+use wangge_store::assessment::{EventFact, PropertyCompanyRow, SchemeRow, StarRow, StarScoreRow};
 use wangge_store::audit::NewAudit;
 use wangge_store::{Store, StoreError, now_ms};
 
@@ -258,6 +264,10 @@ struct Subj<'a> {
     department: Option<&'a str>,
     /// The community whose fund ledger counts.
     community: Option<&'a str>,
+    /// Event category prefixes that count (a property company's: 物业纠纷); empty: every event.
+    categories: Vec<String>,
+    /// The property company whose linked surveys count.
+    company: Option<&'a PropertyCompanyRow>,
 }
 
 fn star_summary(s: &StarRow) -> StarSummary {
@@ -314,6 +324,7 @@ impl App {
             Subject::Community => rules::default_star_scheme(year),
             Subject::GridWorker => rules::default_worker_scheme(),
             Subject::Department => rules::default_department_scheme(),
+            Subject::Property => rules::default_property_scheme(),
         })
     }
 
@@ -322,7 +333,7 @@ impl App {
         self.authorize_anywhere(actor, Permission::ReadAssessment)?;
         let year = today().year();
         let mut out = Vec::new();
-        for s in [Subject::Community, Subject::GridWorker, Subject::Department] {
+        for s in [Subject::Community, Subject::GridWorker, Subject::Department, Subject::Property] {
             let scheme = self.active_scheme(s, year).await?;
             out.push(SchemeView {
                 code: scheme.code.clone(),
@@ -385,6 +396,11 @@ impl App {
                     events.extend(match s.department {
                         Some(d) => self.store.events_of_department(d, root, from, to).await?,
                         None => self.store.events_closed_in(root, from, to).await?,
+                    });
+                }
+                if !s.categories.is_empty() {
+                    events.retain(|e| {
+                        s.categories.iter().any(|c| !c.is_empty() && e.category_code.starts_with(c.as_str()))
                     });
                 }
                 let test = |e: &EventFact| match metric {
@@ -512,6 +528,10 @@ impl App {
                 let d = records.len() as f64;
                 Ok(metric_value(metric, ratio(n, d), n, d, records))
             }
+            Metric::SurveySatisfaction => {
+                let Some(c) = s.company else { return Ok(metric_value(metric, None, 0.0, 0.0, vec![])) };
+                self.survey_satisfaction(c, p).await
+            }
             Metric::FundLedgerPublished => {
                 let Some(c) = s.community else { return Ok(metric_value(metric, None, 0.0, 0.0, vec![])) };
                 let entries = self.store.ledger_published_in(c, &from_day, &to_day).await?;
@@ -622,8 +642,14 @@ impl App {
             }
         }
         let scheme = self.active_scheme(Subject::GridWorker, p.from.year()).await?;
-        let subj =
-            Subj { roots: grids.clone(), user: Some((user.id, &user.username)), department: None, community: None };
+        let subj = Subj {
+            roots: grids.clone(),
+            user: Some((user.id, &user.username)),
+            department: None,
+            community: None,
+            categories: Vec::new(),
+            company: None,
+        };
         let (score, metrics, deduction_records) = self.scored(actor, &scheme, &subj, &p, &HashMap::new()).await?;
         let pay = scheme.pay.as_ref().map(|rule| {
             let (perf, total) = rule.pay(score.total);
@@ -718,7 +744,14 @@ impl App {
         let scheme = self.active_scheme(Subject::Department, p.from.year()).await?;
         let mut out = Vec::new();
         for (code, name) in self.store.departments_dispatched(&region).await? {
-            let subj = Subj { roots: vec![region.clone()], user: None, department: Some(&code), community: None };
+            let subj = Subj {
+                roots: vec![region.clone()],
+                user: None,
+                department: Some(&code),
+                community: None,
+                categories: Vec::new(),
+                company: None,
+            };
             let (score, mut metrics, mut deduction_records) =
                 self.scored(actor, &scheme, &subj, &p, &HashMap::new()).await?;
             if !with_records {
@@ -858,6 +891,8 @@ impl App {
             user: None,
             department: None,
             community: Some(&s.community_code),
+            categories: Vec::new(),
+            company: None,
         };
         let mut metrics = Vec::new();
         for m in scheme.metrics() {
@@ -1318,6 +1353,97 @@ impl App {
             Store::save_star(&mut tx, &row, now).await?;
             for (action, from, to, by) in steps {
                 Store::insert_star_action(&mut tx, id, now, action, from, to, by, "", None).await?;
+            }
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        if let Some(c1) = communities.first() {
+            self.load_demo_property(data, c1).await?;
+        }
+        Ok(())
+    }
+
+    /// Two property companies of the first community, each serving one of its grids, with this quarter's
+    /// inspections and the community's open parking poll (its 1–5 satisfaction question) as their survey.
+    async fn load_demo_property(&self, data: &wangge_demo::DemoData, community: &str) -> Result<()> {
+        use wangge_domain::organization::credit_code_check;
+        use wangge_store::assessment::{InspectionRow, PropertyCompanyRow};
+        let grids: Vec<(&str, &str)> = data
+            .regions
+            .iter()
+            .filter(|r| r.parent_code.as_deref() == Some(community))
+            .map(|r| (r.code.as_str(), r.name.as_str()))
+            .take(2)
+            .collect();
+        let system = crate::system_actor("demo");
+        let polls = self
+            .list_polls(
+                &system,
+                crate::participation::polls::PollQuery {
+                    region: Some(community),
+                    status: None,
+                    kind: Some("survey"),
+                    cursor: None,
+                    limit: Some(20),
+                },
+            )
+            .await?;
+        let parking = polls.items.iter().find(|p| p.title.contains("停车")).map(|p| p.id);
+        let t = today();
+        let quarter = Period::parse("period", &format!("{}-Q{}", t.year(), t.month0() / 3 + 1))?;
+        let (code, from_day, to_day) = (quarter.code(), quarter.from_day(), quarter.to_day());
+        let now = now_ms();
+        // (name, credit code's first 17, contact, phone, inspection scores as a share of each item's points)
+        let companies = [
+            ("绿城物业服务中心", "91330199MA2GC0001", "周建明", "13805710001", [1.0, 0.875, 0.875, 1.0, 1.0, 0.8, 0.8]),
+            (
+                "安居物业管理有限公司",
+                "91330199MA2GC0002",
+                "钱立新",
+                "13805710002",
+                [0.7, 0.75, 0.625, 0.5, 0.75, 0.6, 0.4],
+            ),
+        ];
+        let mut tx = self.store.begin().await?;
+        for (i, (name, first17, contact, phone, shares)) in companies.iter().enumerate() {
+            let Some((grid, grid_name)) = grids.get(i) else { break };
+            let credit = format!("{first17}{}", credit_code_check(first17).unwrap_or('0'));
+            let row = PropertyCompanyRow {
+                id: 0,
+                region_code: community.to_string(),
+                region_name: String::new(),
+                name: (*name).into(),
+                credit_code: credit,
+                contact_name: (*contact).into(),
+                contact_phone: (*phone).into(),
+                version: 1,
+                created_by: "demo_community".into(),
+                created_at: now,
+                updated_at: now,
+                areas: Vec::new(),
+            };
+            let id = Store::insert_property_company(&mut tx, &row, now).await?;
+            Store::set_property_areas(&mut tx, id, &[grid.to_string()]).await?;
+            for ((ind, item, _, points), share) in rules::PROPERTY_INSPECTIONS.iter().zip(shares) {
+                let r = InspectionRow {
+                    period: code.clone(),
+                    indicator_code: (*ind).into(),
+                    score_centi: centi(points * share),
+                    evidence: format!("{grid_name}{item}现场检查记录（社区月度巡查）"),
+                    entered_by: "demo_community".into(),
+                    entered_at: now,
+                };
+                Store::put_property_inspection(&mut tx, id, (&code, &from_day, &to_day), &r).await?;
+            }
+            if let Some(poll) = parking {
+                Store::set_property_surveys(
+                    &mut tx,
+                    id,
+                    (&code, &from_day, &to_day),
+                    &[(poll, 1)],
+                    "demo_community",
+                    now,
+                )
+                .await?;
             }
         }
         tx.commit().await.map_err(StoreError::from)?;

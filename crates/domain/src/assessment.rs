@@ -15,6 +15,7 @@ vocabulary! {
         Community = ("community", "社区", "Community"),
         GridWorker = ("grid_worker", "网格员", "Grid worker"),
         Department = ("department", "职能部门", "Department"),
+        Property = ("property", "物业服务企业", "Property company"),
     }
 }
 
@@ -32,6 +33,7 @@ vocabulary! {
         Satisfaction = ("satisfaction", "群众满意度", "Resident satisfaction"),
         PatrolHours = ("patrol_hours", "巡查时长", "Patrol hours"),
         FundLedgerPublished = ("fund_ledger_published", "资金台账公开", "Fund ledger published"),
+        SurveySatisfaction = ("survey_satisfaction", "居民满意度测评", "Residents' survey satisfaction"),
     }
 }
 
@@ -41,10 +43,16 @@ impl Metric {
         matches!(self, Metric::ReworkRate | Metric::PostponementRate)
     }
 
+    /// Metrics that must be measured: without data the indicator is pending (0 points) rather than full.
+    /// A company nobody surveyed has not earned its residents' satisfaction.
+    pub fn requires_data(self) -> bool {
+        matches!(self, Metric::SurveySatisfaction)
+    }
+
     /// How the value reads: `ratio` 0–1, `score` 1–5 (average rating), `hours`.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Satisfaction => "score",
+            Metric::Satisfaction | Metric::SurveySatisfaction => "score",
             Metric::PatrolHours => "hours",
             _ => "ratio",
         }
@@ -258,6 +266,44 @@ impl Default for PayRule {
     }
 }
 
+/// 物业服务考评: which events count as property-related, and the 以奖代补 awards by score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyRule {
+    /// Event category prefixes counted for the company's `on_time_rate` (物业纠纷 `Z0104`).
+    #[serde(default)]
+    pub event_categories: Vec<String>,
+    /// (minimum score, award in cents), any order: the highest band reached pays; below all, none.
+    #[serde(default)]
+    pub awards: Vec<(f64, i64)>,
+}
+
+impl PropertyRule {
+    /// The award (cents) a score earns, 以奖代补.
+    pub fn award(&self, score: f64) -> i64 {
+        self.awards
+            .iter()
+            .filter(|(min, _)| score >= *min)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| *c)
+            .unwrap_or(0)
+    }
+
+    /// Whether an event category counts (no prefixes: every event of the company's areas).
+    pub fn counts_category(&self, category: &str) -> bool {
+        self.event_categories.is_empty()
+            || self.event_categories.iter().any(|c| !c.is_empty() && category.starts_with(c.as_str()))
+    }
+}
+
+impl Default for PropertyRule {
+    fn default() -> Self {
+        PropertyRule {
+            event_categories: vec!["Z0104".into()],
+            awards: vec![(90.0, 2_000_000), (80.0, 1_000_000), (70.0, 500_000)],
+        }
+    }
+}
+
 /// An assessment scheme, stored as JSON and edited by admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scheme {
@@ -272,6 +318,8 @@ pub struct Scheme {
     pub star: Option<StarRule>,
     #[serde(default)]
     pub pay: Option<PayRule>,
+    #[serde(default)]
+    pub property: Option<PropertyRule>,
 }
 
 impl Scheme {
@@ -313,6 +361,16 @@ impl Scheme {
         }
         if total > 100.0 + 1e-9 {
             return Err(FieldError::new("aspects", format!("总分不能超过 100 / points add up to {total}")));
+        }
+        if let Some(r) = &self.property {
+            for (i, (min, cents)) in r.awards.iter().enumerate() {
+                if !(min.is_finite() && (0.0..=100.0).contains(min)) || *cents < 0 {
+                    return Err(FieldError::new(
+                        format!("property.awards[{i}]"),
+                        "分数应在 0–100，奖励不能为负 / score 0–100, award ≥ 0",
+                    ));
+                }
+            }
         }
         if let Some(s) = &self.star {
             parse_deadline(&s.deadline, 2026)
@@ -400,7 +458,9 @@ pub fn score(
         let (earned, metric, value, pending) = match i.source {
             Source::Metric { metric, target } => {
                 let value = values.get(&metric).copied().flatten();
-                (metric_points(metric, value, target, i.points), Some(metric), value, false)
+                let pending = value.is_none() && metric.requires_data();
+                let earned = if pending { 0.0 } else { metric_points(metric, value, target, i.points) };
+                (earned, Some(metric), value, pending)
             }
             Source::Review => match reviews.get(&i.code) {
                 Some(s) => (round2(s.clamp(0.0, i.points)), None, None, false),
@@ -656,6 +716,7 @@ pub fn default_star_scheme(year: i32) -> Scheme {
         deductions: vec![DeductionRule { code: "red_card".into(), name: "红牌督办".into(), points: 2.0 }],
         star: Some(StarRule::default()),
         pay: None,
+        property: None,
     }
 }
 
@@ -705,6 +766,7 @@ pub fn default_worker_scheme() -> Scheme {
         ],
         star: None,
         pay: Some(PayRule::default()),
+        property: None,
     }
 }
 
@@ -739,6 +801,75 @@ pub fn default_department_scheme() -> Scheme {
         ],
         star: None,
         pay: None,
+        property: None,
+    }
+}
+
+/// The inspection items community staff score a property company on (社区检查), with their points.
+pub const PROPERTY_INSPECTIONS: &[(&str, &str, &str, f64)] = &[
+    ("pm_sanitation", "环境卫生", "Cleanliness", 10.0),
+    ("pm_security", "秩序维护与安保", "Order and security", 8.0),
+    ("pm_facilities", "设施设备维护", "Facilities upkeep", 8.0),
+    ("pm_greenery", "绿化养护", "Greenery", 6.0),
+    ("pm_fire", "消防安全", "Fire safety", 8.0),
+    ("pm_disclosure", "收费公示与服务公开", "Fees and service disclosure", 5.0),
+    ("pm_complaints", "投诉处理", "Complaint handling", 5.0),
+];
+
+/// 物业服务考评 (小区物业管理考评制度, 以奖代补): residents' satisfaction from a survey (40), the community's
+/// inspection items with evidence (50), and the on-time closure of property-related events in the company's
+/// areas (10), by quarter.
+pub fn default_property_scheme() -> Scheme {
+    Scheme {
+        code: "property-quarterly".into(),
+        name: "物业服务企业考评".into(),
+        subject: Subject::Property,
+        period: PeriodKind::Quarter,
+        aspects: vec![
+            Aspect {
+                code: "satisfaction".into(),
+                name: "居民满意度".into(),
+                name_en: "Residents' satisfaction".into(),
+                indicators: vec![Indicator {
+                    code: "pm_survey".into(),
+                    name: "居民满意度测评".into(),
+                    name_en: "Residents' survey".into(),
+                    points: 40.0,
+                    source: Source::Metric { metric: Metric::SurveySatisfaction, target: 5.0 },
+                }],
+            },
+            Aspect {
+                code: "inspection".into(),
+                name: "社区检查".into(),
+                name_en: "Community inspection".into(),
+                indicators: PROPERTY_INSPECTIONS
+                    .iter()
+                    .map(|(code, name, name_en, points)| Indicator {
+                        code: (*code).into(),
+                        name: (*name).into(),
+                        name_en: (*name_en).into(),
+                        points: *points,
+                        source: Source::Review,
+                    })
+                    .collect(),
+            },
+            Aspect {
+                code: "events".into(),
+                name: "物业类事件办理".into(),
+                name_en: "Property events".into(),
+                indicators: vec![Indicator {
+                    code: "pm_events".into(),
+                    name: "物业类事件按期办结率".into(),
+                    name_en: "Property events closed on time".into(),
+                    points: 10.0,
+                    source: Source::Metric { metric: Metric::OnTimeRate, target: 0.9 },
+                }],
+            },
+        ],
+        deductions: Vec::new(),
+        star: None,
+        pay: None,
+        property: Some(PropertyRule::default()),
     }
 }
 
@@ -877,6 +1008,33 @@ mod tests {
         assert!(r.incident(0, 0).is_none());
         assert!(r.incident(1, 0).is_some());
         assert!(r.incident(0, 1).is_some());
+    }
+
+    #[test]
+    fn a_property_company_scores_from_survey_inspections_and_events_and_earns_its_award() {
+        let s = default_property_scheme();
+        s.validate().unwrap();
+        assert_eq!(s.indicators().map(|(_, i)| i.points).sum::<f64>(), 100.0);
+        // No survey linked: pending, 0 points (not full points like other metrics without data).
+        let none: HashMap<Metric, Option<f64>> = [(Metric::OnTimeRate, None)].into();
+        let sc = score(&s, &none, &HashMap::new(), &HashMap::new());
+        let survey = sc.indicators.iter().find(|i| i.code == "pm_survey").unwrap();
+        assert!(survey.pending && survey.earned == 0.0);
+        assert_eq!(sc.indicators.iter().find(|i| i.code == "pm_events").unwrap().earned, 10.0);
+        // Survey 4.2/5 → 33.6; inspections 45 of 50; events 0.45 → 5.
+        let values: HashMap<Metric, Option<f64>> =
+            [(Metric::SurveySatisfaction, Some(4.2)), (Metric::OnTimeRate, Some(0.45))].into();
+        let mut reviews: HashMap<String, f64> =
+            PROPERTY_INSPECTIONS.iter().map(|(c, _, _, p)| (c.to_string(), *p)).collect();
+        reviews.insert("pm_sanitation".into(), 5.0);
+        let sc = score(&s, &values, &reviews, &HashMap::new());
+        assert_eq!(sc.total, 83.6);
+        let rule = s.property.clone().unwrap();
+        assert_eq!((rule.award(83.6), rule.award(90.0), rule.award(69.99)), (1_000_000, 2_000_000, 0));
+        assert!(rule.counts_category("Z0104") && !rule.counts_category("Z0101"));
+        let mut bad = s.clone();
+        bad.property.as_mut().unwrap().awards.push((120.0, 1));
+        assert_eq!(bad.validate().unwrap_err().field, "property.awards[3]");
     }
 
     #[test]

@@ -221,6 +221,9 @@ pub enum Permission {
     ManageSchemes,
     /// Export the month's performance pay for payroll.
     ExportPayroll,
+    /// Register property-management companies (物业服务企业) for the subtree's communities and grids, enter the
+    /// community's inspection scores with evidence and link residents' polls as their satisfaction survey.
+    ManagePropertyCompanies,
 }
 
 impl Permission {
@@ -297,7 +300,9 @@ impl Permission {
             Permission::DeclareStar => matches!(role, Admin | Community),
             Permission::ReviewStar => matches!(role, Admin | Street),
             Permission::ApproveStar | Permission::ManageSchemes => matches!(role, Admin | District),
-            Permission::ExportPayroll => matches!(role, Admin | District | Street | Community),
+            Permission::ExportPayroll | Permission::ManagePropertyCompanies => {
+                matches!(role, Admin | District | Street | Community)
+            }
         }
     }
 }

@@ -651,3 +651,266 @@ impl Store {
         Ok(n)
     }
 }
+
+// ---- property-management companies (物业服务考评) ---------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyCompanyRow {
+    pub id: i64,
+    pub region_code: String,
+    pub region_name: String,
+    pub name: String,
+    pub credit_code: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Served communities and grids (code, name), in code order.
+    pub areas: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectionRow {
+    pub period: String,
+    pub indicator_code: String,
+    pub score_centi: i64,
+    pub evidence: String,
+    pub entered_by: String,
+    pub entered_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyLinkRow {
+    pub period: String,
+    pub poll_id: i64,
+    pub question: i64,
+    pub linked_by: String,
+    pub linked_at: i64,
+}
+
+const COMPANY_COLS: &str = "c.id, c.region_code, COALESCE(r.name, '') AS region_name, c.name, c.credit_code, \
+     c.contact_name, c.contact_phone, c.version, c.created_by, c.created_at, c.updated_at";
+
+fn company_row(r: &sqlx::any::AnyRow) -> Result<PropertyCompanyRow> {
+    Ok(PropertyCompanyRow {
+        id: r.try_get("id")?,
+        region_code: r.try_get("region_code")?,
+        region_name: r.try_get("region_name")?,
+        name: r.try_get("name")?,
+        credit_code: r.try_get("credit_code")?,
+        contact_name: r.try_get("contact_name")?,
+        contact_phone: r.try_get("contact_phone")?,
+        version: r.try_get("version")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        areas: Vec::new(),
+    })
+}
+
+impl Store {
+    async fn with_areas(&self, mut rows: Vec<PropertyCompanyRow>) -> Result<Vec<PropertyCompanyRow>> {
+        for c in &mut rows {
+            c.areas = sqlx::query_as(
+                "SELECT a.region_code, COALESCE(r.name, '') FROM property_company_areas a \
+                 LEFT JOIN regions r ON r.code = a.region_code WHERE a.company_id = $1 ORDER BY a.region_code",
+            )
+            .bind(c.id)
+            .fetch_all(self.pool())
+            .await?;
+        }
+        Ok(rows)
+    }
+
+    pub async fn property_company(&self, id: i64) -> Result<Option<PropertyCompanyRow>> {
+        let sql = format!(
+            "SELECT {COMPANY_COLS} FROM property_companies c LEFT JOIN regions r ON r.code = c.region_code WHERE c.id = $1"
+        );
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
+        let rows = row.as_ref().map(company_row).transpose()?.into_iter().collect();
+        Ok(self.with_areas(rows).await?.pop())
+    }
+
+    /// Companies registered in the subtree `root`, serving an area in it, or serving an area that contains it
+    /// (a grid's company registered for the whole community).
+    pub async fn property_companies(&self, root: &str) -> Result<Vec<PropertyCompanyRow>> {
+        let (lo, hi) = prefix_range(root);
+        let sql = format!(
+            "SELECT {COMPANY_COLS} FROM property_companies c LEFT JOIN regions r ON r.code = c.region_code \
+             WHERE (c.region_code >= $1 AND c.region_code < $2) OR EXISTS (SELECT 1 FROM property_company_areas a \
+             WHERE a.company_id = c.id AND ((a.region_code >= $1 AND a.region_code < $2) \
+             OR SUBSTR($3, 1, LENGTH(a.region_code)) = a.region_code)) ORDER BY c.id"
+        );
+        let rows = sqlx::query(&sql).bind(lo).bind(hi).bind(root).fetch_all(self.pool()).await?;
+        let rows = rows.iter().map(company_row).collect::<Result<Vec<_>>>()?;
+        self.with_areas(rows).await
+    }
+
+    pub async fn insert_property_company(
+        tx: &mut Transaction<'static, Any>,
+        c: &PropertyCompanyRow,
+        now: i64,
+    ) -> Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO property_companies (region_code, name, credit_code, contact_name, contact_phone, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(&c.region_code)
+        .bind(&c.name)
+        .bind(&c.credit_code)
+        .bind(&c.contact_name)
+        .bind(&c.contact_phone)
+        .bind(&c.created_by)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| StoreError::from_db(e, "property company"))?;
+        Ok(id)
+    }
+
+    /// Writes the company under the version read (Conflict when someone else changed it meanwhile).
+    pub async fn save_property_company(
+        tx: &mut Transaction<'static, Any>,
+        c: &PropertyCompanyRow,
+        now: i64,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE property_companies SET name = $1, credit_code = $2, contact_name = $3, contact_phone = $4, \
+             version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(&c.name)
+        .bind(&c.credit_code)
+        .bind(&c.contact_name)
+        .bind(&c.contact_phone)
+        .bind(now)
+        .bind(c.id)
+        .bind(c.version)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| StoreError::from_db(e, "property company"))?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("property company {} changed meanwhile", c.id)));
+        }
+        Ok(())
+    }
+
+    pub async fn set_property_areas(tx: &mut Transaction<'static, Any>, id: i64, areas: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM property_company_areas WHERE company_id = $1").bind(id).execute(&mut **tx).await?;
+        for a in areas {
+            sqlx::query("INSERT INTO property_company_areas (company_id, region_code) VALUES ($1, $2)")
+                .bind(id)
+                .bind(a)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Inspection scores of periods lying within the days `[from_day, to_day)`.
+    pub async fn property_inspections(&self, id: i64, from_day: &str, to_day: &str) -> Result<Vec<InspectionRow>> {
+        let rows: Vec<(String, String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT period, indicator_code, score_centi, evidence, entered_by, entered_at FROM property_inspections \
+             WHERE company_id = $1 AND from_day >= $2 AND to_day <= $3 ORDER BY from_day, period, indicator_code",
+        )
+        .bind(id)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(period, indicator_code, score_centi, evidence, entered_by, entered_at)| InspectionRow {
+                period,
+                indicator_code,
+                score_centi,
+                evidence,
+                entered_by,
+                entered_at,
+            })
+            .collect())
+    }
+
+    pub async fn put_property_inspection(
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        (period, from_day, to_day): (&str, &str, &str),
+        r: &InspectionRow,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO property_inspections (company_id, period, from_day, to_day, indicator_code, score_centi, \
+             evidence, entered_by, entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (company_id, period, indicator_code) DO UPDATE SET score_centi = excluded.score_centi, \
+             evidence = excluded.evidence, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+        )
+        .bind(id)
+        .bind(period)
+        .bind(from_day)
+        .bind(to_day)
+        .bind(&r.indicator_code)
+        .bind(r.score_centi)
+        .bind(&r.evidence)
+        .bind(&r.entered_by)
+        .bind(r.entered_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Polls linked as the company's survey for periods lying within the days `[from_day, to_day)`.
+    pub async fn property_surveys(&self, id: i64, from_day: &str, to_day: &str) -> Result<Vec<SurveyLinkRow>> {
+        let rows: Vec<(String, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT period, poll_id, question, linked_by, linked_at FROM property_surveys \
+             WHERE company_id = $1 AND from_day >= $2 AND to_day <= $3 ORDER BY from_day, period, poll_id, question",
+        )
+        .bind(id)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(period, poll_id, question, linked_by, linked_at)| SurveyLinkRow {
+                period,
+                poll_id,
+                question,
+                linked_by,
+                linked_at,
+            })
+            .collect())
+    }
+
+    /// Replaces the polls linked for one period.
+    pub async fn set_property_surveys(
+        tx: &mut Transaction<'static, Any>,
+        id: i64,
+        (period, from_day, to_day): (&str, &str, &str),
+        links: &[(i64, i64)],
+        by: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM property_surveys WHERE company_id = $1 AND period = $2")
+            .bind(id)
+            .bind(period)
+            .execute(&mut **tx)
+            .await?;
+        for (poll, question) in links {
+            sqlx::query(
+                "INSERT INTO property_surveys (company_id, period, from_day, to_day, poll_id, question, linked_by, linked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(period)
+            .bind(from_day)
+            .bind(to_day)
+            .bind(poll)
+            .bind(question)
+            .bind(by)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}

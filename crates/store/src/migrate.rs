@@ -115,6 +115,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_command.sql"),
         postgres: include_str!("../migrations/postgres/0020_command.sql"),
     },
+    // Property-management companies' assessment (issue #10).
+    Migration {
+        version: 21,
+        name: "property",
+        sqlite: include_str!("../migrations/sqlite/0021_property.sql"),
+        postgres: include_str!("../migrations/postgres/0021_property.sql"),
+    },
     // 一表通 data requests (issue #13).
     Migration {
         version: 22,
@@ -253,6 +260,9 @@ pub const TABLES: &[&str] = &[
     "service_appointments",
     "service_slot_load",
     "admission_items",
+    // 一表通 (issue #13): before community_tasks, whose data_request_id refers to it.
+    "data_requests",
+    "data_request_rows",
     "community_tasks",
     "event_open",
     "command_feed",
@@ -262,4 +272,8 @@ pub const TABLES: &[&str] = &[
     "star_assessments",
     "star_scores",
     "star_actions",
+    "property_companies",
+    "property_company_areas",
+    "property_inspections",
+    "property_surveys",
 ];

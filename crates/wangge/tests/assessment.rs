@@ -521,4 +521,230 @@ async fn star_chain(db: TestDb) {
     server.finish().await;
 }
 
-both_backends!(worker_and_department_scores, star_chain);
+/// A community of its own for the property companies, with two grids (小区) far from the demo's.
+const C3: &str = "330199001007";
+const G3: &str = "33019900100701";
+const G3B: &str = "33019900100702";
+
+fn credit_code(first17: &str) -> String {
+    format!("{first17}{}", wangge_domain::organization::credit_code_check(first17).unwrap())
+}
+
+fn this_quarter() -> String {
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    format!("{}-Q{}", now.year(), now.month0() / 3 + 1)
+}
+
+/// 物业服务考评: a company's quarter scored by hand from a survey (three paper ballots 5, 4, 3), seven inspection
+/// items and the on-time closure of its grid's 物业纠纷 events; every number with its records; validation by
+/// field; who may score.
+async fn property_companies(db: TestDb) {
+    let server = Server::demo(db);
+    let admin = server.admin().await;
+    for (code, name, parent, boundary) in [
+        (C3, "物业社区", STREET1, None),
+        (G3, "物业一小区", C3, Some(square(121.7, 29.5, 0.01))),
+        (G3B, "物业二小区", C3, Some(square(121.72, 29.5, 0.01))),
+    ] {
+        let mut body = json!({ "code": code, "name": name, "parent_code": parent });
+        if let Some(b) = boundary {
+            body["boundary"] = b;
+        }
+        let (s, b) = admin.post("/api/v1/regions", &body).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    add_user(&admin, "pm_community", "community", C3).await;
+    add_user(&admin, "pm_worker", "grid_worker", G3).await;
+    let staff = server.login("pm_community", DEMO_PW).await;
+    let worker = server.login("pm_worker", DEMO_PW).await;
+    let street = server.login("demo_street", DEMO_PW).await;
+    let quarter = this_quarter();
+
+    // Registration: the credit code is checked (GB 32100), areas must lie in the registering community.
+    let good = credit_code("91330199MA2PM0001");
+    let body = |code: &str, areas: Value| {
+        json!({ "region_code": C3, "name": "清河物业服务有限公司", "credit_code": code, "contact_name": "王经理",
+                "contact_phone": "13805711234", "areas": areas })
+    };
+    assert_field(
+        &staff.post("/api/v1/assessment/property-companies", &body("91330199MA2PM0000", json!([G3]))).await,
+        "credit_code",
+    );
+    assert_field(&staff.post("/api/v1/assessment/property-companies", &body(&good, json!([GRID1]))).await, "areas[0]");
+    assert_field(&staff.post("/api/v1/assessment/property-companies", &body(&good, json!([]))).await, "areas");
+    let (s, c) = staff.post("/api/v1/assessment/property-companies", &body(&good, json!([G3]))).await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!((c["credit_code"].as_str(), c["may_manage"].as_bool()), (Some(good.as_str()), Some(true)));
+    assert_field(&staff.post("/api/v1/assessment/property-companies", &body(&good, json!([G3B]))).await, "credit_code");
+    let mut other = body(&credit_code("91330199MA2PM0002"), json!([G3B]));
+    other["name"] = json!("安家物业");
+    let (s, c2) = staff.post("/api/v1/assessment/property-companies", &other).await;
+    assert_eq!(s, 201, "{c2}");
+    let id2 = c2["id"].as_i64().unwrap();
+    // Edits are versioned.
+    let r = staff
+        .send("PATCH", &format!("/api/v1/assessment/property-companies/{id}"), Some(&json!({ "version": 99 })))
+        .await;
+    assert_error(&r, 409, "conflict", None);
+    let (s, c) = staff
+        .send(
+            "PATCH",
+            &format!("/api/v1/assessment/property-companies/{id}"),
+            Some(&json!({ "contact_name": "李经理", "version": 1 })),
+        )
+        .await;
+    assert_eq!((s, c["contact_name"].as_str(), c["version"].as_i64()), (200, Some("李经理"), Some(2)), "{c}");
+    let r = staff
+        .send("PATCH", &format!("/api/v1/assessment/property-companies/{id}"), Some(&json!({ "contact_phone": "12" })))
+        .await;
+    assert_field(&r, "contact_phone");
+
+    // The survey: a community poll with one 1–5 question; three residents of the company's grid answer on paper.
+    let (s, poll) = staff
+        .post(
+            "/api/v1/polls",
+            &json!({ "region_code": C3, "title": "物业服务满意度测评", "open": true,
+                     "questions": [{ "kind": "single", "text": "您住在哪个小区", "options": ["一小区", "二小区"] },
+                                   { "kind": "scale", "text": "您对物业服务的满意度", "min_label": "很不满意", "max_label": "很满意" }] }),
+        )
+        .await;
+    assert_eq!(s, 201, "{poll}");
+    let poll_id = poll["id"].as_i64().unwrap();
+    for (i, rating) in [5, 4, 3].iter().enumerate() {
+        let first17 = format!("11010819800713{:03}", 600 + i);
+        let id_number = format!("{first17}{}", wangge_domain::idcard::check_digit(&first17).unwrap());
+        let (s, p) = admin
+            .post(
+                "/api/v1/people",
+                &json!({ "name": (["业主甲", "业主乙", "业主丙"][i]), "id_number": id_number, "ethnicity": "汉族", "population_type": "户籍人口",
+                         "relation": "户主", "household_number": format!("PM{i}"), "address": format!("物业路{i}号"),
+                         "grid_code": G3 }),
+            )
+            .await;
+        assert_eq!(s, 201, "{p}");
+        let (s, b) = staff
+            .post(
+                &format!("/api/v1/polls/{poll_id}/paper-ballots"),
+                &json!({ "person_id": p["id"], "answers": [0, rating] }),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let surveys = format!("/api/v1/assessment/property-companies/{id}/surveys");
+    let link = |poll: i64, q: i64| json!({ "period": quarter, "surveys": [{ "poll_id": poll, "question": q }] });
+    assert_field(&staff.put(&surveys, &link(poll_id, 0)).await, "surveys[0].question");
+    assert_field(&staff.put(&surveys, &link(9_999_999, 1)).await, "surveys[0].poll_id");
+    assert_field(&staff.put(&surveys, &json!({ "period": "2026-13", "surveys": [] })).await, "period");
+    let (s, b) = staff.put(&surveys, &link(poll_id, 1)).await;
+    assert_eq!(s, 200, "{b}");
+
+    // Inspections: each 0…points with evidence, named by field.
+    let inspections = format!("/api/v1/assessment/property-companies/{id}/inspections");
+    let one = |code: &str, score: f64, evidence: &str| json!({ "period": quarter, "scores": [{ "indicator_code": code, "score": score, "evidence": evidence }] });
+    assert_field(&staff.put(&inspections, &one("pm_sanitation", 10.5, "超分")).await, "scores[0].score");
+    assert_field(&staff.put(&inspections, &one("pm_sanitation", -1.0, "负分")).await, "scores[0].score");
+    assert_field(&staff.put(&inspections, &one("pm_sanitation", 8.0, " ")).await, "scores[0].evidence");
+    assert_field(&staff.put(&inspections, &one("pm_survey", 8.0, "客观")).await, "scores[0].indicator_code");
+    assert_field(&staff.put(&inspections, &one("nope", 1.0, "无")).await, "scores[0].indicator_code");
+    // A grid worker may not score (403); an unknown company is 404.
+    assert_error(&worker.put(&inspections, &one("pm_sanitation", 8.0, "网格员")).await, 403, "forbidden", None);
+    assert_error(
+        &staff.put("/api/v1/assessment/property-companies/9999999/inspections", &one("pm_sanitation", 8.0, "x")).await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_error(&staff.get("/api/v1/assessment/property/9999999").await, 404, "not_found", None);
+    assert_error(&worker.get(&format!("/api/v1/assessment/property/{id}")).await, 403, "forbidden", None);
+    let scores: Vec<Value> = [
+        ("pm_sanitation", 8.0),
+        ("pm_security", 8.0),
+        ("pm_facilities", 6.0),
+        ("pm_greenery", 6.0),
+        ("pm_fire", 8.0),
+        ("pm_disclosure", 5.0),
+    ]
+    .iter()
+    .map(|(c, s)| json!({ "indicator_code": c, "score": s, "evidence": format!("{c} 现场检查照片 /attachments/1") }))
+    .collect();
+    let (s, b) = staff.put(&inspections, &json!({ "period": quarter, "scores": scores })).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["pending"], json!(["pm_complaints"]), "one item still to score");
+    // The street scores too (it registers and inspects for its communities).
+    let (s, _) = street.put(&inspections, &one("pm_complaints", 3.0, "投诉台账抽查 5 件，2 件超时")).await;
+    assert_eq!(s, 200);
+
+    // Property events: a 物业纠纷 closed on time counts; a 市容 event in the same grid does not.
+    let mut events = Vec::new();
+    for category in ["Z0104", "E0103"] {
+        let (s, e) = worker
+            .post("/api/v1/events", &json!({ "category": category, "description": "物业考评事件", "grid_code": G3 }))
+            .await;
+        assert_eq!(s, 201, "{e}");
+        let e = e["id"].as_i64().unwrap();
+        for a in [
+            json!({"action": "accept"}),
+            json!({"action": "register"}),
+            json!({"action": "dispatch", "department": "zhujian"}),
+            json!({"action": "handle", "note": "已处置"}),
+        ] {
+            act(&admin, e, a).await;
+        }
+        act(&worker, e, json!({"action": "verify", "note": "核查属实"})).await;
+        act(&admin, e, json!({"action": "close"})).await;
+        events.push(e);
+    }
+
+    // By hand: survey (5 + 4 + 3) / 3 = 4.0 of 5 → 40 × 0.8 = 32; inspections 8 + 8 + 6 + 6 + 8 + 5 + 3 = 44;
+    // events 1/1 on time → 10. Total 86 → the 80 band's award, ¥10,000.
+    let (s, sc) = staff.get(&format!("/api/v1/assessment/property/{id}?period={quarter}")).await;
+    assert_eq!(s, 200, "{sc}");
+    let survey = metric(&sc, "survey_satisfaction");
+    assert_eq!(
+        (survey["value"].as_f64(), survey["numerator"].as_f64(), survey["denominator"].as_f64()),
+        (Some(4.0), Some(12.0), Some(3.0))
+    );
+    assert_eq!(
+        (survey["records"][0]["kind"].as_str(), survey["records"][0]["id"].as_i64()),
+        (Some("poll"), Some(poll_id))
+    );
+    assert_eq!(survey["records"][0]["href"], format!("/participation/polls/{poll_id}"));
+    let on_time = metric(&sc, "on_time_rate");
+    assert_eq!(counted_ids(on_time), (vec![events[0]], vec![]), "only the 物业纠纷 counts: {on_time}");
+    let score = &sc["score"];
+    assert_eq!(indicator(score, "pm_survey")["earned"].as_f64(), Some(32.0));
+    assert_eq!(indicator(score, "pm_complaints")["earned"].as_f64(), Some(3.0));
+    assert_eq!(indicator(score, "pm_events")["earned"].as_f64(), Some(10.0));
+    assert_eq!(score["total"].as_f64(), Some(86.0));
+    assert_eq!((sc["award_cents"].as_i64(), sc["pending"].as_array().unwrap().len()), (Some(1_000_000), 0));
+    let entries = sc["inspections"].as_array().unwrap();
+    assert_eq!(entries.len(), 7);
+    let complaint = entries.iter().find(|e| e["indicator_code"] == "pm_complaints").unwrap();
+    assert_eq!((complaint["entered_by"].as_str(), complaint["score"].as_f64()), (Some("demo_street"), Some(3.0)));
+    // The year holds this one quarter: the same score.
+    let year = quarter[..4].to_string();
+    let (_, y) = staff.get(&format!("/api/v1/assessment/property/{id}?period={year}")).await;
+    assert_eq!(y["score"]["total"].as_f64(), Some(86.0), "{y}");
+
+    // The ranking: the scored company first; the other has nothing surveyed or inspected (8 pending; its grid's
+    // events: nothing to measure, full 10).
+    let (s, list) = street.get(&format!("/api/v1/assessment/property?region={C3}&period={quarter}")).await;
+    assert_eq!(s, 200, "{list}");
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0]["company"]["id"].as_i64(), rows[0]["rank"].as_i64()), (Some(id), Some(1)));
+    assert_eq!(
+        (
+            rows[1]["company"]["id"].as_i64(),
+            rows[1]["score"]["total"].as_f64(),
+            rows[1]["pending"].as_array().unwrap().len()
+        ),
+        (Some(id2), Some(10.0), 8)
+    );
+    assert!(rows[0]["metrics"][0]["records"].as_array().unwrap().is_empty(), "the ranking leaves records out");
+    assert_error(&worker.get(&format!("/api/v1/assessment/property?region={G3}")).await, 403, "forbidden", None);
+    server.finish().await;
+}
+
+both_backends!(worker_and_department_scores, star_chain, property_companies);

@@ -228,6 +228,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/assessment/stars/{id}"),
     ("PUT", "/api/v1/assessment/stars/{id}/scores"),
     ("POST", "/api/v1/assessment/stars/{id}/actions"),
+    ("GET", "/api/v1/assessment/property-companies"),
+    ("POST", "/api/v1/assessment/property-companies"),
+    ("GET", "/api/v1/assessment/property-companies/{id}"),
+    ("PATCH", "/api/v1/assessment/property-companies/{id}"),
+    ("PUT", "/api/v1/assessment/property-companies/{id}/inspections"),
+    ("PUT", "/api/v1/assessment/property-companies/{id}/surveys"),
+    ("GET", "/api/v1/assessment/property"),
+    ("GET", "/api/v1/assessment/property/{id}"),
 ];
 
 /// Routes that answer without login.
@@ -1083,6 +1091,7 @@ async fn matrix(db: TestDb) {
         check_safety(&mut m, &c, &case, &leak).await;
         check_command(&mut m, &c, &case, &leak).await;
         assessment.check(&mut m, &c, &case, &leak).await;
+        assessment.check_property(&mut m, &c, &case, &leak).await;
         check_disputes(&mut m, &c, &case, &register, other_dispute, &leak).await;
         check_life(&mut m, &c, &case, &life, &leak).await;
 
@@ -1505,6 +1514,16 @@ struct AssessmentFixture {
     worker: i64,
     scheme: Value,
     review: String,
+    /// Property companies of COMMUNITY1 (serving GRID1) and of the other district.
+    own_company: i64,
+    other_company: i64,
+}
+
+/// (method, route, path, body, expected inside the scope).
+type PropertyCall<'a> = (&'a str, &'a str, String, Option<&'a Value>, &'a [u16]);
+
+fn credit_code(first17: &str) -> String {
+    format!("{first17}{}", wangge_domain::organization::credit_code_check(first17).unwrap())
 }
 
 impl AssessmentFixture {
@@ -1523,7 +1542,117 @@ impl AssessmentFixture {
         let (_, schemes) = admin.get("/api/v1/assessment/schemes").await;
         let scheme =
             schemes.as_array().unwrap().iter().find(|s| s["subject"] == "grid_worker").unwrap()["scheme"].clone();
-        AssessmentFixture { own_star: ids[0], other_star: ids[1], worker: u["id"].as_i64().unwrap(), scheme, review }
+        let mut companies = Vec::new();
+        for (i, (region, area)) in [(COMMUNITY1, GRID1), (OTHER_COMMUNITY, OTHER_GRID)].iter().enumerate() {
+            let (s, b) = admin
+                .post(
+                    "/api/v1/assessment/property-companies",
+                    &json!({ "region_code": region, "name": format!("矩阵物业{i}"), "areas": [area],
+                             "credit_code": credit_code(&format!("91330199MA2KC000{i}")) }),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+            companies.push(b["id"].as_i64().unwrap());
+        }
+        AssessmentFixture {
+            own_star: ids[0],
+            other_star: ids[1],
+            worker: u["id"].as_i64().unwrap(),
+            scheme,
+            review,
+            own_company: companies[0],
+            other_company: companies[1],
+        }
+    }
+
+    /// 物业服务考评: readers (`ReadAssessment`) read a company of their subtree and its score; community, street,
+    /// district (and admin) register, edit and score (`ManagePropertyCompanies`); a grid worker serving the
+    /// company's grid, a department or a mediator is refused (403); another district's company is 404.
+    async fn check_property(&self, m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+        let who = case.user;
+        let reads = matches!(
+            who,
+            "admin" | "demo_district" | "demo_street" | "demo_community" | "demo_grid_leader" | "demo_leader"
+        );
+        let manages = matches!(who, "admin" | "demo_district" | "demo_street" | "demo_community");
+        let refused: &[u16] = if who == "demo_resident" { &[404] } else { &[403] };
+        let read: &[u16] = if reads { &[200] } else { refused };
+        let manage: &[u16] = if manages { &[200] } else { refused };
+        let listed: &[u16] = if reads || manages { &[200] } else { &[403] };
+        let quarter = json!({ "period": "2026-Q4", "scores": [{ "indicator_code": "pm_fire", "score": 6, "evidence": "消防通道畅通" }] });
+        let unlink = json!({ "period": "2026-Q4", "surveys": [] });
+        let patch = json!({ "contact_name": "矩阵联系人" });
+        for (id, inside) in [(self.own_company, true), (self.other_company, false)] {
+            let calls: [PropertyCall; 6] = [
+                (
+                    "GET",
+                    "/api/v1/assessment/property-companies/{id}",
+                    format!("/api/v1/assessment/property-companies/{id}"),
+                    None,
+                    read,
+                ),
+                (
+                    "PATCH",
+                    "/api/v1/assessment/property-companies/{id}",
+                    format!("/api/v1/assessment/property-companies/{id}"),
+                    Some(&patch),
+                    manage,
+                ),
+                (
+                    "PUT",
+                    "/api/v1/assessment/property-companies/{id}/inspections",
+                    format!("/api/v1/assessment/property-companies/{id}/inspections"),
+                    Some(&quarter),
+                    manage,
+                ),
+                (
+                    "PUT",
+                    "/api/v1/assessment/property-companies/{id}/surveys",
+                    format!("/api/v1/assessment/property-companies/{id}/surveys"),
+                    Some(&unlink),
+                    manage,
+                ),
+                (
+                    "GET",
+                    "/api/v1/assessment/property/{id}",
+                    format!("/api/v1/assessment/property/{id}?period=2026-Q4"),
+                    None,
+                    read,
+                ),
+                ("GET", "/api/v1/assessment/property/{id}", format!("/api/v1/assessment/property/{id}"), None, read),
+            ];
+            for (method, route, path, body, own) in calls {
+                let r = m.call(c, method, route, &path, body).await;
+                let expected: &[u16] = if inside || case.admin { own } else { &[404] };
+                expect_status(who, &format!("{method} {path}"), &r, expected);
+                if !inside && !case.admin {
+                    no_leak(who, route, &r, leak);
+                }
+            }
+        }
+        for route in ["/api/v1/assessment/property-companies", "/api/v1/assessment/property"] {
+            let r = m.call(c, "GET", route, route, None).await;
+            expect_status(who, route, &r, listed);
+            if r.0 == 200 {
+                for row in r.1.as_array().unwrap() {
+                    let id = row["id"].as_i64().or(row["company"]["id"].as_i64());
+                    assert!(case.admin || id != Some(self.other_company), "{who}: {route} lists {row}");
+                }
+            }
+            let path = format!("{route}?region={OTHER_DISTRICT}");
+            let r = m.call(c, "GET", route, &path, None).await;
+            let other: &[u16] = match (case.admin, reads || manages) {
+                (true, _) => &[200],
+                (false, true) => &[404],
+                _ => &[403],
+            };
+            expect_status(who, &format!("{route} elsewhere"), &r, other);
+            if !case.admin {
+                no_leak(who, route, &r, leak);
+            }
+        }
+        // Registering elsewhere: 404 for all but the admin.
+        serial_company(m, c, case, leak).await;
     }
 
     /// 考核评价: centres, grid leaders and leaders read their subtree's scores (`ReadAssessment`), a grid worker
@@ -1677,6 +1806,21 @@ impl AssessmentFixture {
                 no_leak(who, "star action elsewhere", &r, leak);
             }
         }
+    }
+}
+
+/// A company registered in the other district: the admin may (201, a new credit code per call), nobody else
+/// learns the region exists (404).
+async fn serial_company(m: &mut Matrix, c: &Client, case: &Case, leak: &[String]) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = json!({ "region_code": OTHER_COMMUNITY, "name": "越权物业", "areas": [OTHER_GRID],
+                       "credit_code": credit_code(&format!("91330198MA2XC{n:04}")) });
+    let route = "/api/v1/assessment/property-companies";
+    let r = m.call(c, "POST", route, route, Some(&body)).await;
+    expect_status(case.user, "register company elsewhere", &r, if case.admin { &[201] } else { &[404] });
+    if !case.admin {
+        no_leak(case.user, "register company elsewhere", &r, leak);
     }
 }
 

@@ -374,7 +374,7 @@ impl Tallies {
 impl App {
     /// A poll the caller may read as staff: in their subtree, or covering it (a community poll for a grid worker
     /// of that community, who collects its paper ballots). 404 otherwise.
-    async fn poll_for(&self, actor: &Actor, id: i64) -> Result<PollRow> {
+    pub(crate) async fn poll_for(&self, actor: &Actor, id: i64) -> Result<PollRow> {
         let p = self.store.poll(id).await.map_err(|e| match e {
             StoreError::NotFound => AppError::not_found(&format!("poll {id}")),
             e => e.into(),

@@ -12,7 +12,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use wangge_app::AppError;
 use wangge_app::assessment::{
-    DepartmentScore, NewStarInput, SchemeView, ScoresInput, StarActionInput, StarDetail, StarSummary, WorkerRow,
+    DepartmentScore, InspectionInput, NewStarInput, PropertyCompany, PropertyCompanyInput, PropertyCompanyPatch,
+    PropertyScore, SchemeView, ScoresInput, StarActionInput, StarDetail, StarSummary, SurveysInput, WorkerRow,
     WorkerScore,
 };
 use wangge_domain::assessment::Scheme;
@@ -179,4 +180,112 @@ pub async fn act_star(
     Json(input): Json<StarActionInput>,
 ) -> ApiResult<axum::Json<StarDetail>> {
     Ok(axum::Json(app.star_act(&a, parse_id(&id, "star assessment")?, input).await?))
+}
+
+// ---- property-management companies (物业服务考评) ---------------------------------------------------------------
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RegionParams {
+    /// Region code within the caller's scope (default: the caller's first region).
+    pub region: Option<String>,
+}
+
+/// Property-management companies registered in the region or serving part of it.
+#[utoipa::path(get, path = "/api/v1/assessment/property-companies", tag = "assessment", params(RegionParams),
+    responses((status = 200, body = Vec<PropertyCompany>), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn property_companies(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<RegionParams>,
+) -> ApiResult<axum::Json<Vec<PropertyCompany>>> {
+    Ok(axum::Json(app.property_companies(&a, p.region.as_deref()).await?))
+}
+
+/// Registers a company (community or street staff): name, 统一社会信用代码 (GB 32100), contact, served areas.
+#[utoipa::path(post, path = "/api/v1/assessment/property-companies", tag = "assessment", request_body = PropertyCompanyInput,
+    responses((status = 201, body = PropertyCompany), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn create_property_company(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Json(input): Json<PropertyCompanyInput>,
+) -> ApiResult<(StatusCode, axum::Json<PropertyCompany>)> {
+    Ok((StatusCode::CREATED, axum::Json(app.create_property_company(&a, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/assessment/property-companies/{id}", tag = "assessment", params(("id" = i64, Path)),
+    responses((status = 200, body = PropertyCompany), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn property_company(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PropertyCompany>> {
+    Ok(axum::Json(app.property_company(&a, parse_id(&id, "property company")?).await?))
+}
+
+/// Edits a company's registration (staff of the registering region); `version` guards concurrent edits.
+#[utoipa::path(patch, path = "/api/v1/assessment/property-companies/{id}", tag = "assessment", params(("id" = i64, Path)), request_body = PropertyCompanyPatch,
+    responses((status = 200, body = PropertyCompany), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn update_property_company(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    Json(input): Json<PropertyCompanyPatch>,
+) -> ApiResult<axum::Json<PropertyCompany>> {
+    Ok(axum::Json(app.update_property_company(&a, parse_id(&id, "property company")?, input).await?))
+}
+
+/// Enters the community's inspection scores for a period (each 0…points, with evidence).
+#[utoipa::path(put, path = "/api/v1/assessment/property-companies/{id}/inspections", tag = "assessment", params(("id" = i64, Path)), request_body = InspectionInput,
+    responses((status = 200, body = PropertyScore), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn put_property_inspections(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    Json(input): Json<InspectionInput>,
+) -> ApiResult<axum::Json<PropertyScore>> {
+    Ok(axum::Json(app.put_property_inspections(&a, parse_id(&id, "property company")?, input).await?))
+}
+
+/// Links polls' scale questions as the company's residents' satisfaction survey for a period (replaces the
+/// period's links).
+#[utoipa::path(put, path = "/api/v1/assessment/property-companies/{id}/surveys", tag = "assessment", params(("id" = i64, Path)), request_body = SurveysInput,
+    responses((status = 200, body = PropertyScore), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn put_property_surveys(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    Json(input): Json<SurveysInput>,
+) -> ApiResult<axum::Json<PropertyScore>> {
+    Ok(axum::Json(app.put_property_surveys(&a, parse_id(&id, "property company")?, input).await?))
+}
+
+/// The region's companies ranked by score for a period (default this quarter), with the 以奖代补 award.
+#[utoipa::path(get, path = "/api/v1/assessment/property", tag = "assessment", params(PeriodParams),
+    responses((status = 200, body = Vec<PropertyScore>), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn property_ranking(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<PeriodParams>,
+) -> ApiResult<axum::Json<Vec<PropertyScore>>> {
+    Ok(axum::Json(app.property_ranking(&a, p.region.as_deref(), p.period.as_deref()).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AnyPeriodParams {
+    /// `2026-11`, `2026-Q4` or `2026`; default this quarter.
+    pub period: Option<String>,
+}
+
+/// One company's score with the records behind each number: the polls, the inspection entries, the events.
+#[utoipa::path(get, path = "/api/v1/assessment/property/{id}", tag = "assessment", params(("id" = i64, Path), AnyPeriodParams),
+    responses((status = 200, body = PropertyScore), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn property_score(
+    State(app): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    Query(p): Query<AnyPeriodParams>,
+) -> ApiResult<axum::Json<PropertyScore>> {
+    Ok(axum::Json(app.property_score(&a, parse_id(&id, "property company")?, p.period.as_deref()).await?))
 }

@@ -85,7 +85,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         // Assessment (issue #10).
         assessment::schemes, assessment::put_scheme, assessment::workers, assessment::worker, assessment::payroll,
         assessment::departments, assessment::department, assessment::stars, assessment::open_star,
-        assessment::star, assessment::put_scores, assessment::act_star,
+        assessment::star, assessment::put_scores, assessment::act_star, assessment::property_companies,
+        assessment::create_property_company, assessment::property_company, assessment::update_property_company,
+        assessment::put_property_inspections, assessment::put_property_surveys, assessment::property_ranking,
+        assessment::property_score,
         // 一表通 data requests (issue #13).
         data_requests::fields, data_requests::template, data_requests::list, data_requests::create,
         data_requests::get_one, data_requests::rows, data_requests::answer, data_requests::result_xlsx,
@@ -235,7 +238,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         wangge_app::assessment::StarSummary, wangge_app::assessment::EnteredScore,
         wangge_app::assessment::StarActionView, wangge_app::assessment::StarDetail,
         wangge_app::assessment::NewStarInput, wangge_app::assessment::ScoreInput, wangge_app::assessment::ScoresInput,
-        wangge_app::assessment::StarActionInput,
+        wangge_app::assessment::StarActionInput, wangge_app::assessment::AreaView,
+        wangge_app::assessment::PropertyCompany, wangge_app::assessment::PropertyCompanyInput,
+        wangge_app::assessment::PropertyCompanyPatch, wangge_app::assessment::InspectionInput,
+        wangge_app::assessment::InspectionEntry, wangge_app::assessment::SurveyLink,
+        wangge_app::assessment::SurveysInput, wangge_app::assessment::PropertyScore,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -461,5 +468,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/assessment/stars/{id}", get(assessment::star))
         .route("/api/v1/assessment/stars/{id}/scores", axum::routing::put(assessment::put_scores))
         .route("/api/v1/assessment/stars/{id}/actions", post(assessment::act_star))
+        .route(
+            "/api/v1/assessment/property-companies",
+            get(assessment::property_companies).post(assessment::create_property_company),
+        )
+        .route(
+            "/api/v1/assessment/property-companies/{id}",
+            get(assessment::property_company).patch(assessment::update_property_company),
+        )
+        .route(
+            "/api/v1/assessment/property-companies/{id}/inspections",
+            axum::routing::put(assessment::put_property_inspections),
+        )
+        .route(
+            "/api/v1/assessment/property-companies/{id}/surveys",
+            axum::routing::put(assessment::put_property_surveys),
+        )
+        .route("/api/v1/assessment/property", get(assessment::property_ranking))
+        .route("/api/v1/assessment/property/{id}", get(assessment::property_score))
         .route("/api/v1/{*rest}", axum::routing::any(meta::api_not_found))
 }

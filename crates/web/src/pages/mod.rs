@@ -118,6 +118,11 @@ pub fn routes() -> Router<AppState> {
         .route("/data-requests/report", get(data_requests::report))
         .route("/data-requests/{id}", get(data_requests::detail))
         .route("/assessment/departments/{code}", get(assessment::department))
+        .route("/assessment/property", get(assessment::property_list))
+        .route("/assessment/property/new", post(assessment::create_property))
+        .route("/assessment/property/{id}", get(assessment::property))
+        .route("/assessment/property/{id}/inspections", post(assessment::property_inspections))
+        .route("/assessment/property/{id}/surveys", post(assessment::property_surveys))
         .route("/assessment/stars", get(assessment::stars))
         .route("/assessment/stars/open", post(assessment::open_star))
         .route("/assessment/stars/{id}", get(assessment::star))
@@ -336,6 +341,10 @@ pub(crate) fn menu(actor: &Actor) -> Vec<MenuGroup> {
             when(reads_scores, item("/assessment/workers", "as_workers", "nav-assessment-workers")),
             when(reads_scores, item("/assessment/departments", "as_departments", "nav-assessment-departments")),
             when(reads_scores || may(P::DeclareStar), item("/assessment/stars", "as_stars", "nav-assessment-stars")),
+            when(
+                reads_scores || may(P::ManagePropertyCompanies),
+                item("/assessment/property", "as_property", "nav-assessment-property"),
+            ),
         ],
     );
     let resident = actor.has_role(Role::Resident);

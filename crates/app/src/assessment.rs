@@ -1021,21 +1021,7 @@ impl App {
         let mut rows = Vec::new();
         for (i, sc) in input.scores.iter().enumerate() {
             let f = |k: &str| format!("scores[{i}].{k}");
-            let ind = scheme
-                .indicator(sc.indicator_code.trim())
-                .ok_or_else(|| AppError::field(&f("indicator_code"), "无此指标 / no such indicator"))?;
-            if ind.source != Source::Review {
-                return Err(AppError::field(
-                    &f("indicator_code"),
-                    "客观指标由系统计算 / objective indicators are computed",
-                ));
-            }
-            if !(sc.score.is_finite() && sc.score >= 0.0 && sc.score <= ind.points) {
-                return Err(AppError::field(
-                    &f("score"),
-                    format!("应在 0 到 {} 之间 / must be 0–{}", ind.points, ind.points),
-                ));
-            }
+            let ind = reviewed_indicator(&scheme, i, &sc.indicator_code, sc.score)?;
             let evidence = sc.evidence.trim();
             if stage == "self" && evidence.is_empty() {
                 return Err(AppError::field(&f("evidence"), "自评须附佐证材料 / evidence required"));
@@ -1452,6 +1438,27 @@ impl App {
 }
 
 /// Indicator names for a message, in the scheme's order.
+/// The indicator a reviewer scores as `scores[i]`: one of the scheme's, entered by people (not computed), and the
+/// score within 0…its points — the check shared by star and property scoring.
+pub(crate) fn reviewed_indicator<'a>(
+    scheme: &'a Scheme,
+    i: usize,
+    code: &str,
+    score: f64,
+) -> Result<&'a wangge_domain::assessment::Indicator> {
+    let f = |k: &str| format!("scores[{i}].{k}");
+    let ind = scheme
+        .indicator(code.trim())
+        .ok_or_else(|| AppError::field(&f("indicator_code"), "无此指标 / no such indicator"))?;
+    if ind.source != Source::Review {
+        return Err(AppError::field(&f("indicator_code"), "客观指标由系统计算 / objective indicators are computed"));
+    }
+    if !(score.is_finite() && score >= 0.0 && score <= ind.points) {
+        return Err(AppError::field(&f("score"), format!("应在 0 到 {} 之间 / must be 0–{}", ind.points, ind.points)));
+    }
+    Ok(ind)
+}
+
 fn names(scheme: &Scheme, codes: &[String]) -> String {
     codes
         .iter()

@@ -377,6 +377,15 @@ impl Store {
         by: &str,
         at: i64,
     ) -> Result<()> {
+        // Lock the community's task first: two "last" answers at once on PostgreSQL (READ COMMITTED) would each
+        // count the other's row as pending; the second now waits here and counts after the first committed.
+        sqlx::query(
+            "UPDATE community_tasks SET updated_at = updated_at WHERE data_request_id = $1 AND community_code = $2",
+        )
+        .bind(request_id)
+        .bind(community)
+        .execute(&mut **tx)
+        .await?;
         let (left,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM data_request_rows WHERE request_id = $1 AND community_code = $2 AND status = 'pending'",
         )

@@ -10,7 +10,7 @@ use crate::{App, AppError, Result};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use wangge_domain::assessment::{self as rules, Metric, Period, Score, Source, Subject};
+use wangge_domain::assessment::{self as rules, Metric, Period, Score, Subject};
 use wangge_domain::organization::CreditCode;
 use wangge_domain::phone::Phone;
 use wangge_domain::region::{RegionLevel, ancestor, is_within};
@@ -343,21 +343,7 @@ impl App {
         let mut rows = Vec::new();
         for (i, sc) in input.scores.iter().enumerate() {
             let f = |k: &str| format!("scores[{i}].{k}");
-            let ind = scheme
-                .indicator(sc.indicator_code.trim())
-                .ok_or_else(|| AppError::field(&f("indicator_code"), "无此检查项目 / no such inspection item"))?;
-            if ind.source != Source::Review {
-                return Err(AppError::field(
-                    &f("indicator_code"),
-                    "客观指标由系统计算 / objective indicators are computed",
-                ));
-            }
-            if !(sc.score.is_finite() && sc.score >= 0.0 && sc.score <= ind.points) {
-                return Err(AppError::field(
-                    &f("score"),
-                    format!("应在 0 到 {} 之间 / must be 0–{}", ind.points, ind.points),
-                ));
-            }
+            let ind = super::reviewed_indicator(&scheme, i, &sc.indicator_code, sc.score)?;
             let evidence = text_field(&f("evidence"), &sc.evidence, 2000)?;
             if evidence.is_empty() {
                 return Err(AppError::field(&f("evidence"), "检查评分须附佐证 / evidence required"));

@@ -233,17 +233,11 @@ impl App {
         let key = format!("{}/{}.{ext}", &sha[..2], sha);
         let size = stored.len() as i64;
         let blobs = self.blobs();
-        blobs
-            .put(&key, stored)
-            .await
-            .map_err(|e| AppError::unavailable("file store", format!("storing attachment: {e}")))?;
+        blobs.put(&key, stored).await.map_err(|e| AppError::file_store("storing attachment", &e))?;
         let thumb_key = match thumb {
             Some(t) => {
                 let k = format!("{}/{}.thumb.jpg", &sha[..2], sha);
-                blobs
-                    .put(&k, t)
-                    .await
-                    .map_err(|e| AppError::unavailable("file store", format!("storing thumbnail: {e}")))?;
+                blobs.put(&k, t).await.map_err(|e| AppError::file_store("storing thumbnail", &e))?;
                 Some(k)
             }
             None => None,

@@ -5,12 +5,12 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wangge_domain::scope::Actor;
-use wangge_store::Store;
 use wangge_store::audit::NewAudit;
+use wangge_store::{Store, now_ms};
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 
@@ -108,41 +108,6 @@ impl ActorCache {
     }
 }
 
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Throttle {
-    fn blocked(&self, keys: &[String], max: usize, window: Duration) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        keys.iter().any(|k| {
-            map.get_mut(k).is_some_and(|q| {
-                while q.front().is_some_and(|t| now.duration_since(*t) > window) {
-                    q.pop_front();
-                }
-                q.len() >= max
-            })
-        })
-    }
-
-    fn record(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Keep memory bounded if someone sprays usernames.
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        for k in keys {
-            map.entry(k.clone()).or_default().push_back(Instant::now());
-        }
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
-    }
-}
-
 /// A new session: the token goes to the client once (cookie or bearer), the CSRF token goes into forms.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -161,10 +126,7 @@ impl App {
             return Err(AppError::field("password", "请输入密码 / password is required"));
         }
         let keys = [format!("u:{username}"), format!("ip:{client}")];
-        let window = Duration::from_secs(self.config.login_window_secs);
-        if self.throttle.blocked(&keys, self.config.login_max_failures, window) {
-            return Err(AppError::too_many());
-        }
+        self.throttled(&keys).await?;
         let user = self.store.user_by_name(username).await?;
         let ok = match &user {
             Some(u) if !u.disabled => verify_password(password, &u.password_hash).await,
@@ -175,10 +137,10 @@ impl App {
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            self.throttle.record(&keys);
+            self.record_failure(&keys).await?;
             return Err(AppError::bad_credentials());
         };
-        self.throttle.clear(&keys[0]);
+        self.store.clear_login_failures(&keys[0]).await?;
         self.start_session(user).await
     }
 
@@ -195,18 +157,21 @@ impl App {
         Ok(NewSession { token, csrf, actor })
     }
 
-    /// Counts a failed attempt against `keys` unless they are already blocked (then 429): for public forms that
-    /// check secrets, such as a resident proving who they are, so they cannot be used to guess.
-    pub(crate) fn throttled(&self, keys: &[String]) -> Result<()> {
-        let window = Duration::from_secs(self.config.login_window_secs);
-        if self.throttle.blocked(keys, self.config.login_max_failures, window) {
+    /// 429 once any of `keys` has had the configured number of failures within the window: for logins and public
+    /// forms that check secrets (a resident proving who they are), so they cannot be used to guess. The
+    /// failures live in the database, so every node counts the same ones.
+    pub(crate) async fn throttled(&self, keys: &[String]) -> Result<()> {
+        let since = now_ms() - self.config.login_window_secs as i64 * 1000;
+        if self.store.login_failures(keys, since).await? >= self.config.login_max_failures as i64 {
             return Err(AppError::too_many());
         }
         Ok(())
     }
 
-    pub(crate) fn record_failure(&self, keys: &[String]) {
-        self.throttle.record(keys);
+    pub(crate) async fn record_failure(&self, keys: &[String]) -> Result<()> {
+        let since = now_ms() - self.config.login_window_secs as i64 * 1000;
+        self.store.record_login_failure(keys, since).await?;
+        Ok(())
     }
 
     /// The actor behind a session cookie or bearer token, with the session's CSRF token.
@@ -308,22 +273,6 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn throttle_blocks_after_max_failures_per_key() {
-        let t = Throttle::default();
-        let keys = ["u:a".to_string(), "ip:1".to_string()];
-        for _ in 0..9 {
-            t.record(&keys);
-        }
-        assert!(!t.blocked(&keys, 10, Duration::from_secs(60)));
-        t.record(&keys);
-        assert!(t.blocked(&keys, 10, Duration::from_secs(60)));
-        // Another user from the same address is blocked too; from another address, not.
-        assert!(t.blocked(&["u:b".into(), "ip:1".into()], 10, Duration::from_secs(60)));
-        assert!(!t.blocked(&["u:b".into(), "ip:2".into()], 10, Duration::from_secs(60)));
-        assert!(!t.blocked(&keys, 10, Duration::from_nanos(1)));
-    }
 
     #[test]
     fn random_passwords_are_long_enough() {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use wangge_domain::FieldError;
-use wangge_store::StoreError;
+use wangge_store::{StorageFault, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -113,6 +113,35 @@ impl AppError {
         tracing::error!(error = %log_message.into(), "{what} unavailable");
         Self::new(ErrorKind::Unavailable, "文件存储暂不可用，请稍后再试 / file storage is unavailable, try again later")
     }
+    /// The disk under the database or the files is full or read-only: 503, `details.reason` says which, the
+    /// message tells the user nothing was saved.
+    pub fn storage(fault: StorageFault, log_message: impl Into<String>) -> Self {
+        tracing::error!(error = %log_message.into(), ?fault, "storage refused a write");
+        let (reason, message) = match fault {
+            StorageFault::Full => (
+                "storage_full",
+                "存储空间已满，本次操作未保存，请联系系统管理员清理磁盘 / the disk is full: nothing was saved, ask the administrator to free space",
+            ),
+            StorageFault::ReadOnly => (
+                "read_only",
+                "数据存储为只读，本次操作未保存，请联系系统管理员 / storage is read-only: nothing was saved, ask the administrator",
+            ),
+            StorageFault::Io => (
+                "io_error",
+                "存储写入失败，本次操作未保存，请稍后再试 / writing to storage failed: nothing was saved, try again later",
+            ),
+        };
+        Self::new(ErrorKind::Unavailable, message).with_details(serde_json::json!({ "reason": reason }))
+    }
+    /// A file could not be written or read: a full or read-only disk says so, anything else is the file store
+    /// being unavailable.
+    pub fn file_store(log_message: impl Into<String>, e: &std::io::Error) -> Self {
+        let log_message = format!("{}: {e}", log_message.into());
+        match StorageFault::of_io(e) {
+            Some(fault) => Self::storage(fault, log_message),
+            None => Self::unavailable("file store", log_message),
+        }
+    }
     /// Adds machine-readable details (e.g. the duplicates found, the current status).
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
@@ -135,7 +164,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found("object"),
             StoreError::Conflict(m) => AppError::conflict(m),
-            other => AppError::internal(other.to_string()),
+            other => match other.storage_fault() {
+                Some(fault) => AppError::storage(fault, other.to_string()),
+                None => AppError::internal(other.to_string()),
+            },
         }
     }
 }

@@ -120,7 +120,6 @@ pub struct App {
     locator: RwLock<Arc<GridLocator>>,
     /// What the grids looked like when the locator was built (see `refresh_locator_if_changed`).
     locator_fingerprint: std::sync::Mutex<Option<(i64, i64)>>,
-    throttle: auth::Throttle,
     actors: auth::ActorCache,
     /// People search index (names, pinyin, addresses), refreshed before each search; see `search`.
     search: search::SearchHolder,
@@ -148,7 +147,6 @@ impl App {
             config,
             locator: RwLock::new(Arc::new(GridLocator::new(Vec::new()))),
             locator_fingerprint: std::sync::Mutex::new(None),
-            throttle: auth::Throttle::default(),
             actors: auth::ActorCache::default(),
             search: search::SearchHolder::default(),
             event_caches: events::Caches::default(),

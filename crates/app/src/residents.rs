@@ -84,7 +84,7 @@ impl App {
     /// Answers a signed-in session (the resident goes straight to their page).
     pub async fn sign_up_resident(&self, input: ResidentSignUp, client: &str) -> Result<(NewSession, ResidentProfile)> {
         let keys = [format!("signup:{client}")];
-        self.throttled(&keys)?;
+        self.throttled(&keys).await?;
         let username = check_username(&input.username)?;
         check_password_rules("password", &input.password)?;
         let name = parse_name("name", &input.name)?;
@@ -103,7 +103,7 @@ impl App {
             }
         }
         let Some(person) = found else {
-            self.record_failure(&keys);
+            self.record_failure(&keys).await?;
             return Err(not_matching());
         };
         let actor = Actor {

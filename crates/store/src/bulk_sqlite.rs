@@ -40,6 +40,11 @@ fn db(e: rusqlite::Error) -> StoreError {
     {
         return StoreError::Conflict(e.to_string());
     }
+    if let rusqlite::Error::SqliteFailure(f, _) = &e
+        && let Some(fault) = crate::StorageFault::of_sqlite(f.extended_code)
+    {
+        return StoreError::Storage(fault, format!("sqlite: {e}"));
+    }
     StoreError::Other(format!("sqlite: {e}"))
 }
 

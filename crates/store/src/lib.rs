@@ -51,6 +51,65 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("{0}")]
     Other(String),
+    /// The disk is full or read-only: nothing of the write was kept (the transaction rolled back).
+    #[error("storage: {1}")]
+    Storage(StorageFault, String),
+}
+
+/// Why storage refused a write, whatever the request: the user can do nothing about it but wait or call the
+/// administrator, so it is told apart from the database's other errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    Full,
+    ReadOnly,
+    /// An I/O error writing (a failing disk, a lost network volume).
+    Io,
+}
+
+impl StorageFault {
+    /// From an operating-system error, for files written beside the database.
+    pub fn of_io(e: &std::io::Error) -> Option<StorageFault> {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => Some(StorageFault::Full),
+            std::io::ErrorKind::ReadOnlyFilesystem => Some(StorageFault::ReadOnly),
+            _ => None,
+        }
+    }
+
+    /// From a SQLite result code; its primary code is the low byte of the extended one.
+    pub fn of_sqlite(code: i32) -> Option<StorageFault> {
+        match code & 0xff {
+            13 => Some(StorageFault::Full),    // SQLITE_FULL
+            8 => Some(StorageFault::ReadOnly), // SQLITE_READONLY
+            10 => Some(StorageFault::Io),      // SQLITE_IOERR
+            _ => None,
+        }
+    }
+
+    /// From a PostgreSQL SQLSTATE.
+    pub fn of_sqlstate(code: &str) -> Option<StorageFault> {
+        match code {
+            "53100" => Some(StorageFault::Full),     // disk_full
+            "25006" => Some(StorageFault::ReadOnly), // read_only_sql_transaction, also what a standby answers
+            "58030" => Some(StorageFault::Io),       // io_error
+            _ => None,
+        }
+    }
+
+    fn of_sqlx(e: &sqlx::Error) -> Option<StorageFault> {
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    StorageFault::of_sqlite(code.parse().ok()?)
+                } else {
+                    StorageFault::of_sqlstate(&code)
+                }
+            }
+            sqlx::Error::Io(io) => StorageFault::of_io(io),
+            _ => None,
+        }
+    }
 }
 
 impl StoreError {
@@ -65,6 +124,15 @@ impl StoreError {
             }
         }
         StoreError::Db(e)
+    }
+
+    /// A full or read-only disk behind this error, if that is what it was.
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        match self {
+            StoreError::Db(e) => StorageFault::of_sqlx(e),
+            StoreError::Storage(f, _) => Some(*f),
+            _ => None,
+        }
     }
 }
 
@@ -122,6 +190,7 @@ impl Store {
                     Ok(())
                 })
             })
+            .after_release(|conn, _| Box::pin(release_clean(conn)))
         };
         let (pool, writer) = match backend {
             Backend::Sqlite => {
@@ -133,6 +202,7 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .acquire_timeout(Duration::from_secs(15))
                     .max_connections(16)
+                    .after_release(|conn, _| Box::pin(release_clean(conn)))
                     .connect(url)
                     .await?;
                 (pool.clone(), pool)
@@ -220,6 +290,20 @@ pub fn prefix_range(code: &str) -> (String, String) {
     (code.to_string(), format!("{code}:"))
 }
 
+/// Whether a connection going back to the pool is out of every transaction. A transaction dropped without
+/// commit (an error path) only queues its ROLLBACK; a ping lets it run. When SQLite has already rolled a
+/// transaction back by itself (it may, on a full disk), that ROLLBACK fails and sqlx keeps counting the
+/// transaction as open: every later "transaction" on the connection would become a savepoint inside one that
+/// is never committed, acknowledged to users and lost, holding the write lock. Such a connection is closed.
+async fn release_clean(conn: &mut sqlx::AnyConnection) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +319,28 @@ mod tests {
         }
         let (lo, hi) = prefix_range("3301%");
         assert!(lo > hi, "non-digits give an empty range");
+    }
+
+    #[test]
+    fn storage_faults_are_told_apart_from_other_errors() {
+        // SQLite extended codes carry the primary code in their low byte.
+        assert_eq!(StorageFault::of_sqlite(13), Some(StorageFault::Full));
+        assert_eq!(StorageFault::of_sqlite(8), Some(StorageFault::ReadOnly));
+        assert_eq!(StorageFault::of_sqlite(1032), Some(StorageFault::ReadOnly)); // SQLITE_READONLY_DBMOVED
+        assert_eq!(StorageFault::of_sqlite(778), Some(StorageFault::Io)); // SQLITE_IOERR_WRITE
+        assert_eq!(StorageFault::of_sqlite(2067), None); // SQLITE_CONSTRAINT_UNIQUE
+        assert_eq!(StorageFault::of_sqlite(5), None); // SQLITE_BUSY: a retry, not a fault
+        assert_eq!(StorageFault::of_sqlstate("53100"), Some(StorageFault::Full));
+        assert_eq!(StorageFault::of_sqlstate("25006"), Some(StorageFault::ReadOnly));
+        assert_eq!(StorageFault::of_sqlstate("23505"), None);
+        let full = std::io::Error::from_raw_os_error(28); // ENOSPC
+        assert_eq!(StorageFault::of_io(&full), Some(StorageFault::Full));
+        let ro = std::io::Error::from_raw_os_error(30); // EROFS
+        assert_eq!(StorageFault::of_io(&ro), Some(StorageFault::ReadOnly));
+        assert_eq!(StorageFault::of_io(&std::io::Error::from_raw_os_error(2)), None);
+        let e = StoreError::Storage(StorageFault::Full, "x".into());
+        assert_eq!(e.storage_fault(), Some(StorageFault::Full));
+        assert_eq!(StoreError::Conflict("x".into()).storage_fault(), None);
     }
 
     #[test]

@@ -129,6 +129,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_data_requests.sql"),
         postgres: include_str!("../migrations/postgres/0022_data_requests.sql"),
     },
+    // Failed logins counted in the database, shared by every node (issue #12).
+    Migration {
+        version: 23,
+        name: "login_failures",
+        sqlite: include_str!("../migrations/sqlite/0023_login_failures.sql"),
+        postgres: include_str!("../migrations/postgres/0023_login_failures.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {
@@ -188,6 +195,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_grants",
     "sessions",
+    "login_failures",
     "tag_kinds",
     "person_tags",
     "household_tags",

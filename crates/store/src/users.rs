@@ -226,6 +226,42 @@ impl Store {
         Ok(())
     }
 
+    /// The most failures any of `keys` has had since `since` (Unix ms).
+    pub async fn login_failures(&self, keys: &[String], since: i64) -> Result<i64> {
+        let mut most = 0;
+        for key in keys {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+                .bind(key)
+                .bind(since)
+                .fetch_one(self.pool())
+                .await?;
+            most = most.max(n);
+        }
+        Ok(most)
+    }
+
+    /// Counts a failure against every key, sweeping failures from before `forget_before`.
+    pub async fn record_login_failure(&self, keys: &[String], forget_before: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&mut *tx).await?;
+        let now = now_ms();
+        for key in keys {
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A successful login forgets the username's failures (not the address's).
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(self.pool()).await?;
+        Ok(())
+    }
+
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
         let r: Option<(i64, String, i64)> =
             sqlx::query_as("SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")

@@ -81,7 +81,11 @@ pub async fn postgres() -> TestDb {
 
 /// A fresh SQLite database file in its own data directory.
 pub fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
+    sqlite_in(tempfile::tempdir().expect("temp dir"))
+}
+
+/// A fresh SQLite database in `dir` (e.g. a directory on a small file system the test fills up).
+pub fn sqlite_in(dir: tempfile::TempDir) -> TestDb {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("wangge.db").display());
     TestDb { backend: "sqlite", url, dir, pg_name: None }
 }

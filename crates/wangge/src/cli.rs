@@ -179,9 +179,31 @@ pub fn database_url(g: &Global) -> String {
 
 pub async fn open(g: &Global) -> Result<Arc<App>> {
     std::fs::create_dir_all(&g.data).with_context(|| format!("creating data directory {}", g.data.display()))?;
+    check_writable(&g.data)?;
     let app = App::open(config(g), &database_url(g)).await?;
     app.ensure_reference_data().await?;
     Ok(app)
+}
+
+/// Every command that opens the app writes (migrations, keys, files), and SQLite must create its shared-memory
+/// index (32 KiB) to open at all: a read-only or full data directory is said plainly at start, instead of as a
+/// database error after half a minute of retries.
+fn check_writable(dir: &Path) -> Result<()> {
+    use std::io::Write;
+    let probe = dir.join(".wangge-write-check");
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    let Err(e) = written else { return Ok(()) };
+    let cause = match wangge_store::StorageFault::of_io(&e) {
+        Some(wangge_store::StorageFault::ReadOnly) => "文件系统只读 / read-only file system",
+        Some(_) => "磁盘已满 / the disk is full",
+        None if e.kind() == std::io::ErrorKind::PermissionDenied => "没有写权限 / permission denied",
+        None => "无法写入 / cannot write",
+    };
+    bail!("数据目录不可写：{}（{cause}）/ the data directory is not writable: {e}", dir.display())
 }
 
 fn init_tracing() {

@@ -491,6 +491,77 @@ async fn acknowledged_reports_survive_kill(db: TestDb) {
     srv.finish().await;
 }
 
+/// Two nodes on one database, reports streaming into both; one node is killed (-9) mid-load. The other node
+/// keeps answering every report with 201 throughout, and every report either node acknowledged is stored
+/// (docs/scale-out.md: a node killed while another keeps serving).
+async fn node_killed_while_another_serves(db: TestDb) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let a = Server::demo(db);
+    let dir = a.db().data_dir().to_str().unwrap().to_string();
+    let url = a.db().url.clone();
+    let mut b = Server::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let token = a.login("demo_grid_worker", DEMO_PW).await.token;
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let node = if w % 2 == 0 { a.client() } else { b.client() };
+        let c = Client { token: token.clone(), ..node };
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            // (acknowledged ids, the first failure: status or transport error)
+            let mut acked = Vec::new();
+            let mut failure = None;
+            for i in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let body = json!({"category": "E0102", "description": format!("双节点{w}-{i}"), "grid_code": GRID1});
+                match c.request(reqwest::Method::POST, "/api/v1/events").json(&body).send().await {
+                    Ok(r) if r.status().as_u16() == 201 => match r.json::<Value>().await {
+                        Ok(v) => acked.push(v["id"].as_i64().unwrap()),
+                        Err(e) => failure = Some(format!("reading the answer: {e}")),
+                    },
+                    Ok(r) => failure = Some(format!("HTTP {}", r.status())),
+                    Err(e) => failure = Some(format!("{e}")),
+                }
+                if failure.is_some() {
+                    break;
+                }
+            }
+            (w % 2 == 0, acked, failure)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    b.stop(); // SIGKILL while its clients are mid-request
+    // Node A goes on serving for a while after B is gone.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    let (mut on_a, mut on_b) = (0, 0);
+    for t in tasks {
+        let (is_a, ids, failure) = t.await.unwrap();
+        if is_a {
+            assert!(failure.is_none(), "node A failed a report while B died: {failure:?}");
+            on_a += ids.len();
+        } else {
+            assert!(failure.is_some(), "node B's clients saw it die");
+            on_b += ids.len();
+        }
+        acked.extend(ids);
+    }
+    assert!(on_a > 10 && on_b > 10, "both nodes took reports: A {on_a}, B {on_b}");
+    let admin = a.admin().await;
+    let stored: std::collections::HashSet<i64> =
+        admin.all_items("/api/v1/events").await.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let lost: Vec<&i64> = acked.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(lost.is_empty(), "{}: {} acknowledged reports lost: {lost:?}", a.backend(), lost.len());
+    // And A still takes reports.
+    let worker = Client { token: token.clone(), ..a.client() };
+    report(&worker, "E0102", GRID1).await;
+    a.finish().await;
+}
+
 /// A member of the public reports on /report (grid chosen, no point: the grid's centre stands in); returns the id
 /// and the tracking path.
 async fn public_report(srv: &Server, category: &str, grid: &str, description: &str) -> (i64, String) {
@@ -795,6 +866,7 @@ both_backends!(
     bad_input_races_and_scope,
     rules_are_data,
     acknowledged_reports_survive_kill,
+    node_killed_while_another_serves,
     merge_duplicates,
     person_indicators_and_reopen
 );

@@ -257,6 +257,16 @@ async fn sessions_are_shared_between_nodes(db: TestDb) {
     let (s, _) = admin_a.delete("/api/v1/session").await;
     assert_eq!(s, 204);
     assert!(gone_within(&admin_b, 10).await, "a logged-out token still works on the other node");
+
+    // Failed logins are counted once for all nodes: five on each make ten, and both nodes refuse the eleventh,
+    // even with the right password (a per-process count let N nodes allow 10 × N guesses).
+    let (ca, cb) = (a.client(), b.client());
+    for i in 0..5 {
+        assert_error(&ca.try_login("node_guess", &format!("wrong-{i}")).await, 401, "unauthorized", None);
+        assert_error(&cb.try_login("node_guess", &format!("wrong-{i}")).await, 401, "unauthorized", None);
+    }
+    assert_error(&ca.try_login("admin", ADMIN_PW).await, 429, "too_many_requests", None);
+    assert_error(&cb.try_login("admin", ADMIN_PW).await, 429, "too_many_requests", None);
     drop(b);
     a.finish().await;
 }

@@ -22,6 +22,10 @@ impl IntoResponse for ApiError {
         if let Some(d) = e.details {
             body["error"]["details"] = d;
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A full disk or a file store down: clients and phones try again later instead of giving up.
+            return (status, [(axum::http::header::RETRY_AFTER, "30")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }

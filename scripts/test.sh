@@ -20,6 +20,11 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is required at 127.0.0.1:5
 psql -h 127.0.0.1 -U postgres -d test -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wangge_t_%'" 2>/dev/null |
   while read -r db; do psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true; done
 
+step "services: a streaming standby of it on 127.0.0.1:5433 (read-replica test)"
+WANGGE_TEST_PG_REPLICA=$(bash scripts/pg-replica.sh start)
+export WANGGE_TEST_PG_REPLICA
+trap 'bash scripts/pg-replica.sh stop' EXIT
+
 step "tools: cargo-nextest, Chromium, CJK fonts, Playwright"
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 bash scripts/install-test-deps.sh

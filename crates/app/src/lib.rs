@@ -84,6 +84,8 @@ pub struct Config {
     /// community service (hours) of an in-service party member (在职党员双报到).
     pub volunteer_star_hours: Vec<i64>,
     pub party_service_min_hours: i64,
+    /// A PostgreSQL streaming standby for the command centre's dashboard reads (docs/scale-out.md).
+    pub replica_url: Option<String>,
 }
 
 impl Config {
@@ -109,6 +111,7 @@ impl Config {
             must_attend_categories: vec!["Z01".into(), "Z04".into(), "Z06".into()],
             volunteer_star_hours: wangge_domain::life::DEFAULT_STAR_HOURS.to_vec(),
             party_service_min_hours: wangge_domain::life::DEFAULT_PARTY_SERVICE_MIN_HOURS,
+            replica_url: None,
         }
     }
 }
@@ -137,7 +140,11 @@ pub struct App {
 impl App {
     /// Opens the store, loads the keys and builds the grid index.
     pub async fn open(config: Config, database_url: &str) -> Result<Arc<App>> {
-        let store = Store::open(database_url).await?;
+        let mut store = Store::open(database_url).await?;
+        if let Some(url) = &config.replica_url {
+            store.attach_replica(url)?;
+            store.check_replica().await;
+        }
         let crypto = keys::open_keys(&config.data_dir, &store).await?;
         let reports = store.batcher(events::ReportBatch);
         let blobs = attachments::open_blobs(&config).map_err(AppError::internal)?;

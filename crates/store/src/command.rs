@@ -246,7 +246,7 @@ impl Store {
         .bind(lo)
         .bind(hi)
         .bind(now)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?;
         Ok(rows
             .into_iter()
@@ -268,7 +268,7 @@ impl Store {
         .bind(now)
         .bind(prefix)
         .bind(format!("{prefix}~"))
-        .fetch_one(self.pool())
+        .fetch_one(self.dashboard_pool())
         .await?;
         Ok(OpenCount { open, overdue, ..Default::default() })
     }
@@ -304,7 +304,7 @@ impl Store {
         .bind(lo)
         .bind(hi)
         .bind(now)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -334,7 +334,7 @@ impl Store {
         .bind(to_day)
         .bind(lo)
         .bind(hi)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?)
     }
 
@@ -386,7 +386,7 @@ impl Store {
         )
         .bind(lo)
         .bind(hi)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?)
     }
 
@@ -406,7 +406,7 @@ impl Store {
         .bind(tag)
         .bind(lo)
         .bind(hi)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?)
     }
 
@@ -429,7 +429,7 @@ impl Store {
         .bind(hi)
         .bind(from_day)
         .bind(to_day)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?)
     }
 
@@ -444,7 +444,7 @@ impl Store {
         .bind(hi)
         .bind(from_day)
         .bind(to_day)
-        .fetch_all(self.pool())
+        .fetch_all(self.dashboard_pool())
         .await?)
     }
 }

@@ -36,6 +36,7 @@ pub mod users;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use crypto::{Crypto, Keyring};
@@ -152,6 +153,8 @@ pub struct Store {
     /// seconds); readers keep the other connections. On PostgreSQL the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// A PostgreSQL streaming standby for the command centre's dashboard reads (`attach_replica`).
+    replica: Option<std::sync::Arc<Replica>>,
     /// The URL it was opened with (bulk loads open their own connections to the same database).
     url: std::sync::Arc<str>,
 }
@@ -208,7 +211,7 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store = Store { pool, writer, backend, url: url.into() };
+        let store = Store { pool, writer, backend, replica: None, url: url.into() };
         migrate::run(&store).await?;
         // A bulk load that died half-way left its deferred indexes dropped: build them now.
         store.rebuild_deferred_indexes().await?;
@@ -242,6 +245,42 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Sends the command centre's dashboard reads to a read-only standby (PostgreSQL streaming replication),
+    /// so a province's big screens do not load the primary. Connected lazily: a standby that is down at start
+    /// does not stop the server; [`Store::check_replica`] decides whether it is used.
+    pub fn attach_replica(&mut self, url: &str) -> Result<()> {
+        if self.backend != Backend::Postgres || !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(StoreError::Other(
+                "a read replica needs PostgreSQL for both the database and the replica (postgres://…)".into(),
+            ));
+        }
+        let pool = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .max_connections(8)
+            .connect_lazy(url)
+            .map_err(|e| StoreError::Other(format!("read replica {}: {e}", redact_url(url))))?;
+        self.replica = Some(std::sync::Arc::new(Replica { pool, in_use: AtomicBool::new(false) }));
+        Ok(())
+    }
+
+    /// Whether the standby answers and is in recovery (a promoted or wrong server is not used); reads go to it
+    /// only while this holds. Returns the new state when it changed (for the log). Called every few seconds.
+    pub async fn check_replica(&self) -> Option<bool> {
+        let r = self.replica.as_ref()?;
+        let ok =
+            matches!(sqlx::query_as::<_, (bool,)>("SELECT pg_is_in_recovery()").fetch_one(&r.pool).await, Ok((true,)));
+        (r.in_use.swap(ok, Ordering::Relaxed) != ok).then_some(ok)
+    }
+
+    /// Where dashboard reads go: the standby while it is healthy (they may lag the primary by the replication
+    /// delay, typically well under a second), else the primary.
+    pub fn dashboard_pool(&self) -> &AnyPool {
+        match &self.replica {
+            Some(r) if r.in_use.load(Ordering::Relaxed) => &r.pool,
+            _ => &self.pool,
+        }
     }
 
     pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
@@ -288,6 +327,11 @@ pub fn prefix_range(code: &str) -> (String, String) {
         return ("1".into(), "0".into());
     }
     (code.to_string(), format!("{code}:"))
+}
+
+struct Replica {
+    pool: AnyPool,
+    in_use: AtomicBool,
 }
 
 /// Whether a connection going back to the pool is out of every transaction. A transaction dropped without

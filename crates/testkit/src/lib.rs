@@ -21,6 +21,11 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The PostgreSQL database's name (None on SQLite), e.g. to reach the same database on a standby.
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }

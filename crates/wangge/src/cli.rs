@@ -166,6 +166,8 @@ pub fn config(g: &Global) -> Config {
     if let Some(h) = std::env::var("WANGGE_PARTY_SERVICE_MIN_HOURS").ok().and_then(|s| s.trim().parse().ok()) {
         c.party_service_min_hours = h;
     }
+    // Dashboard reads from a PostgreSQL streaming standby.
+    c.replica_url = std::env::var("WANGGE_READ_REPLICA_URL").ok().filter(|s| !s.trim().is_empty());
     c.s3 = std::env::var("WANGGE_S3_BUCKET")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -415,6 +417,11 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Resu
                 tracing::warn!(error = %e, "command centre housekeeping failed");
             }
             ticks += 1;
+            match watcher.store.check_replica().await {
+                Some(true) => tracing::info!("dashboard reads go to the read replica"),
+                Some(false) => tracing::warn!("read replica unavailable: dashboard reads go to the primary"),
+                None => {}
+            }
             if let Err(e) = watcher.refresh_locator_if_changed().await {
                 tracing::warn!(error = %e, "grid index refresh failed");
             }

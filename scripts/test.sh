@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints, the Rust tests on
-# SQLite and PostgreSQL, the benchmark scenarios in quick mode, schemathesis against the OpenAPI document, and the
+# SQLite and PostgreSQL (and a streaming standby for the read-replica test), libFuzzer on the domain parsers,
+# the benchmark scenarios in quick mode, schemathesis against the OpenAPI document, and the
 # browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (SQLite and PostgreSQL)"
 cargo build --workspace --locked
 cargo nextest run --workspace --locked --no-fail-fast
+
+step "parser fuzzing (libFuzzer, 15 s per target; see scripts/fuzz.sh)"
+bash scripts/fuzz.sh 15
 
 step "benchmarks (quick)"
 ./target/debug/wangge bench --quick --json target/bench.json

@@ -60,6 +60,11 @@ impl IdCardNo {
     pub fn parse(field: &str, s: &str) -> Result<IdCardNo, FieldError> {
         let mut s = s.trim().to_ascii_uppercase();
         let bad = |m: &str| Err(FieldError::new(field, m.to_string()));
+        // Byte lengths and split points below assume ASCII: a CJK or other multi-byte character at byte 17 made
+        // `split_at` panic (found by fuzzing).
+        if !s.is_ascii() {
+            return bad("公民身份号码只能包含数字和X / the ID number holds only digits and X");
+        }
         if s.len() == 15 {
             if !s.bytes().all(|b| b.is_ascii_digit()) {
                 return bad("15位公民身份号码应全为数字 / a 15-digit ID number must be all digits");
@@ -180,6 +185,10 @@ mod tests {
         assert!(IdCardNo::parse("id", &make("11010519491331002")).is_err(), "month 13");
         assert!(IdCardNo::parse("id", &make("11010530000101002")).is_err(), "born in the future");
         assert!(IdCardNo::parse("id", "1101051949123100AX").is_err());
+        // 18 bytes with a two-byte character across byte 17 (found by fuzzing: it used to panic).
+        let e = IdCardNo::parse("id", "\u{b}BBBBBBR   * \t\t\t\u{600}").unwrap_err();
+        assert!(e.message.contains("数字和X"), "{}", e.message);
+        assert!(IdCardNo::parse("id", "11010519491231002Ｘ").is_err(), "a full-width Ｘ");
     }
 
     #[test]

@@ -21,8 +21,10 @@ impl Phone {
         if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
             return Ok(Phone(digits));
         }
-        // Landline: 0 + 2–3 digit area code + 7–8 digit number (10–12 digits in all).
-        if b.first() == Some(&b'0') && (10..=12).contains(&b.len()) {
+        // Landline: 0 + 2–3 digit area code + 7–8 digit number (10–12 digits in all). No area code starts with
+        // 0 ("00" is the international prefix): "00860080000" is not a number, and accepting it would let
+        // "008600860080000" be stored as something that does not parse again (found by fuzzing).
+        if b.first() == Some(&b'0') && b.get(1).is_some_and(|d| *d != b'0') && (10..=12).contains(&b.len()) {
             return Ok(Phone(digits));
         }
         Err(bad())
@@ -73,7 +75,9 @@ mod tests {
 
     #[test]
     fn rejects_with_field() {
-        for bad in ["12800138000", "1380013800", "abc", "", "23800138000"] {
+        // "0086…" twice: once stripped, what is left is no number (found by fuzzing; it used to be stored as
+        // 00860080000, which then failed to parse).
+        for bad in ["12800138000", "1380013800", "abc", "", "23800138000", "008600860080000", "00571888866"] {
             assert_eq!(Phone::parse("联系电话", bad).unwrap_err().field, "联系电话", "{bad}");
         }
     }

@@ -5,7 +5,10 @@
 set -euo pipefail
 name=wangge_replica
 port=${WANGGE_REPLICA_PORT:-5433}
-ver=$(ls /etc/postgresql | sort -n | tail -1)
+# The cluster the tests use (127.0.0.1:5432), whatever its version.
+ver=$(pg_lsclusters -h | awk '$3 == 5432 {print $1; exit}')
+[ -n "$ver" ] || { echo "no PostgreSQL cluster on port 5432" >&2; exit 1; }
+marker="# wangge-replica-test (scripts/pg-replica.sh; removed by 'stop')"
 main_conf=/etc/postgresql/$ver/main
 data=/var/lib/postgresql/$ver/$name
 
@@ -18,15 +21,17 @@ start)
     echo "postgres://postgres@127.0.0.1:$port"
     exit 0
   fi
-  # The primary must accept replication connections from this machine (trust, like the rest of its pg_hba).
-  if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32' "$main_conf/pg_hba.conf"; then
-    echo "host replication all 127.0.0.1/32 trust" >> "$main_conf/pg_hba.conf"
+  # The primary must accept replication connections from this machine. pg_hba is first-match, so the trust
+  # line goes first (a packaged "host replication … scram-sha-256" line would win otherwise); it is marked
+  # and taken out again by `stop`, so the machine is not left accepting local replication without a password.
+  if ! grep -qF "$marker" "$main_conf/pg_hba.conf"; then
+    sed -i "1i host replication all 127.0.0.1/32 trust $marker" "$main_conf/pg_hba.conf"
     pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
   fi
   pg_dropcluster --stop "$ver" "$name" >/dev/null 2>&1 || true
   pg_createcluster "$ver" "$name" -p "$port" >/dev/null
-  # Same access rules as the primary (trust on this machine).
-  cp "$main_conf/pg_hba.conf" "/etc/postgresql/$ver/$name/pg_hba.conf"
+  # Same access rules as the primary (trust on this machine), without the replication line.
+  grep -vF "$marker" "$main_conf/pg_hba.conf" > "/etc/postgresql/$ver/$name/pg_hba.conf"
   rm -rf "$data" && install -d -o postgres -g postgres -m 700 "$data"
   # -R writes standby.signal and primary_conninfo: the copy starts as a streaming hot standby.
   runuser -u postgres -- pg_basebackup -h 127.0.0.1 -p 5432 -U postgres -D "$data" -R -X stream -c fast >/dev/null
@@ -38,6 +43,11 @@ start)
   ;;
 stop)
   pg_dropcluster --stop "$ver" "$name" >/dev/null 2>&1 || true
+  if grep -qF "$marker" "$main_conf/pg_hba.conf"; then
+    grep -vF "$marker" "$main_conf/pg_hba.conf" > "$main_conf/pg_hba.conf.tmp"
+    cat "$main_conf/pg_hba.conf.tmp" > "$main_conf/pg_hba.conf" && rm -f "$main_conf/pg_hba.conf.tmp"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+  fi
   ;;
 *)
   echo "usage: $0 start|stop" >&2; exit 2 ;;

@@ -24,6 +24,8 @@ psql -h 127.0.0.1 -U postgres -d test -Atc "SELECT datname FROM pg_database WHER
 step "services: a streaming standby of it on 127.0.0.1:5433 (read-replica test)"
 WANGGE_TEST_PG_REPLICA=$(bash scripts/pg-replica.sh start)
 export WANGGE_TEST_PG_REPLICA
+# Tests that need root or the standby fail here instead of saying "NOT RUN".
+export WANGGE_REQUIRE_ALL_TESTS=1
 trap 'bash scripts/pg-replica.sh stop' EXIT
 
 step "tools: cargo-nextest, Chromium, CJK fonts, Playwright"

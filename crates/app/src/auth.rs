@@ -108,6 +108,22 @@ impl ActorCache {
     }
 }
 
+/// The address a rate limit counts: IPv4 as is, IPv6 by its /64 (one household or phone holds a whole /64 and
+/// could otherwise rotate through it).
+pub fn rate_addr(client: &str) -> String {
+    match client.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client.chars().take(64).collect(),
+    }
+}
+
+/// Public posts (reports, photos, ratings) one client address may make per window.
+pub const PUBLIC_POSTS_PER_WINDOW: i64 = 30;
+pub const PUBLIC_POST_WINDOW_MS: i64 = 600_000;
+
 /// A new session: the token goes to the client once (cookie or bearer), the CSRF token goes into forms.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -125,8 +141,10 @@ impl App {
         if password.is_empty() {
             return Err(AppError::field("password", "请输入密码 / password is required"));
         }
-        let keys = [format!("u:{username}"), format!("ip:{client}")];
-        self.throttled(&keys).await?;
+        // Keys are bounded: no username is longer than 64 characters, and an IPv6 client counts by its /64.
+        let keys =
+            [format!("u:{}", username.chars().take(64).collect::<String>()), format!("ip:{}", rate_addr(client))];
+        let attempt = self.attempt(&keys, self.config.login_max_failures as i64, self.login_window_ms()).await?;
         let user = self.store.user_by_name(username).await?;
         let ok = match &user {
             Some(u) if !u.disabled => verify_password(password, &u.password_hash).await,
@@ -137,10 +155,10 @@ impl App {
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            self.record_failure(&keys).await?;
-            return Err(AppError::bad_credentials());
+            return Err(AppError::bad_credentials()); // the attempt stays counted
         };
-        self.store.clear_login_failures(&keys[0]).await?;
+        self.store.rate_forget_attempt(&attempt).await?;
+        self.store.rate_clear(&keys[0]).await?;
         self.start_session(user).await
     }
 
@@ -157,21 +175,37 @@ impl App {
         Ok(NewSession { token, csrf, actor })
     }
 
-    /// 429 once any of `keys` has had the configured number of failures within the window: for logins and public
-    /// forms that check secrets (a resident proving who they are), so they cannot be used to guess. The
-    /// failures live in the database, so every node counts the same ones.
-    pub(crate) async fn throttled(&self, keys: &[String]) -> Result<()> {
-        let since = now_ms() - self.config.login_window_secs as i64 * 1000;
-        if self.store.login_failures(keys, since).await? >= self.config.login_max_failures as i64 {
+    /// Counts an attempt against `keys` before anything is checked, so a burst of parallel attempts cannot all
+    /// pass the limit: 429 (and the attempt not counted) once a key has had `max` attempts within the window.
+    /// Answers the attempt's token; a successful attempt is taken back with `store.rate_forget_attempt`. For
+    /// logins and public forms that check secrets (a resident proving who they are), and public posts. Counted
+    /// in the database, so every node sees the same attempts.
+    pub(crate) async fn attempt(&self, keys: &[String], max: i64, window_ms: i64) -> Result<String> {
+        let token = random_token();
+        let since = now_ms() - window_ms.min(wangge_store::users::RATE_KEEP_MS);
+        if self.store.rate_attempt(keys, &token, since).await? > max {
+            self.store.rate_forget_attempt(&token).await?;
             return Err(AppError::too_many());
         }
-        Ok(())
+        Ok(token)
     }
 
-    pub(crate) async fn record_failure(&self, keys: &[String]) -> Result<()> {
-        let since = now_ms() - self.config.login_window_secs as i64 * 1000;
-        self.store.record_login_failure(keys, since).await?;
-        Ok(())
+    pub(crate) fn login_window_ms(&self) -> i64 {
+        self.config.login_window_secs as i64 * 1000
+    }
+
+    /// Counts one public post (a report, a photo, a rating) from a client address: 429 after
+    /// [`PUBLIC_POSTS_PER_WINDOW`] within [`PUBLIC_POST_WINDOW_MS`].
+    pub async fn allow_public_post(&self, client: &str) -> Result<()> {
+        let key = [format!("post:{}", rate_addr(client))];
+        match self.attempt(&key, PUBLIC_POSTS_PER_WINDOW, PUBLIC_POST_WINDOW_MS).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == crate::ErrorKind::TooManyRequests => Err(AppError::new(
+                crate::ErrorKind::TooManyRequests,
+                "提交过于频繁，请稍后再试 / too many posts, try later",
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     /// The actor behind a session cookie or bearer token, with the session's CSRF token.

@@ -231,8 +231,17 @@ impl App {
 
     /// Housekeeping for the serving loop: prunes feed entries older than a week and rebuilds the register
     /// counts when they are older than [`REGISTER_COUNTS_MAX_AGE_MS`]. Several processes may run it at once.
+    /// Whether a failed command-centre read should run again on the primary: it failed inside (not on bad input
+    /// or scope) while dashboard reads went to the standby (one that just died, or cancelled the query for a
+    /// replay conflict). The standby is then set aside until its next check finds it well.
+    fn retry_on_primary(&self, e: &AppError) -> bool {
+        e.kind == crate::ErrorKind::Internal && self.store.set_replica_aside()
+    }
+
     pub async fn command_housekeeping(&self) -> Result<()> {
         self.store.prune_feed(now_ms() - 7 * DAY_MS).await?;
+        // Rate-limit attempts older than every window.
+        self.store.rate_sweep().await?;
         let fresh = self.store.register_counts_refreshed_at().await?;
         if fresh.is_none_or(|at| now_ms() - at > REGISTER_COUNTS_MAX_AGE_MS) {
             self.store.refresh_register_counts().await?;
@@ -414,6 +423,13 @@ impl App {
 
     /// The dashboard of `region` (default: the caller's first) for `period` (default: this month).
     pub async fn dashboard(&self, actor: &Actor, region: Option<&str>, period: Option<&str>) -> Result<Dashboard> {
+        match self.dashboard_once(actor, region, period).await {
+            Err(e) if self.retry_on_primary(&e) => self.dashboard_once(actor, region, period).await,
+            r => r,
+        }
+    }
+
+    async fn dashboard_once(&self, actor: &Actor, region: Option<&str>, period: Option<&str>) -> Result<Dashboard> {
         let r = self.command_region(actor, region).await?;
         let period = Self::period_or_this_month(period)?;
         let code = r.region.code.clone();
@@ -592,6 +608,13 @@ impl App {
 
     /// The command map of `region`: grids with open events (coloured by [`Load`]) and the heat layer's points.
     pub async fn command_map(&self, actor: &Actor, region: Option<&str>) -> Result<CommandMap> {
+        match self.command_map_once(actor, region).await {
+            Err(e) if self.retry_on_primary(&e) => self.command_map_once(actor, region).await,
+            r => r,
+        }
+    }
+
+    async fn command_map_once(&self, actor: &Actor, region: Option<&str>) -> Result<CommandMap> {
         let r = self.command_region(actor, region).await?;
         let code = r.region.code;
         let now = now_ms();
@@ -811,6 +834,19 @@ impl App {
         region: Option<&str>,
         tag: Option<&str>,
     ) -> Result<Layer> {
+        match self.command_layer_once(actor, layer, region, tag).await {
+            Err(e) if self.retry_on_primary(&e) => self.command_layer_once(actor, layer, region, tag).await,
+            r => r,
+        }
+    }
+
+    async fn command_layer_once(
+        &self,
+        actor: &Actor,
+        layer: &str,
+        region: Option<&str>,
+        tag: Option<&str>,
+    ) -> Result<Layer> {
         let r = self.command_region(actor, region).await?;
         let code = r.region.code;
         let empty = |name: &str, available: bool| Layer {
@@ -1014,6 +1050,13 @@ impl App {
     /// The monthly or quarterly report of `region` (`period` `2026-11` | `2026-Q4`): the tables of the seed
     /// documents' reports, one section per source.
     pub async fn command_report(&self, actor: &Actor, region: Option<&str>, period: &str) -> Result<Report> {
+        match self.command_report_once(actor, region, period).await {
+            Err(e) if self.retry_on_primary(&e) => self.command_report_once(actor, region, period).await,
+            r => r,
+        }
+    }
+
+    async fn command_report_once(&self, actor: &Actor, region: Option<&str>, period: &str) -> Result<Report> {
         let r = self.command_region(actor, region).await?;
         if period.trim().is_empty() {
             return Err(AppError::field("period", "请选择月份或季度 / choose a month or quarter"));

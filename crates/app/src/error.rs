@@ -128,7 +128,7 @@ impl AppError {
             ),
             StorageFault::Io => (
                 "io_error",
-                "存储写入失败，本次操作未保存，请稍后再试 / writing to storage failed: nothing was saved, try again later",
+                "存储读写失败，本次操作可能未完成，请稍后再试并联系系统管理员 / a storage error: the operation may not have completed, try again later and tell the administrator",
             ),
         };
         Self::new(ErrorKind::Unavailable, message).with_details(serde_json::json!({ "reason": reason }))

@@ -100,11 +100,14 @@ impl RejectedSink {
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .map_err(|e| AppError::internal(format!("creating {}: {e}", path.display())))?;
+                .map_err(|e| AppError::file_store(format!("creating {}", path.display()), &e))?;
             self.spill = Some((path, csv::WriterBuilder::new().flexible(true).from_writer(file), 0));
         }
         if let Some((path, w, n)) = &mut self.spill {
-            let fail = |e: csv::Error| AppError::internal(format!("writing {}: {e}", path.display()));
+            let fail = |e: csv::Error| match e.into_kind() {
+                csv::ErrorKind::Io(io) => AppError::file_store(format!("writing {}", path.display()), &io),
+                other => AppError::internal(format!("writing {}: {other:?}", path.display())),
+            };
             w.write_field(r.row.to_string()).map_err(fail)?;
             w.write_field(&r.reason).map_err(fail)?;
             for v in &r.values {
@@ -120,7 +123,7 @@ impl RejectedSink {
     pub fn finish(self, report: &mut ImportReport) -> Result<()> {
         if let Some((path, mut w, count)) = self.spill {
             let spill = RejectedSpill { path, count };
-            w.flush().map_err(|e| AppError::internal(format!("writing {}: {e}", spill.path.display())))?;
+            w.flush().map_err(|e| AppError::file_store(format!("writing {}", spill.path.display()), &e))?;
             report.spilled = Some(std::sync::Arc::new(spill));
         }
         Ok(())

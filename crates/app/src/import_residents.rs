@@ -871,7 +871,7 @@ pub fn write_errors_file(input: &Path, report: &ImportReport) -> Result<Option<P
     }
     let path = errors_path(input);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let fail = |e: std::io::Error| AppError::internal(format!("writing {}: {e}", path.display()));
+    let fail = |e: std::io::Error| AppError::file_store(format!("writing {}", path.display()), &e);
     let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path).map_err(fail)?);
     write_errors(&name, report, &mut f)?;
     std::io::Write::flush(&mut f).map_err(fail)?;

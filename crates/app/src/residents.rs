@@ -83,13 +83,14 @@ impl App {
     /// A resident signs up: name, 身份证号 and registered phone must all match one person who lives in the district.
     /// Answers a signed-in session (the resident goes straight to their page).
     pub async fn sign_up_resident(&self, input: ResidentSignUp, client: &str) -> Result<(NewSession, ResidentProfile)> {
-        let keys = [format!("signup:{client}")];
-        self.throttled(&keys).await?;
         let username = check_username(&input.username)?;
         check_password_rules("password", &input.password)?;
         let name = parse_name("name", &input.name)?;
         let id = IdCardNo::parse("id_number", &input.id_number)?;
         let phone = Phone::parse("phone", &input.phone)?;
+        // Only well-formed tries count: a slip in a field is not a guess.
+        let keys = [format!("signup:{}", crate::auth::rate_addr(client))];
+        let attempt = self.attempt(&keys, self.config.login_max_failures as i64, self.login_window_ms()).await?;
         let mut found = None;
         for pid in self.store.people_by_id_number_hash(&self.crypto.blind_index("id_number", id.as_str())).await? {
             let Some(p) = self.store.person(pid).await? else { continue };
@@ -103,9 +104,9 @@ impl App {
             }
         }
         let Some(person) = found else {
-            self.record_failure(&keys).await?;
-            return Err(not_matching());
+            return Err(not_matching()); // the attempt stays counted
         };
+        self.store.rate_forget_attempt(&attempt).await?;
         let actor = Actor {
             user_id: 0,
             username: format!("signup:{username}"),

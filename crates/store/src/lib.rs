@@ -265,13 +265,27 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the standby answers and is in recovery (a promoted or wrong server is not used); reads go to it
-    /// only while this holds. Returns the new state when it changed (for the log). Called every few seconds.
+    /// Whether the standby answers within 2 s, is in recovery (a promoted or wrong server is not used) and is not
+    /// behind: WAL it has received but not replayed, with its last replayed commit older than
+    /// [`REPLICA_MAX_LAG_MS`] (a paused or stuck replay). Dashboard reads go to it only while this holds.
+    /// Returns the new state when it changed (for the log). Called every few seconds.
     pub async fn check_replica(&self) -> Option<bool> {
         let r = self.replica.as_ref()?;
-        let ok =
-            matches!(sqlx::query_as::<_, (bool,)>("SELECT pg_is_in_recovery()").fetch_one(&r.pool).await, Ok((true,)));
+        let probe = sqlx::query_as::<_, (bool, bool)>(
+            "SELECT pg_is_in_recovery(), \
+               COALESCE(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), TRUE) \
+               OR COALESCE(now() - pg_last_xact_replay_timestamp() < make_interval(secs => $1), FALSE)",
+        )
+        .bind(REPLICA_MAX_LAG_MS as f64 / 1000.0)
+        .fetch_one(&r.pool);
+        let ok = matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok((true, true))));
         (r.in_use.swap(ok, Ordering::Relaxed) != ok).then_some(ok)
+    }
+
+    /// Stops sending dashboard reads to the standby until its next check finds it well; true when it was in use
+    /// (so the failed read is worth running again on the primary).
+    pub fn set_replica_aside(&self) -> bool {
+        self.replica.as_ref().is_some_and(|r| r.in_use.swap(false, Ordering::Relaxed))
     }
 
     /// Where dashboard reads go: the standby while it is healthy (they may lag the primary by the replication
@@ -328,6 +342,9 @@ pub fn prefix_range(code: &str) -> (String, String) {
     }
     (code.to_string(), format!("{code}:"))
 }
+
+/// How far behind its primary a standby may replay before dashboards stop reading it.
+pub const REPLICA_MAX_LAG_MS: i64 = 30_000;
 
 struct Replica {
     pool: AnyPool,

@@ -129,12 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_data_requests.sql"),
         postgres: include_str!("../migrations/postgres/0022_data_requests.sql"),
     },
-    // Failed logins counted in the database, shared by every node (issue #12).
+    // Rate limits (failed logins, public posts) counted in the database, shared by every node (issue #12).
     Migration {
         version: 23,
-        name: "login_failures",
-        sqlite: include_str!("../migrations/sqlite/0023_login_failures.sql"),
-        postgres: include_str!("../migrations/postgres/0023_login_failures.sql"),
+        name: "rate_events",
+        sqlite: include_str!("../migrations/sqlite/0023_rate_events.sql"),
+        postgres: include_str!("../migrations/postgres/0023_rate_events.sql"),
     },
 ];
 
@@ -195,7 +195,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_grants",
     "sessions",
-    "login_failures",
+    "rate_events",
     "tag_kinds",
     "person_tags",
     "household_tags",

@@ -1,6 +1,9 @@
 //! Accounts, their (role, region[, department]) grants, login sessions and API keys.
 
 use crate::{Result, Store, StoreError, now_ms};
+
+/// How long counted attempts are kept: longer than any rate-limit window.
+pub const RATE_KEEP_MS: i64 = 3_600_000;
 use sqlx::{Any, Transaction};
 use wangge_domain::role::Role;
 use wangge_domain::scope::Grant;
@@ -226,11 +229,23 @@ impl Store {
         Ok(())
     }
 
-    /// The most failures any of `keys` has had since `since` (Unix ms).
-    pub async fn login_failures(&self, keys: &[String], since: i64) -> Result<i64> {
+    /// Counts an attempt against every key first, then answers the most attempts any key has had since `since`
+    /// (Unix ms), this one included: parallel attempts see each other, so a burst cannot slip past the limit.
+    pub async fn rate_attempt(&self, keys: &[String], attempt: &str, since: i64) -> Result<i64> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        for key in keys {
+            sqlx::query("INSERT INTO rate_events (key, at, attempt) VALUES ($1, $2, $3)")
+                .bind(key)
+                .bind(now)
+                .bind(attempt)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         let mut most = 0;
         for key in keys {
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rate_events WHERE key = $1 AND at > $2")
                 .bind(key)
                 .bind(since)
                 .fetch_one(self.pool())
@@ -240,26 +255,31 @@ impl Store {
         Ok(most)
     }
 
-    /// Counts a failure against every key, sweeping failures from before `forget_before`.
-    pub async fn record_login_failure(&self, keys: &[String], forget_before: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&mut *tx).await?;
-        let now = now_ms();
-        for key in keys {
-            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-                .bind(key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+    /// Takes an attempt back (it succeeded, or it was refused and should not count).
+    pub async fn rate_forget_attempt(&self, attempt: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM rate_events WHERE attempt = $1").bind(attempt).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// A successful login forgets the username's failures (not the address's).
-    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(self.pool()).await?;
+    /// Forgets every attempt of a key (a successful login clears the username's failures, not the address's).
+    pub async fn rate_clear(&self, key: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM rate_events WHERE key = $1").bind(key).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Drops attempts older than [`RATE_KEEP_MS`] (every window is shorter); run by the minute's housekeeping.
+    pub async fn rate_sweep(&self) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM rate_events WHERE at < $1")
+            .bind(now_ms() - RATE_KEEP_MS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {

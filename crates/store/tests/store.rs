@@ -118,6 +118,39 @@ async fn every_table_is_in_the_backup() {
     .await;
 }
 
+/// Rate limits: an attempt counts before it is checked (so it sees itself and every parallel one), a successful
+/// attempt is taken back by its token, a key can be cleared, and attempts older than an hour are swept.
+#[tokio::test]
+async fn rate_attempts_count_forget_and_sweep() {
+    each(async |db, store| {
+        let keys = ["u:admin".to_string(), "ip:10.0.0.1".to_string()];
+        let since = wangge_store::now_ms() - 60_000;
+        for i in 1..=3 {
+            assert_eq!(store.rate_attempt(&keys, &format!("t{i}"), since).await.unwrap(), i, "{}", db.backend);
+        }
+        // Another user from the same address: the address has 4, the user 1.
+        let other = ["u:bob".to_string(), "ip:10.0.0.1".to_string()];
+        assert_eq!(store.rate_attempt(&other, "t4", since).await.unwrap(), 4);
+        store.rate_forget_attempt("t4").await.unwrap();
+        assert_eq!(store.rate_attempt(&other, "t5", since).await.unwrap(), 4, "t4 was taken back");
+        store.rate_clear("u:admin").await.unwrap();
+        assert_eq!(store.rate_attempt(&["u:admin".to_string()], "t6", since).await.unwrap(), 1, "cleared");
+        // The window: attempts before `since` do not count; the sweep drops those older than an hour.
+        assert_eq!(
+            store.rate_attempt(&["ip:10.0.0.1".to_string()], "t7", wangge_store::now_ms() + 1).await.unwrap(),
+            0
+        );
+        let old = wangge_store::now_ms() - wangge_store::users::RATE_KEEP_MS - 1_000;
+        sqlx::query("INSERT INTO rate_events (key, at, attempt) VALUES ('ip:old', $1, 'old')")
+            .bind(old)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(store.rate_sweep().await.unwrap(), 1, "{}", db.backend);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn region_tree_children_subtree_and_counts() {
     each(async |db, store| {

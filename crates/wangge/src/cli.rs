@@ -180,9 +180,23 @@ pub fn database_url(g: &Global) -> String {
 }
 
 pub async fn open(g: &Global) -> Result<Arc<App>> {
+    open_with(g, true).await
+}
+
+/// `open` for commands that only read (a backup is what an administrator needs most when the disk is full).
+async fn open_reading(g: &Global) -> Result<Arc<App>> {
+    open_with(g, false).await
+}
+
+async fn open_with(g: &Global, writes: bool) -> Result<Arc<App>> {
     std::fs::create_dir_all(&g.data).with_context(|| format!("creating data directory {}", g.data.display()))?;
-    check_writable(&g.data)?;
-    let app = App::open(config(g), &database_url(g)).await?;
+    let (config, url) = (config(g), database_url(g));
+    // The data dir holds something written: the SQLite file, attachments, or the key file.
+    let uses_dir = url.starts_with("sqlite:") || config.s3.is_none() || std::env::var_os("WANGGE_KEY").is_none();
+    if writes && uses_dir {
+        check_writable(&g.data)?;
+    }
+    let app = App::open(config, &url).await?;
     app.ensure_reference_data().await?;
     Ok(app)
 }
@@ -332,7 +346,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Backup { file, without_keys } => {
-            let app = open(g).await?;
+            let app = open_reading(g).await?;
             let n = crate::backup::backup(&app, &g.data, &file, !without_keys).await?;
             println!("backup written to {} ({n} rows)", file.display());
             if without_keys {
@@ -404,6 +418,23 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Resu
     println!("wangge listening on http://{local} (ready in {:.2}s)", started.elapsed().as_secs_f64());
     // Grids may change behind this process (another server on the same PostgreSQL, a CLI import): keep the
     // point → grid index in step without a restart.
+    // The read replica is checked on its own, so a standby that hangs cannot hold up the sweeps below.
+    if app.config.replica_url.is_some() {
+        let checker = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                match checker.store.check_replica().await {
+                    Some(true) => tracing::info!("dashboard reads go to the read replica"),
+                    Some(false) => {
+                        tracing::warn!("read replica unavailable or behind: dashboard reads go to the primary")
+                    }
+                    None => {}
+                }
+            }
+        });
+    }
     let watcher = app.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -417,11 +448,6 @@ async fn serve(g: &Global, addr: &str, demo: Option<(Scale, u64, bool)>) -> Resu
                 tracing::warn!(error = %e, "command centre housekeeping failed");
             }
             ticks += 1;
-            match watcher.store.check_replica().await {
-                Some(true) => tracing::info!("dashboard reads go to the read replica"),
-                Some(false) => tracing::warn!("read replica unavailable: dashboard reads go to the primary"),
-                None => {}
-            }
             if let Err(e) = watcher.refresh_locator_if_changed().await {
                 tracing::warn!(error = %e, "grid index refresh failed");
             }

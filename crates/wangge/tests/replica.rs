@@ -51,6 +51,7 @@ async fn primary_open(url: &str) -> i64 {
 #[tokio::test]
 async fn dashboards_read_the_standby() {
     let Some(base) = std::env::var("WANGGE_TEST_PG_REPLICA").ok().filter(|s| !s.is_empty()) else {
+        assert!(std::env::var_os("WANGGE_REQUIRE_ALL_TESTS").is_none(), "WANGGE_TEST_PG_REPLICA is not set");
         eprintln!(
             "NOT RUN: WANGGE_TEST_PG_REPLICA is not set (scripts/test.sh starts a standby with scripts/pg-replica.sh)"
         );

@@ -15,8 +15,6 @@ use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 use wangge_app::attachments::public_uploader_key;
 use wangge_app::events::{EventDetail, ReportInput, Reporter};
 use wangge_app::{AppError, ErrorKind};
@@ -24,32 +22,17 @@ use wangge_domain::role::Role;
 
 const PUBLIC_CSRF_COOKIE: &str = "wangge_public_csrf";
 
-/// Posts (reports, photos, ratings) one client address may make per window.
-const POSTS_PER_WINDOW: usize = 30;
-const WINDOW: Duration = Duration::from_secs(600);
-
 /// Public photos are limited below the attachment store's own limit: a phone photo fits, a flood does not.
 pub const MAX_PUBLIC_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
-fn limiter() -> &'static Mutex<HashMap<String, Vec<Instant>>> {
-    static L: OnceLock<Mutex<HashMap<String, Vec<Instant>>>> = OnceLock::new();
-    L.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-/// Counts one public post from `addr`; false when the address used up its window.
-fn allow_post(addr: &str) -> bool {
-    let mut m = limiter().lock().unwrap_or_else(|p| p.into_inner());
-    let now = Instant::now();
-    if m.len() > 10_000 {
-        m.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < WINDOW));
+/// Counts a public post from the client's address (`App::allow_public_post`, shared by every node): None when
+/// allowed, else the page to answer (429, or 503 when the database cannot count it).
+async fn post_refused(app: &AppState, lang: Lang, addr: &str) -> Option<Response> {
+    match app.allow_public_post(addr).await {
+        Ok(()) => None,
+        Err(e) if e.kind == ErrorKind::TooManyRequests => Some(refused(lang, 429, lang.t("evt_too_many_posts"))),
+        Err(e) => Some(refused(lang, e.kind.status(), &e.message)),
     }
-    let v = m.entry(addr.to_string()).or_default();
-    v.retain(|t| now.duration_since(*t) < WINDOW);
-    if v.len() >= POSTS_PER_WINDOW {
-        return false;
-    }
-    v.push(now);
-    true
 }
 
 /// The form token: the one the browser already holds, or a new one set with the response.
@@ -136,8 +119,8 @@ pub async fn report_submit(
     if !token_ok(&headers, &get("csrf")) {
         return refused(lang, 403, lang.t("session_expired"));
     }
-    if !allow_post(&addr.0) {
-        return refused(lang, 429, lang.t("evt_too_many_posts"));
+    if let Some(page) = post_refused(&app, lang, &addr.0).await {
+        return page;
     }
     let anonymous = !get("anonymous").is_empty();
     let built = (|| -> Result<ReportInput, AppError> {
@@ -209,8 +192,8 @@ pub async fn report_photo(
     if !token_ok(&headers, sent) {
         return err(AppError::new(ErrorKind::Forbidden, "页面已过期，请刷新 / the page expired; reload it"));
     }
-    if !allow_post(&addr.0) {
-        return err(AppError::new(ErrorKind::TooManyRequests, "提交过于频繁，请稍后再试 / too many posts, try later"));
+    if let Err(e) = app.allow_public_post(&addr.0).await {
+        return err(e);
     }
     loop {
         match form.next_field().await {
@@ -371,8 +354,8 @@ pub async fn track_feedback(
     if !token_ok(&headers, &get("csrf")) {
         return refused(lang, 403, lang.t("session_expired"));
     }
-    if !allow_post(&addr.0) {
-        return refused(lang, 429, lang.t("evt_too_many_posts"));
+    if let Some(page) = post_refused(&app, lang, &addr.0).await {
+        return page;
     }
     let (reopen, feedback) = parse_feedback(&f);
     let result = match feedback {

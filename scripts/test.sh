@@ -45,6 +45,9 @@ bash scripts/fuzz.sh 15
 
 step "benchmarks (quick)"
 ./target/debug/wangge bench --quick --json target/bench.json
+# The same scenarios on PostgreSQL (the imports already measure both; the field day's baseline is SQLite's own).
+WANGGE_BENCH_BACKEND=postgres WANGGE_BENCH_ONLY=grids,http,search,events,participation,life,services,command,assessment,data_requests \
+  ./target/debug/wangge bench --quick --json target/bench-pg.json
 
 step "API fuzzing (schemathesis: no 5xx for any generated input)"
 bash scripts/api-fuzz.sh "$root/target/debug/wangge" 10

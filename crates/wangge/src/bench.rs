@@ -172,7 +172,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
     let n_grids = 10_000;
     let n_points = if quick { 200_000 } else { 2_000_000 };
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     let grids = lattice(n_grids);
     insert_grids(&app, &grids).await?;
 
@@ -216,8 +216,64 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
     ])
 }
 
+/// The PostgreSQL server the scenarios run on instead of SQLite, with `WANGGE_BENCH_BACKEND=postgres`:
+/// `WANGGE_BENCH_PG` (any database on the server: each scenario makes its own) or the test server.
+fn scenario_pg() -> Option<String> {
+    if std::env::var("WANGGE_BENCH_BACKEND").is_ok_and(|b| b == "postgres") {
+        Some(std::env::var("WANGGE_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()))
+    } else {
+        None
+    }
+}
+
+/// A fresh database for one scenario: a SQLite file in its temporary directory, or on PostgreSQL a new
+/// database on that server, named `wangge_t_bench_PID_…` (dropped at the end of the run; `scripts/test.sh`
+/// sweeps what a dead run left).
+pub(crate) async fn database_url(dir: &Path) -> Result<String> {
+    let Some(server) = scenario_pg() else { return Ok(Store::sqlite_url(dir)) };
+    let name = format!("wangge_t_bench_{}_{:08x}", std::process::id(), rand::random::<u32>());
+    pg_exec(&server, &format!("CREATE DATABASE {name}")).await?;
+    let (base, query) = server.split_once('?').map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+    let base = base.rfind('/').filter(|i| *i > "postgres://".len()).map_or(base, |i| &base[..i]);
+    Ok(match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    })
+}
+
+async fn pg_exec(server: &str, sql: &str) -> Result<()> {
+    use sqlx::{Connection, Executor};
+    let mut c = sqlx::PgConnection::connect(server).await.context("connecting to the bench's PostgreSQL")?;
+    c.execute(sql).await.with_context(|| sql.to_string())?;
+    c.close().await?;
+    Ok(())
+}
+
+/// Drops the databases this run made for its scenarios on PostgreSQL.
+async fn drop_bench_databases() -> Result<()> {
+    use sqlx::Connection;
+    let Some(server) = scenario_pg() else { return Ok(()) };
+    let mut c = sqlx::PgConnection::connect(&server).await?;
+    let names: Vec<(String,)> = sqlx::query_as("SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("wangge_t_bench_{}_%", std::process::id()))
+        .fetch_all(&mut c)
+        .await?;
+    c.close().await?;
+    for (name,) in names {
+        pg_exec(&server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    }
+    Ok(())
+}
+
 pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
+    let result = run_scenarios(quick, json_out).await;
+    drop_bench_databases().await?;
+    result
+}
+
+async fn run_scenarios(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     let mut all = Vec::new();
+    let backend = if scenario_pg().is_some() { "postgres" } else { "sqlite" };
     // WANGGE_BENCH_ONLY=imports,grids,http,search,events,field,participation,life,services,command,assessment,data_requests runs only those groups (all when unset);
     // event_ingest or event_reads runs half of the events group.
     let only = std::env::var("WANGGE_BENCH_ONLY").unwrap_or_default();
@@ -241,7 +297,8 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     if want("events") || want("event_reads") {
         all.extend(events::reads(quick).await?);
     }
-    if want("field") {
+    // The field day's baseline writes the same rows with rusqlite into the SQLite file: SQLite only.
+    if want("field") && backend == "sqlite" {
         all.extend(field::scenarios(quick).await?);
     }
     if want("life") {
@@ -262,12 +319,13 @@ pub async fn run(quick: bool, json_out: Option<&Path>) -> Result<u8> {
     if want("data_requests") {
         all.extend(data_requests::scenarios(quick).await?);
     }
+    println!("backend: {backend}");
     println!("{:<22} {:>16} {:<10} {:>16} {:>7}", "scenario", "value", "unit", "baseline", "ratio");
     for s in &all {
         println!("{:<22} {:>16.1} {:<10} {:>16.1} {:>7.3}", s.name, s.value, s.unit, s.baseline, s.ratio);
     }
     if let Some(path) = json_out {
-        let doc = json!({ "scenarios": all, "quick": quick });
+        let doc = json!({ "scenarios": all, "quick": quick, "backend": backend });
         std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -333,7 +391,7 @@ pub(crate) fn percentile(sorted: &[f64], q: usize) -> f64 {
 /// The API under HTTP load against a hello-world handler behind the same middleware, in the same process.
 async fn http_api(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;

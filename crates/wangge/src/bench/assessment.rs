@@ -8,12 +8,11 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use std::time::Instant;
 use wangge_app::{App, Config, system_actor};
-use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;

@@ -10,7 +10,6 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wangge_app::{App, Config, system_actor};
-use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
 /// p95 (ms) of `f` over `n` runs.
@@ -152,26 +151,26 @@ pub async fn reads(app: &std::sync::Arc<App>, grids: &[String], events: usize, q
         let app = app.clone();
         async move {
             let pool = app.store.pool();
-            let sum = "SELECT SUM(reported), SUM(closed), SUM(registered), SUM(closed_on_time), SUM(satisfaction_sum), SUM(evaluated) FROM event_stats_day WHERE day >= $1 AND day <= $2";
+            let sum = "SELECT CAST(SUM(reported) AS BIGINT), CAST(SUM(closed) AS BIGINT), CAST(SUM(registered) AS BIGINT), CAST(SUM(closed_on_time) AS BIGINT), CAST(SUM(satisfaction_sum) AS BIGINT), CAST(SUM(evaluated) AS BIGINT) FROM event_stats_day WHERE day >= $1 AND day <= $2";
             sqlx::query(sum).bind(from).bind(to).fetch_one(pool).await?;
             sqlx::query(sum).bind(to).bind(to).fetch_one(pool).await?;
-            sqlx::query("SELECT grid_code, COUNT(*), SUM(CASE WHEN stage_due_at < $1 THEN 1 ELSE 0 END) FROM event_open GROUP BY grid_code")
+            sqlx::query("SELECT grid_code, COUNT(*), CAST(SUM(CASE WHEN stage_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) FROM event_open GROUP BY grid_code")
                 .bind(wangge_store::now_ms())
                 .fetch_all(pool)
                 .await?;
-            sqlx::query("SELECT grid_code, SUM(reported), SUM(closed), SUM(registered) FROM event_stats_day WHERE day >= $1 AND day <= $2 GROUP BY grid_code")
+            sqlx::query("SELECT grid_code, CAST(SUM(reported) AS BIGINT), CAST(SUM(closed) AS BIGINT), CAST(SUM(registered) AS BIGINT) FROM event_stats_day WHERE day >= $1 AND day <= $2 GROUP BY grid_code")
                 .bind(from)
                 .bind(to)
                 .fetch_all(pool)
                 .await?;
             for dim in ["c:", "d:"] {
-                sqlx::query("SELECT dim, SUM(reported), SUM(closed) FROM event_stats_month WHERE dim >= $1 AND dim < $2 AND month = '2026-03' GROUP BY dim")
+                sqlx::query("SELECT dim, CAST(SUM(reported) AS BIGINT), CAST(SUM(closed) AS BIGINT) FROM event_stats_month WHERE dim >= $1 AND dim < $2 AND month = '2026-03' GROUP BY dim")
                     .bind(dim)
                     .bind(format!("{};", &dim[..1]))
                     .fetch_all(pool)
                     .await?;
             }
-            sqlx::query("SELECT day, SUM(reported), SUM(closed) FROM event_stats_day WHERE day >= '2026-03-02' AND day <= $1 GROUP BY day")
+            sqlx::query("SELECT day, CAST(SUM(reported) AS BIGINT), CAST(SUM(closed) AS BIGINT) FROM event_stats_day WHERE day >= '2026-03-02' AND day <= $1 GROUP BY day")
                 .bind(to)
                 .fetch_all(pool)
                 .await?;
@@ -311,7 +310,7 @@ async fn fan_out(
 pub async fn feed(quick: bool) -> Result<Scenario> {
     use axum::response::sse::{Event, Sse};
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     app.load_demo(&system_actor("bench"), wangge_demo::Scale::Small, 1, Some("bench-password-1")).await?;
     app.ensure_admin(Some("bench-password-1")).await?;

@@ -9,7 +9,6 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
 use wangge_app::{App, Config, system_actor};
-use wangge_store::Store;
 use wangge_store::register::{Val, insert_batch};
 
 /// Requests/s, p50 and p99 latency (ms) of POSTing `bodies` round-robin under `concurrency` keep-alive clients.
@@ -49,7 +48,7 @@ fn report_bodies(app: &App, grids: &[String], n: usize) -> Vec<String> {
 
 pub async fn ingest(quick: bool) -> Result<Scenario> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;
@@ -104,7 +103,7 @@ where
 /// and the events themselves for a grid's drill-down list.
 pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;
@@ -290,7 +289,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
     let raw_p95 = p95(runs, |_| {
         let app = app.clone();
         async move {
-            sqlx::query("SELECT SUM(reported), SUM(closed), SUM(registered) FROM event_stats_day WHERE day >= '2026-01-01' AND day <= '2026-12-31'")
+            sqlx::query("SELECT CAST(SUM(reported) AS BIGINT), CAST(SUM(closed) AS BIGINT), CAST(SUM(registered) AS BIGINT) FROM event_stats_day WHERE day >= '2026-01-01' AND day <= '2026-12-31'")
                 .fetch_one(app.store.pool())
                 .await?;
             Ok(())
@@ -319,7 +318,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         let app = app.clone();
         async move {
             sqlx::query(
-                "SELECT dim, SUM(reported) FROM event_stats_month WHERE dim >= 'd:' AND dim < 'd;' GROUP BY dim",
+                "SELECT dim, CAST(SUM(reported) AS BIGINT) FROM event_stats_month WHERE dim >= 'd:' AND dim < 'd;' GROUP BY dim",
             )
             .fetch_all(app.store.pool())
             .await?;
@@ -349,7 +348,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         let app = app.clone();
         async move {
             sqlx::query(
-                "SELECT user_id, SUM(reported), SUM(valid) FROM event_stats_person \
+                "SELECT user_id, CAST(SUM(reported) AS BIGINT), CAST(SUM(valid) AS BIGINT) FROM event_stats_person \
                  WHERE month >= '2026-01' AND month <= '2026-12' GROUP BY user_id",
             )
             .fetch_all(app.store.pool())

@@ -163,7 +163,7 @@ pub(super) async fn visit_history(app: &App, workers: &HashMap<String, Actor>, o
 
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;

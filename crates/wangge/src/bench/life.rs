@@ -309,7 +309,7 @@ async fn raw(store: &Store, community: &str, year: i64) -> Result<usize> {
 
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     app.load_demo(&system_actor("bench"), wangge_demo::Scale::Small, 1, Some("bench-password-1")).await?;
     let community = app

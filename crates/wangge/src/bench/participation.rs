@@ -14,7 +14,6 @@ use std::time::Instant;
 use wangge_app::participation::polls::{LoadedBallot, PollActionInput, PollInput};
 use wangge_app::{App, Config, system_actor};
 use wangge_domain::participation::{BallotChannel, Question};
-use wangge_store::Store;
 
 const COMMUNITY: &str = "330199001001";
 const STREET: &str = "330199001";
@@ -130,7 +129,7 @@ async fn poll_with_ballots(app: &App, input: PollInput, n: usize, happiness: boo
 }
 
 /// Mean milliseconds of `rounds` runs of the raw statements (each run executes every statement once).
-async fn raw(store: &Store, statements: &[(&str, Vec<Value>)], rounds: usize) -> Result<f64> {
+async fn raw(store: &wangge_store::Store, statements: &[(&str, Vec<Value>)], rounds: usize) -> Result<f64> {
     let t = Instant::now();
     for _ in 0..rounds {
         for (q, binds) in statements {
@@ -168,7 +167,7 @@ async fn gets(base: &str, path: &str, n: usize) -> Result<(f64, f64)> {
 
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     app.load_demo(&system_actor("bench"), wangge_demo::Scale::Small, 1, Some("bench-password-1")).await?;
     let votes = if quick { 5_000 } else { 50_000 };

@@ -15,7 +15,6 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::time::Instant;
 use wangge_app::{App, Config};
-use wangge_store::Store;
 use wangge_store::register::{NewHouse, NewHousehold, NewPerson, insert_register};
 
 const SURNAMES: &[&str] = &[
@@ -160,7 +159,7 @@ fn ms(t: Instant) -> f64 {
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let n = if quick { 100_000 } else { 1_000_000 };
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     let grids = lattice(1000);
     insert_grids(&app, &grids).await?;
     let codes: Vec<String> = grids.iter().map(|(c, _)| c.clone()).collect();

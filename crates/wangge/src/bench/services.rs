@@ -12,8 +12,8 @@ use std::time::Instant;
 use wangge_app::services::{ApplicationInput, ApplicationQuery};
 use wangge_app::{App, Config, system_actor};
 use wangge_domain::scope::Actor;
+use wangge_store::now_ms;
 use wangge_store::register::{Val, insert_batch};
-use wangge_store::{Store, now_ms};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -254,7 +254,7 @@ async fn accept_scenario(app: &App, desk: &Actor, community: &str, runs: usize) 
 
 pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     let dir = tempfile::tempdir().context("creating a temporary data directory")?;
-    let app = App::open(Config::new(dir.path().to_path_buf()), &Store::sqlite_url(dir.path())).await?;
+    let app = App::open(Config::new(dir.path().to_path_buf()), &crate::bench::database_url(dir.path()).await?).await?;
     app.ensure_reference_data().await?;
     let scale = if quick { wangge_demo::Scale::Small } else { wangge_demo::Scale::Street };
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;

@@ -570,23 +570,7 @@ async fn public_posts_are_limited_across_nodes(db: TestDb) {
     let url = a.db().url.clone();
     let b = Server::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url]);
     let post = async |base: &str, i: usize| -> u16 {
-        let c = Client::with_cookies(base);
-        let (_, html) = c.page("/report").await;
-        let csrf = hidden_field(&html, "csrf").expect("csrf on /report");
-        let r = c
-            .http
-            .post(c.url("/report"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("category", "E0102"),
-                ("grid_code", GRID1),
-                ("description", &format!("限流测试{i}")),
-                ("anonymous", "1"),
-            ])
-            .send()
-            .await
-            .expect("POST /report");
-        r.status().as_u16()
+        post_public_report(base, "E0102", GRID1, &format!("限流测试{i}")).await.status().as_u16()
     };
     for i in 0..30 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
@@ -598,15 +582,13 @@ async fn public_posts_are_limited_across_nodes(db: TestDb) {
     a.finish().await;
 }
 
-/// A member of the public reports on /report (grid chosen, no point: the grid's centre stands in); returns the id
-/// and the tracking path.
-async fn public_report(srv: &Server, category: &str, grid: &str, description: &str) -> (i64, String) {
-    let c = Client::with_cookies(&srv.base);
+/// The /report form as a browser sends it (its token from the page, anonymously), from a fresh cookie jar.
+async fn post_public_report(base: &str, category: &str, grid: &str, description: &str) -> reqwest::Response {
+    let c = Client::with_cookies(base);
     let (s, html) = c.page("/report").await;
     assert_eq!(s, 200, "{html}");
     let csrf = hidden_field(&html, "csrf").expect("csrf on /report");
-    let r = c
-        .http
+    c.http
         .post(c.url("/report"))
         .form(&[
             ("csrf", csrf.as_str()),
@@ -617,7 +599,13 @@ async fn public_report(srv: &Server, category: &str, grid: &str, description: &s
         ])
         .send()
         .await
-        .expect("POST /report");
+        .expect("POST /report")
+}
+
+/// A member of the public reports on /report (grid chosen, no point: the grid's centre stands in); returns the id
+/// and the tracking path.
+async fn public_report(srv: &Server, category: &str, grid: &str, description: &str) -> (i64, String) {
+    let r = post_public_report(&srv.base, category, grid, description).await;
     assert_eq!(r.status().as_u16(), 201);
     let html = r.text().await.unwrap();
     let at = html.find("href=\"/track/").expect("tracking link") + "href=\"".len();

@@ -229,11 +229,14 @@ async fn throttle_behind_a_proxy(db: TestDb) {
 /// issued by one is accepted by the other, and a logout or a disabled account on one node stops the token on the
 /// other within the per-process actor cache's lifetime (2 s; 10 s allowed here for a loaded machine).
 async fn sessions_are_shared_between_nodes(db: TestDb) {
-    let a = Server::demo(db);
+    // Both nodes behind the same (local) proxy, so the test can speak from several client addresses.
+    let proxy = [("WANGGE_TRUSTED_PROXIES", "127.0.0.1, ::1")];
+    seed_demo(&db);
+    let a = Server::start_env(db, &proxy);
     let dir = a.db().data_dir();
     let dir = dir.to_str().unwrap().to_string();
     let url = a.db().url.clone();
-    let b = Server::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url]);
+    let b = Server::spawn_env(&["serve", "--addr", "127.0.0.1:0", "--data", &dir, "--database-url", &url], &proxy);
     let on_b = |token: &Option<String>| Client { token: token.clone(), ..b.client() };
 
     let admin_a = a.admin().await;
@@ -258,15 +261,28 @@ async fn sessions_are_shared_between_nodes(db: TestDb) {
     assert_eq!(s, 204);
     assert!(gone_within(&admin_b, 10).await, "a logged-out token still works on the other node");
 
-    // Failed logins are counted once for all nodes: five on each make ten, and both nodes refuse the eleventh,
-    // even with the right password (a per-process count let N nodes allow 10 × N guesses).
+    // Failed logins are counted once for all nodes (a per-process count let N nodes allow 10 × N guesses).
     let (ca, cb) = (a.client(), b.client());
+    let login_from = async |c: &Client, ip: String, user: &str, pw: &str| -> u16 {
+        let body = json!({ "username": user, "password": pw });
+        let r = c.http.post(c.url("/api/v1/session")).header("x-forwarded-for", ip).json(&body).send().await;
+        r.unwrap().status().as_u16()
+    };
+    // Per username: five wrong passwords for admin on each node, each from an address of its own, make ten;
+    // both nodes then refuse admin even with the right password, from yet another address.
     for i in 0..5 {
-        assert_error(&ca.try_login("node_guess", &format!("wrong-{i}")).await, 401, "unauthorized", None);
-        assert_error(&cb.try_login("node_guess", &format!("wrong-{i}")).await, 401, "unauthorized", None);
+        assert_eq!(login_from(&ca, format!("198.51.100.{i}"), "admin", "wrong-pass").await, 401);
+        assert_eq!(login_from(&cb, format!("198.51.100.{}", 10 + i), "admin", "wrong-pass").await, 401);
     }
-    assert_error(&ca.try_login("admin", ADMIN_PW).await, 429, "too_many_requests", None);
-    assert_error(&cb.try_login("admin", ADMIN_PW).await, 429, "too_many_requests", None);
+    assert_eq!(login_from(&ca, "198.51.100.99".into(), "admin", ADMIN_PW).await, 429, "username limit on A");
+    assert_eq!(login_from(&cb, "198.51.100.98".into(), "admin", ADMIN_PW).await, 429, "username limit on B");
+    // Per address: five guesses at other names from one address on each node make ten for that address.
+    for i in 0..5 {
+        assert_eq!(login_from(&ca, "203.0.113.7".into(), &format!("guess_a{i}"), "wrong-pass").await, 401);
+        assert_eq!(login_from(&cb, "203.0.113.7".into(), &format!("guess_b{i}"), "wrong-pass").await, 401);
+    }
+    assert_eq!(login_from(&ca, "203.0.113.7".into(), "demo_street", DEMO_PW).await, 429, "address limit on A");
+    assert_eq!(login_from(&cb, "203.0.113.7".into(), "demo_street", DEMO_PW).await, 429, "address limit on B");
     drop(b);
     a.finish().await;
 }

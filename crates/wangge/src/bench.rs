@@ -241,6 +241,18 @@ pub(crate) async fn database_url(dir: &Path) -> Result<String> {
     })
 }
 
+/// Statistics after a bulk load, as a running system has them: on PostgreSQL also VACUUM, which autovacuum runs
+/// after a large insert anyway; without it the visibility map is empty and index-only scans (the capped counts
+/// of event lists) read the heap.
+pub(crate) async fn analyze(app: &App) -> Result<()> {
+    let sql = match app.store.backend() {
+        wangge_store::Backend::Postgres => "VACUUM ANALYZE",
+        wangge_store::Backend::Sqlite => "ANALYZE",
+    };
+    sqlx::query(sql).execute(app.store.pool()).await?;
+    Ok(())
+}
+
 async fn pg_exec(server: &str, sql: &str) -> Result<()> {
     use sqlx::{Connection, Executor};
     let mut c = sqlx::PgConnection::connect(server).await.context("connecting to the bench's PostgreSQL")?;

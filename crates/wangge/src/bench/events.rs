@@ -271,7 +271,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
     }
     insert_batch(&mut tx, "events", &ecols, &batch).await?;
     tx.commit().await?;
-    sqlx::query("ANALYZE").execute(app.store.pool()).await?;
+    crate::bench::analyze(&app).await?;
 
     let admin = system_actor("bench");
     let runs = if quick { 60 } else { 200 };

@@ -110,7 +110,7 @@ pub async fn reads(app: &std::sync::Arc<App>, grids: &[String], events: usize, q
     }
     tx.commit().await?;
     let seeded_s = started.elapsed().as_secs_f64();
-    crate::bench::analyze(&app).await?;
+    crate::bench::analyze(app).await?;
 
     let mut out = Vec::new();
     // The register counts' rebuild (every 10 minutes in the background) against the bare aggregate.

@@ -92,7 +92,7 @@ async fn load_applications(app: &App, n: usize) -> Result<usize> {
         insert_batch(&mut tx, "service_applications", &cols, chunk).await?;
     }
     tx.commit().await?;
-    crate::bench::analyze(&app).await?;
+    crate::bench::analyze(app).await?;
     Ok(n)
 }
 

@@ -384,6 +384,7 @@
       if (res.status === "created" || res.status === "duplicate") {
         done.push(res.key);
         if (res.status === "created") created++;
+        markStored(item);
       } else if (res.status === "rejected") {
         item.state = "rejected";
         item.error = res.error || { code: "rejected", message: res.message || "" };
@@ -459,14 +460,35 @@
 
   // ---------------------------------------------------------------- the day's data
 
-  /** {data, fetched_at, stale, error}: stale when shown from IndexedDB because the network failed. */
-  let today = { data: null, fetched_at: 0, stale: false, error: "" };
+  /** {data, fetched_at, asked_at, stale, error}: stale when shown from IndexedDB because the network failed. */
+  let today = { data: null, fetched_at: 0, asked_at: 0, stale: false, error: "" };
+
+  /** Visits and table rows the server stored, "kind:id" → when: they stay marked done until a day's list asked for
+   *  after them arrives. Without this, the moment between an item leaving the outbox and the fresh list showed an
+   *  answered row as open again, and a tap answered it twice (the second overwriting the first). */
+  const stored = new Map();
+
+  function markStored(item) {
+    if (item.kind === "data_answer") stored.set("data_answer:" + item.data.row_id, Date.now());
+    if (item.kind === "visit") stored.set("visit:" + item.data.person_id, Date.now());
+  }
+
+  /** Ids of `kind` stored since the shown day's list was asked for. */
+  function storedSince(kind) {
+    const ids = new Set();
+    for (const [k, at] of stored) {
+      const i = k.indexOf(":");
+      if (k.slice(0, i) === kind && at >= (today.asked_at || 0)) ids.add(k.slice(i + 1));
+    }
+    return ids;
+  }
 
   async function fetchToday() {
     if (!navigator.onLine) {
       today.stale = !!today.data;
       return refreshLive();
     }
+    const asked = Date.now();
     try {
       const r = await fetch("/api/v1/field/today", { credentials: "same-origin", headers: { Accept: "application/json" } });
       netDown = false;
@@ -479,7 +501,7 @@
         today.stale = !!today.data;
       } else {
         const data = await r.json();
-        today = { data, fetched_at: Date.now(), stale: false, error: "" };
+        today = { data, fetched_at: Date.now(), asked_at: asked, stale: false, error: "" };
         root.dataset.fetched = String(today.fetched_at);
         await kvPut("today", { data, fetched_at: today.fetched_at });
       }
@@ -498,7 +520,9 @@
 
   /** People queued as visited today (not yet confirmed by a fresh today list). */
   function visitedPending() {
-    return new Set(outbox.filter((i) => i.kind === "visit" && i.state !== "rejected").map((i) => String(i.data.person_id)));
+    const ids = storedSince("visit");
+    for (const i of outbox) if (i.kind === "visit" && i.state !== "rejected") ids.add(String(i.data.person_id));
+    return ids;
   }
 
   /** Summaries of what was saved in this tab, for the "saved" screen and the finding form after it. */
@@ -908,7 +932,9 @@
 
   /** Rows answered on this phone and still in the outbox (or sent but not yet off the cached list). */
   function answeredPending() {
-    return new Set(outbox.filter((i) => i.kind === "data_answer" && i.state !== "rejected").map((i) => String(i.data.row_id)));
+    const ids = storedSince("data_answer");
+    for (const i of outbox) if (i.kind === "data_answer" && i.state !== "rejected") ids.add(String(i.data.row_id));
+    return ids;
   }
 
   function findTable(id) {

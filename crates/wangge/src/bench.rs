@@ -216,24 +216,31 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
     ])
 }
 
-/// The PostgreSQL server the scenarios run on instead of SQLite, with `WANGGE_BENCH_BACKEND=postgres`:
-/// `WANGGE_BENCH_PG` (any database on the server: each scenario makes its own) or the test server.
+/// The PostgreSQL server benches use: `WANGGE_BENCH_PG` (any database on it) or the local test server.
+fn pg_server() -> String {
+    std::env::var("WANGGE_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The server the scenarios run on instead of SQLite, with `WANGGE_BENCH_BACKEND=postgres`.
 fn scenario_pg() -> Option<String> {
-    if std::env::var("WANGGE_BENCH_BACKEND").is_ok_and(|b| b == "postgres") {
-        Some(std::env::var("WANGGE_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()))
-    } else {
-        None
+    std::env::var("WANGGE_BENCH_BACKEND").is_ok_and(|b| b == "postgres").then(pg_server)
+}
+
+/// A fresh database for one scenario: a SQLite file in its temporary directory, or on PostgreSQL a new database
+/// on that server (`create_pg_database`).
+pub(crate) async fn database_url(dir: &Path) -> Result<String> {
+    match scenario_pg() {
+        Some(server) => create_pg_database(&server).await,
+        None => Ok(Store::sqlite_url(dir)),
     }
 }
 
-/// A fresh database for one scenario: a SQLite file in its temporary directory, or on PostgreSQL a new
-/// database on that server, named `wangge_t_bench_PID_…` (dropped at the end of the run; `scripts/test.sh`
-/// sweeps what a dead run left).
-pub(crate) async fn database_url(dir: &Path) -> Result<String> {
-    let Some(server) = scenario_pg() else { return Ok(Store::sqlite_url(dir)) };
+/// A new empty database on `server`, named `wangge_t_bench_PID_…` (dropped at the end of the run;
+/// `scripts/test.sh` sweeps what a dead run left); its URL.
+async fn create_pg_database(server: &str) -> Result<String> {
     let name = format!("wangge_t_bench_{}_{:08x}", std::process::id(), rand::random::<u32>());
-    pg_exec(&server, &format!("CREATE DATABASE {name}")).await?;
-    let (base, query) = server.split_once('?').map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+    pg_exec(server, &format!("CREATE DATABASE {name}")).await?;
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
     let base = base.rfind('/').filter(|i| *i > "postgres://".len()).map_or(base, |i| &base[..i]);
     Ok(match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -641,32 +648,16 @@ async fn timed_reimport(app: &App, file: &Path, n: usize) -> Result<(f64, f64)> 
     Ok((secs, rss))
 }
 
-/// PostgreSQL for the COPY scenario: `WANGGE_BENCH_PG` or the test server's default; None when unreachable.
+/// PostgreSQL for the COPY scenario: (server, a new database's URL); None when the server is unreachable.
 async fn bench_pg() -> Option<(String, String)> {
-    use sqlx::Executor;
-    let admin = std::env::var("WANGGE_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(std::time::Duration::from_secs(3))
-        .connect(&admin)
-        .await
-        .ok()?;
-    let name = format!("wangge_bench_{}", std::process::id());
-    pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.ok()?;
-    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.ok()?;
-    pool.close().await;
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-    Some((admin, format!("{base}/{name}")))
+    let admin = pg_server();
+    let url = create_pg_database(&admin).await.ok()?;
+    Some((admin, url))
 }
 
 async fn drop_bench_pg(admin: &str, url: &str) {
-    use sqlx::Executor;
-    let Some(name) = url.rsplit('/').next() else { return };
-    if let Ok(pool) = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(admin).await {
-        let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-        pool.close().await;
-    }
+    let Some(name) = url.split('?').next().and_then(|u| u.rsplit('/').next()) else { return };
+    let _ = pg_exec(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
 }
 
 /// The physical limit on PostgreSQL: the same rows, already built, streamed with `COPY … FROM STDIN` into a

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer) of the domain parsers: 身份证号, phone/name/register fields, GeoJSON
-# boundaries, coordinates (issue #12). Built the way cargo-fuzz builds (sanitizer-coverage passes, --cfg fuzzing,
-# an explicit --target so build scripts stay uninstrumented) on the stable toolchain, without ASan, which needs
-# nightly. Each target runs SECONDS (default 15) from the committed seeds in fuzz/seeds/TARGET; a crash fails the
-# run and leaves its input in fuzz/artifacts/TARGET/ to add as a regression seed once fixed. The libFuzzer seed
+# Coverage-guided fuzzing (libFuzzer) of every parser: 身份证号, phone/name/register fields, GeoJSON
+# boundaries, coordinates, resident/house lists as CSV and XLSX, Open311 forms (issue #12). Built the way
+# cargo-fuzz builds (sanitizer-coverage passes, --cfg fuzzing, an explicit --target so build scripts stay
+# uninstrumented) on the stable toolchain, without ASan, which needs nightly. Each target runs SECONDS (default
+# 15) from the committed seeds in fuzz/seeds/TARGET; a crash fails the run and leaves its input in
+# fuzz/artifacts/TARGET/ to add as a regression seed once fixed. The libFuzzer seed
 # is fixed (WANGGE_FUZZ_SEED, default 1) so a run is repeatable apart from how far the time lets it get.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -17,7 +18,7 @@ seed=${WANGGE_FUZZ_SEED:-1}
 status=0
 work=""
 trap 'rm -rf "$work" "$work.log"' EXIT
-for t in idcard phone_name_fields geojson_boundary coordinates; do
+for t in idcard phone_name_fields geojson_boundary coordinates resident_rows xlsx_rows open311_form; do
   work=$(mktemp -d)
   mkdir -p "artifacts/$t"
   [ -d "seeds/$t" ] && cp -r "seeds/$t/." "$work/"

@@ -1776,7 +1776,7 @@ fn read_sheet(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
         if c >= COLS {
             continue;
         }
-        let text = crate::import_residents::cell_ref_text(cell.get_value());
+        let text = wangge_tables::cell_ref_text(cell.get_value());
         if text.is_empty() {
             continue;
         }

@@ -140,48 +140,28 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> AppError {
     AppError::field("FILE", format!("无法读取 / cannot read {}: {e}", path.display()))
 }
 
+/// Reads a whole (small) table: the region and boundary lists. Blank and `#` comment rows are left out; the
+/// first row kept is the header.
 pub fn read_table(path: &Path) -> Result<Table> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let mut rows: Vec<Vec<String>> = match ext.as_str() {
-        "csv" => {
-            let bytes = std::fs::read(path).map_err(|e| unreadable(path, e))?;
-            // Excel writes CSV with a UTF-8 BOM; drop it so the first header matches.
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-            let mut out = Vec::new();
-            for rec in rdr.records() {
-                let rec = rec.map_err(|e| unreadable(path, e))?;
-                out.push(rec.iter().map(|s| s.trim().to_string()).collect());
+    struct All(Vec<Vec<String>>);
+    impl wangge_tables::RowSink for All {
+        fn expect(&mut self, _: usize) {}
+        fn push(&mut self, _: usize, cells: Vec<String>) -> bool {
+            if wangge_tables::keep(&cells) {
+                self.0.push(cells);
             }
-            out
+            true
         }
-        "xlsx" | "xls" | "ods" => {
-            use calamine::{Data, Reader, open_workbook_auto};
-            let mut wb = open_workbook_auto(path).map_err(|e| unreadable(path, e))?;
-            let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(path, "no sheet"))?;
-            let range = wb.worksheet_range(&sheet).map_err(|e| unreadable(path, e))?;
-            range
-                .rows()
-                .map(|r| {
-                    r.iter()
-                        .map(|c| match c {
-                            // Codes typed into Excel become numbers; keep them as the digits the user saw.
-                            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
-                            Data::Int(i) => i.to_string(),
-                            Data::Empty => String::new(),
-                            other => other.to_string().trim().to_string(),
-                        })
-                        .collect()
-                })
-                .collect()
-        }
-        _ => return Err(unreadable(path, "应为 .csv 或 .xlsx / expected .csv or .xlsx")),
-    };
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let mut all = All(Vec::new());
+    wangge_tables::read(&ext, wangge_tables::Input::Path(path.to_path_buf()), &mut all)
+        .map_err(|e| unreadable(path, e))?;
+    let mut rows = all.0;
     if rows.is_empty() {
         return Err(unreadable(path, "文件为空 / the file is empty"));
     }
     let headers = rows.remove(0);
-    rows.retain(|r| r.iter().any(|c| !c.is_empty()));
     Ok(Table { headers, rows })
 }
 

@@ -9,14 +9,16 @@
 
 use crate::import::{ImportReport, REASON_HEADER, RejectedRow, RejectedSink, errors_path};
 use crate::{App, AppError, Result};
-use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 use wangge_domain::FieldError;
-use wangge_domain::idcard::{Gender, IdCardNo};
+use wangge_domain::idcard::IdCardNo;
 use wangge_domain::phone::Phone;
-use wangge_domain::register::{HouseUsage, PopulationType, parse_ethnicity, parse_name, parse_relation};
+use wangge_domain::register::{HouseUsage, PopulationType};
+pub use wangge_domain::register_file::{
+    HOUSE_HEADERS, HouseColumns, HouseRow, RESIDENT_HEADERS, ResidentColumns, ResidentRow, TagIndex, parse_house,
+    parse_resident,
+};
 use wangge_domain::role::Permission;
 use wangge_domain::scope::Actor;
 use wangge_store::audit::NewAudit;
@@ -25,27 +27,6 @@ use wangge_store::bulk_pg::PgBulk;
 use wangge_store::bulk_sqlite::{ResidentBatch, SqliteBulk};
 use wangge_store::register::{NewHouse, NewHousehold, NewPerson};
 use wangge_store::{Store, StoreError};
-
-/// Columns of the residents file, in template and export order.
-pub const RESIDENT_HEADERS: [&str; 13] = [
-    "姓名",
-    "公民身份号码",
-    "性别",
-    "出生日期",
-    "民族",
-    "联系电话",
-    "人口类型",
-    "户号",
-    "与户主关系",
-    "房屋地址",
-    "房屋编码",
-    "网格编码",
-    "人群标签",
-];
-
-/// Columns of the houses file, in template and export order.
-pub const HOUSE_HEADERS: [&str; 9] =
-    ["房屋编码", "网格编码", "房屋地址", "楼栋", "单元", "房号", "面积", "房屋用途", "产权人"];
 
 /// Rows written per transaction (env `WANGGE_IMPORT_BATCH` overrides).
 pub const BATCH_ROWS: usize = 10_000;
@@ -148,12 +129,6 @@ impl Rows {
     }
 }
 
-/// The bytes a reading thread owns: a file, or a copy of an upload.
-enum Input {
-    Path(PathBuf),
-    Bytes(Vec<u8>),
-}
-
 /// The reading thread's end of the channel: turns rows into the header and chunks.
 struct RowSink {
     tx: tokio::sync::mpsc::Sender<Result<Part>>,
@@ -164,11 +139,15 @@ struct RowSink {
     total: usize,
 }
 
-impl RowSink {
+impl wangge_tables::RowSink for RowSink {
+    fn expect(&mut self, rows: usize) {
+        self.total = rows;
+    }
+
     /// Takes one row (blank and `#` comment rows are skipped; the first row kept is the header). False when
     /// the import has stopped listening, so the reader stops.
     fn push(&mut self, line: usize, cells: Vec<String>) -> bool {
-        if !keep(&cells) {
+        if !wangge_tables::keep(&cells) {
             return true;
         }
         if !self.started {
@@ -182,7 +161,9 @@ impl RowSink {
         let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.chunk));
         self.tx.blocking_send(Ok(Part::Chunk(rows))).is_ok()
     }
+}
 
+impl RowSink {
     /// Sends what is left and the end, or the reader's error (a file without a single row is unreadable).
     fn finish(mut self, name: &str, read: Result<()>) {
         let last = match read {
@@ -200,99 +181,28 @@ impl RowSink {
     }
 }
 
-/// Whether a stream is valid UTF-8, and how many line breaks it has; reads in chunks, holds none of it.
-fn scan_utf8(mut r: impl std::io::Read) -> std::io::Result<(bool, usize)> {
-    let mut buf = vec![0u8; 1 << 16];
-    let (mut carry, mut lines, mut ok) = (0usize, 0usize, true);
-    loop {
-        let n = r.read(&mut buf[carry..])?;
-        if n == 0 {
-            return Ok((ok && carry == 0, lines));
-        }
-        let end = carry + n;
-        lines += memchr::memchr_iter(b'\n', &buf[carry..end]).count();
-        carry = 0;
-        if ok && let Err(e) = std::str::from_utf8(&buf[..end]) {
-            if e.error_len().is_some() {
-                ok = false;
-            } else {
-                // A character cut at the chunk's end: keep its first bytes for the next chunk.
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..end, 0);
-                carry = end - valid;
-            }
-        }
-    }
-}
-
-type Reader = Box<dyn std::io::Read + Send>;
-
-fn strip_bom(mut r: Reader) -> std::io::Result<Reader> {
-    let mut head = [0u8; 3];
-    let mut n = 0;
-    while n < 3 {
-        let m = r.read(&mut head[n..])?;
-        if m == 0 {
-            break;
-        }
-        n += m;
-    }
-    if head[..n] == *b"\xEF\xBB\xBF" { Ok(r) } else { Ok(Box::new(Cursor::new(head[..n].to_vec()).chain(r))) }
-}
-
-fn cell_text(c: &calamine::Data) -> String {
-    use calamine::Data;
-    match c {
-        // Codes typed into Excel become numbers; keep them as the digits the user saw.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
-        Data::Int(i) => i.to_string(),
-        Data::Empty => String::new(),
-        Data::DateTime(d) if !d.is_duration() => {
-            let base = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
-            (base + chrono::Duration::days(d.as_f64().floor() as i64)).format("%Y-%m-%d").to_string()
-        }
-        other => other.to_string().trim().to_string(),
-    }
-}
-
-/// A streamed XLSX cell as text, like [`cell_text`] (text cells without a detour through `Data`).
-pub(crate) fn cell_ref_text(c: &calamine::DataRef<'_>) -> String {
-    use calamine::DataRef;
-    match c {
-        DataRef::SharedString(s) => s.trim().to_string(),
-        DataRef::String(s) => s.trim().to_string(),
-        DataRef::Empty => String::new(),
-        other => cell_text(&calamine::Data::from(other.clone())),
-    }
-}
-
-/// Skips blank rows and `#` comment rows (the watermark line of a CSV export).
-fn keep(cells: &[String]) -> bool {
-    cells.iter().any(|c| !c.is_empty()) && !cells.first().is_some_and(|c| c.starts_with('#'))
-}
-
 /// Opens a file and starts its reading thread; returns once the header row is read, so that an unreadable file
 /// is an error before anything is written. Rows come in chunks of `chunk`.
 async fn open_rows(src: Source<'_>, chunk: usize) -> Result<Rows> {
     let name = src.name();
     let ext = src.ext();
-    if !matches!(ext.as_str(), "csv" | "xlsx" | "xls" | "ods") {
+    if !wangge_tables::is_supported(&ext) {
         return Err(unreadable(&name, "应为 .csv 或 .xlsx / expected .csv or .xlsx"));
     }
     let input = match src {
-        Source::Path(p) => Input::Path(p.to_path_buf()),
-        Source::Bytes { data, .. } => Input::Bytes(data.to_vec()),
+        Source::Path(p) => wangge_tables::Input::Path(p.to_path_buf()),
+        Source::Bytes { data, .. } => wangge_tables::Input::Bytes(data.to_vec()),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
     let mut out = RowSink { tx, chunk: chunk.max(1), rows: Vec::new(), started: false, total: 0 };
     std::thread::Builder::new()
         .name("import-reader".into())
         .spawn(move || {
-            let read = match ext.as_str() {
-                "csv" => read_csv(input, &name, &mut out),
-                "xlsx" => read_xlsx(input, &name, &mut out),
-                _ => read_sheet(input, &name, &mut out),
-            };
+            // A reader library's panic on a malformed file is that file's fault: say so instead of a 500.
+            let read =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wangge_tables::read(&ext, input, &mut out)))
+                    .unwrap_or_else(|_| Err(wangge_tables::Unreadable("文件已损坏 / the file is damaged".into())))
+                    .map_err(|e| unreadable(&name, e));
             out.finish(&name, read);
         })
         .map_err(|e| AppError::internal(format!("starting the import's file reader: {e}")))?;
@@ -303,348 +213,8 @@ async fn open_rows(src: Source<'_>, chunk: usize) -> Result<Rows> {
     }
 }
 
-fn read_csv(input: Input, name: &str, out: &mut RowSink) -> Result<()> {
-    let open = |p: &Path| -> Result<std::io::BufReader<std::fs::File>> {
-        let f = std::fs::File::open(p).map_err(|e| unreadable(name, e))?;
-        Ok(std::io::BufReader::with_capacity(1 << 16, f))
-    };
-    let (utf8, lines) = match &input {
-        Input::Path(p) => scan_utf8(open(p)?).map_err(|e| unreadable(name, e))?,
-        Input::Bytes(data) => (std::str::from_utf8(data).is_ok(), memchr::memchr_iter(b'\n', data).count()),
-    };
-    out.total = lines.saturating_sub(1);
-    let reader: Reader = if utf8 {
-        match input {
-            Input::Path(p) => Box::new(open(&p)?),
-            Input::Bytes(data) => Box::new(Cursor::new(data)),
-        }
-    } else {
-        // Excel on Chinese Windows saves CSV as GBK (a subset of GB18030). Such files are hand-made and small;
-        // decode them whole.
-        let bytes = match input {
-            Input::Path(p) => std::fs::read(p).map_err(|e| unreadable(name, e))?,
-            Input::Bytes(data) => data,
-        };
-        let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
-        if bad {
-            return Err(unreadable(name, "文件编码应为 UTF-8 或 GB18030 / the file is neither UTF-8 nor GB18030"));
-        }
-        Box::new(Cursor::new(text.into_owned().into_bytes()))
-    };
-    let reader = strip_bom(reader).map_err(|e| unreadable(name, e))?;
-    let mut csv =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(reader);
-    let mut record = csv::StringRecord::new();
-    while csv.read_record(&mut record).map_err(|e| unreadable(name, e))? {
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if !out.push(line, record.iter().map(|s| s.trim().to_string()).collect()) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// XLSX streamed: the shared strings and styles are read first, then the first sheet's cells one at a time
-/// (calamine's cell reader), so that memory holds the strings table and a chunk of rows, not the sheet.
-fn read_xlsx(input: Input, name: &str, out: &mut RowSink) -> Result<()> {
-    use calamine::Reader;
-    match input {
-        Input::Path(p) => {
-            let f = std::fs::File::open(&p).map_err(|e| unreadable(name, e))?;
-            xlsx_rows(calamine::Xlsx::new(std::io::BufReader::with_capacity(1 << 16, f)), name, out)
-        }
-        Input::Bytes(data) => xlsx_rows(calamine::Xlsx::new(Cursor::new(data)), name, out),
-    }
-}
-
-fn xlsx_rows<RS: std::io::Read + std::io::Seek>(
-    wb: std::result::Result<calamine::Xlsx<RS>, calamine::XlsxError>,
-    name: &str,
-    out: &mut RowSink,
-) -> Result<()> {
-    use calamine::Reader;
-    let mut wb = wb.map_err(|e| unreadable(name, e))?;
-    let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(name, "no sheet"))?;
-    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|e| unreadable(name, e))?;
-    let dims = cells.dimensions();
-    out.total = dims.end.0.saturating_sub(dims.start.0) as usize;
-    // The row being gathered: its 0-based index and cells (a row's cells come in order, rows in order).
-    let mut row: Option<(u32, Vec<String>)> = None;
-    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(name, e))? {
-        let (r, c) = cell.get_position();
-        if let Some((at, done)) = row.take_if(|(at, _)| *at != r)
-            && !out.push(at as usize + 1, done)
-        {
-            return Ok(());
-        }
-        let text = cell_ref_text(cell.get_value());
-        let cells = &mut row.get_or_insert_with(|| (r, Vec::new())).1;
-        if !text.is_empty() {
-            let c = c as usize;
-            if cells.len() <= c {
-                cells.resize(c + 1, String::new());
-            }
-            cells[c] = text;
-        }
-    }
-    if let Some((at, done)) = row {
-        out.push(at as usize + 1, done);
-    }
-    Ok(())
-}
-
-/// `.xls` and `.ods`: calamine reads the whole sheet (these old formats hold at most 65,536 rows).
-fn read_sheet(input: Input, name: &str, out: &mut RowSink) -> Result<()> {
-    use calamine::Reader;
-    let range = match input {
-        Input::Path(p) => {
-            let mut wb = calamine::open_workbook_auto(&p).map_err(|e| unreadable(name, e))?;
-            let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(name, "no sheet"))?;
-            wb.worksheet_range(&sheet).map_err(|e| unreadable(name, e))?
-        }
-        Input::Bytes(data) => {
-            let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(data)).map_err(|e| unreadable(name, e))?;
-            let sheet = wb.sheet_names().first().cloned().ok_or_else(|| unreadable(name, "no sheet"))?;
-            wb.worksheet_range(&sheet).map_err(|e| unreadable(name, e))?
-        }
-    };
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    out.total = range.height().saturating_sub(1);
-    for (i, cells) in range.rows().enumerate() {
-        if !out.push(first_row + i + 1, cells.iter().map(cell_text).collect()) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Finds a column by any of its accepted names.
-fn column(headers: &[String], names: &[&str]) -> Option<usize> {
-    headers.iter().position(|h| names.iter().any(|n| h.trim().trim_start_matches('*').eq_ignore_ascii_case(n)))
-}
-
-fn required_column(headers: &[String], name: &str, alt: &[&str]) -> Result<usize> {
-    let mut names = vec![name];
-    names.extend_from_slice(alt);
-    column(headers, &names).ok_or_else(|| AppError::field(name, format!("缺少“{name}”列 / missing column {name}")))
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Checking one row (pure)
-
-/// Tag kinds by Chinese name and by code.
-#[derive(Debug, Clone, Default)]
-pub struct TagIndex {
-    /// name or code → (code, household level, derived)
-    by_key: HashMap<String, (String, bool, bool)>,
-    names: HashMap<String, String>,
-}
-
-impl TagIndex {
-    pub fn new(kinds: &[wangge_store::register::TagKindRow]) -> TagIndex {
-        let mut t = TagIndex::default();
-        for k in kinds {
-            let v = (k.code.clone(), k.level == "household", k.derived);
-            t.by_key.insert(k.name.clone(), v.clone());
-            t.by_key.insert(k.code.clone(), v);
-            t.names.insert(k.code.clone(), k.name.clone());
-        }
-        t
-    }
-
-    pub fn name(&self, code: &str) -> String {
-        self.names.get(code).cloned().unwrap_or_else(|| code.to_string())
-    }
-}
-
-/// A resident row that passed every check that needs no database.
-#[derive(Debug, Clone)]
-pub struct ResidentRow {
-    pub name: String,
-    pub id: IdCardNo,
-    pub gender: Gender,
-    pub birth: NaiveDate,
-    pub ethnicity: String,
-    pub phone: Option<Phone>,
-    pub population_type: PopulationType,
-    pub household: String,
-    pub relation: String,
-    pub address: String,
-    pub house_code: String,
-    pub grid: String,
-    pub person_tags: Vec<String>,
-    pub household_tags: Vec<String>,
-}
-
-/// Column positions of a residents file.
-#[derive(Debug, Clone)]
-pub struct ResidentColumns {
-    name: usize,
-    id: usize,
-    gender: Option<usize>,
-    birth: Option<usize>,
-    ethnicity: Option<usize>,
-    phone: Option<usize>,
-    population_type: usize,
-    household: usize,
-    relation: Option<usize>,
-    address: Option<usize>,
-    house_code: Option<usize>,
-    grid: usize,
-    tags: Option<usize>,
-}
-
-impl ResidentColumns {
-    pub fn find(headers: &[String]) -> Result<ResidentColumns> {
-        let c = ResidentColumns {
-            name: required_column(headers, "姓名", &["name"])?,
-            id: required_column(headers, "公民身份号码", &["身份证号", "身份证号码", "id_number"])?,
-            gender: column(headers, &["性别", "gender"]),
-            birth: column(headers, &["出生日期", "birth_date"]),
-            ethnicity: column(headers, &["民族", "ethnicity"]),
-            phone: column(headers, &["联系电话", "电话", "手机号码", "phone"]),
-            population_type: required_column(headers, "人口类型", &["population_type"])?,
-            household: required_column(headers, "户号", &["household_number"])?,
-            relation: column(headers, &["与户主关系", "relation"]),
-            address: column(headers, &["房屋地址", "地址", "address"]),
-            house_code: column(headers, &["房屋编码", "house_code"]),
-            grid: required_column(headers, "网格编码", &["grid_code"])?,
-            tags: column(headers, &["人群标签", "标签", "tags"]),
-        };
-        if c.address.is_none() && c.house_code.is_none() {
-            return Err(AppError::field(
-                "房屋地址",
-                "缺少“房屋地址”或“房屋编码”列 / missing column 房屋地址 or 房屋编码",
-            ));
-        }
-        Ok(c)
-    }
-}
-
-fn required(field: &str) -> FieldError {
-    FieldError::new(field, "必填 / required")
-}
-
-/// `1980-02-15`, `1980/2/15`, `1980.2.15`, `19800215`, `1980年2月15日`.
-pub fn parse_date(field: &str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
-    let t = s.trim().replace(['年', '月', '/', '.'], "-").replace('日', "");
-    let t = t.split_whitespace().next().unwrap_or("");
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
-        .map_err(|_| FieldError::new(field, format!("日期格式应为 YYYY-MM-DD / expected a date like 1980-02-15: {s}")))
-}
-
-fn is_code(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Checks one row of a residents file against everything that needs no database.
-pub fn parse_resident(
-    cols: &ResidentColumns,
-    row: &[String],
-    tags: &TagIndex,
-) -> std::result::Result<ResidentRow, FieldError> {
-    let get = |c: usize| row.get(c).map(|s| s.trim()).unwrap_or("");
-    let opt = |c: Option<usize>| c.map(get).unwrap_or("");
-    let name = parse_name("姓名", get(cols.name))?;
-    let id_text = get(cols.id);
-    if id_text.is_empty() {
-        return Err(required("公民身份号码"));
-    }
-    if id_text.contains('*') {
-        return Err(FieldError::new(
-            "公民身份号码",
-            "号码已脱敏（导出文件不含完整号码），请填写完整号码 / the number is masked (exports never carry full numbers)",
-        ));
-    }
-    let id = IdCardNo::parse("公民身份号码", id_text)?;
-    let gender = match opt(cols.gender) {
-        "" => None,
-        g => Some(Gender::parse("性别", g)?),
-    };
-    let birth = match opt(cols.birth) {
-        "" => None,
-        b => Some(parse_date("出生日期", b)?),
-    };
-    id.check_against(gender, birth)?;
-    let ethnicity = match opt(cols.ethnicity) {
-        "" => String::new(),
-        e => parse_ethnicity("民族", e)?.to_string(),
-    };
-    let phone = match opt(cols.phone) {
-        "" => None,
-        p if p.contains('*') => {
-            return Err(FieldError::new("联系电话", "号码已脱敏，请填写完整号码 / the phone number is masked"));
-        }
-        p => Some(Phone::parse("联系电话", p)?),
-    };
-    let population_type = match get(cols.population_type) {
-        "" => return Err(required("人口类型")),
-        p => PopulationType::parse("人口类型", p)?,
-    };
-    let household = get(cols.household).to_string();
-    if household.is_empty() {
-        return Err(required("户号"));
-    }
-    if !is_code(&household) {
-        return Err(FieldError::new(
-            "户号",
-            format!("户号只能含字母、数字和 - / invalid household number: {household}"),
-        ));
-    }
-    let relation = match opt(cols.relation) {
-        "" => String::new(),
-        r => parse_relation("与户主关系", r)?.to_string(),
-    };
-    let address = opt(cols.address).to_string();
-    let house_code = opt(cols.house_code).to_string();
-    if address.is_empty() && house_code.is_empty() {
-        return Err(FieldError::new("房屋地址", "房屋地址和房屋编码至少填一项 / 房屋地址 or 房屋编码 is required"));
-    }
-    if address.chars().count() > 200 {
-        return Err(FieldError::new("房屋地址", "房屋地址不能超过200字 / the address is longer than 200 characters"));
-    }
-    if !house_code.is_empty() && !is_code(&house_code) {
-        return Err(FieldError::new("房屋编码", format!("房屋编码无效 / invalid house code: {house_code}")));
-    }
-    let grid = get(cols.grid).to_string();
-    if grid.is_empty() {
-        return Err(required("网格编码"));
-    }
-    if !grid.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError::new("网格编码", format!("网格编码应为数字 / the grid code must be digits: {grid}")));
-    }
-    let (mut person_tags, mut household_tags) = (Vec::new(), Vec::new());
-    for t in opt(cols.tags).split([';', '；', '、']).map(str::trim).filter(|t| !t.is_empty()) {
-        let Some((code, household_level, derived)) = tags.by_key.get(t) else {
-            return Err(FieldError::new("人群标签", format!("未知的人群标签 / unknown tag: {t}")));
-        };
-        // Derived tags (老年人) are computed from the record, never stored from a file.
-        if *derived {
-            continue;
-        }
-        let list = if *household_level { &mut household_tags } else { &mut person_tags };
-        if !list.contains(code) {
-            list.push(code.clone());
-        }
-    }
-    Ok(ResidentRow {
-        name,
-        gender: id.gender(),
-        birth: id.birth_date(),
-        id,
-        ethnicity,
-        phone,
-        population_type,
-        household,
-        relation,
-        address,
-        house_code,
-        grid,
-        person_tags,
-        household_tags,
-    })
-}
 
 /// The reason written to the 错误原因 column (without the row number).
 fn reason(e: &FieldError) -> String {
@@ -1124,7 +694,9 @@ impl App {
         let mut rows = open_rows(src, batch).await?;
         let (total, headers) = (rows.total, std::mem::take(&mut rows.headers));
         let cols = ResidentColumns::find(&headers)?;
-        let tags = TagIndex::new(&self.store.tag_kinds().await?);
+        let kinds = self.store.tag_kinds().await?;
+        let tags =
+            TagIndex::new(kinds.iter().map(|k| (k.code.as_str(), k.name.as_str(), k.level == "household", k.derived)));
         let note = format!("导入 {}", src.name());
         let mut report = ImportReport { imported: 0, headers, rejected: Vec::new(), spilled: None };
         let mut known = Known::default();
@@ -1424,104 +996,6 @@ fn common_prefix<'a>(mut codes: impl Iterator<Item = &'a str>) -> Option<String>
 // ---------------------------------------------------------------------------------------------------------
 // Houses
 
-#[derive(Debug, Clone)]
-struct HouseColumns {
-    code: Option<usize>,
-    grid: usize,
-    address: usize,
-    building: Option<usize>,
-    unit: Option<usize>,
-    room: Option<usize>,
-    area: Option<usize>,
-    usage: Option<usize>,
-    owner: Option<usize>,
-}
-
-impl HouseColumns {
-    fn find(headers: &[String]) -> Result<HouseColumns> {
-        Ok(HouseColumns {
-            code: column(headers, &["房屋编码", "house_code", "code"]),
-            grid: required_column(headers, "网格编码", &["grid_code"])?,
-            address: required_column(headers, "房屋地址", &["地址", "address"])?,
-            building: column(headers, &["楼栋", "building"]),
-            unit: column(headers, &["单元", "unit"]),
-            room: column(headers, &["房号", "室", "room"]),
-            area: column(headers, &["面积", "建筑面积", "area"]),
-            usage: column(headers, &["房屋用途", "用途", "usage"]),
-            owner: column(headers, &["产权人", "owner"]),
-        })
-    }
-}
-
-/// A house row that passed every check that needs no database.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HouseRow {
-    pub code: String,
-    pub grid: String,
-    pub address: String,
-    pub building: String,
-    pub unit: String,
-    pub room: String,
-    pub area_m2: Option<f64>,
-    pub usage: HouseUsage,
-    pub owner: String,
-}
-
-fn parse_house(cols: &HouseColumns, row: &[String]) -> std::result::Result<HouseRow, FieldError> {
-    let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim()).unwrap_or("");
-    let code = get(cols.code).to_string();
-    if !code.is_empty() && !is_code(&code) {
-        return Err(FieldError::new("房屋编码", format!("房屋编码无效 / invalid house code: {code}")));
-    }
-    let grid = get(Some(cols.grid)).to_string();
-    if grid.is_empty() {
-        return Err(required("网格编码"));
-    }
-    if !grid.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError::new("网格编码", format!("网格编码应为数字 / the grid code must be digits: {grid}")));
-    }
-    let address = get(Some(cols.address)).to_string();
-    if address.is_empty() {
-        return Err(required("房屋地址"));
-    }
-    if address.chars().count() > 200 {
-        return Err(FieldError::new("房屋地址", "房屋地址不能超过200字 / the address is longer than 200 characters"));
-    }
-    let short = |field: &str, s: &str| -> std::result::Result<String, FieldError> {
-        if s.chars().count() > 50 {
-            return Err(FieldError::new(field, "不能超过50字 / longer than 50 characters"));
-        }
-        Ok(s.to_string())
-    };
-    let area_m2 = match get(cols.area).trim_end_matches("㎡").trim_end_matches("平方米").trim() {
-        "" => None,
-        a => match a.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 && v < 1_000_000.0 => Some(v),
-            _ => {
-                return Err(FieldError::new(
-                    "面积",
-                    format!("面积应为正数（平方米） / the area must be a positive number: {a}"),
-                ));
-            }
-        },
-    };
-    let usage = match get(cols.usage) {
-        "" => HouseUsage::SelfOccupied,
-        u => HouseUsage::parse("房屋用途", u)?,
-    };
-    Ok(HouseRow {
-        code,
-        grid,
-        address,
-        building: short("楼栋", get(cols.building))?,
-        unit: short("单元", get(cols.unit))?,
-        room: short("房号", get(cols.room))?,
-        area_m2,
-        usage,
-        owner: short("产权人", get(cols.owner))?,
-    })
-}
-
 impl App {
     /// `wangge import houses FILE`: 房屋编码 (optional; generated as `F` + grid + 4 digits), 网格编码, 房屋地址,
     /// 楼栋, 单元, 房号, 面积, 房屋用途, 产权人. An existing code, or an address already registered in that grid,
@@ -1627,146 +1101,6 @@ impl App {
 mod tests {
     use super::*;
 
-    fn make_id(first17: &str) -> String {
-        format!("{first17}{}", wangge_domain::idcard::check_digit(first17).unwrap())
-    }
-
-    fn tags() -> TagIndex {
-        let kinds: Vec<wangge_store::register::TagKindRow> = crate::tags::DEFAULT_TAG_KINDS
-            .iter()
-            .map(|(code, name, en, level, sensitive, derived, visit, fields)| wangge_store::register::TagKindRow {
-                code: code.to_string(),
-                name: name.to_string(),
-                name_en: en.to_string(),
-                level: level.to_string(),
-                sensitive: *sensitive,
-                derived: *derived,
-                fields: fields.to_string(),
-                visit_days: *visit,
-                sort: 0,
-            })
-            .collect();
-        TagIndex::new(&kinds)
-    }
-
-    fn headers() -> Vec<String> {
-        RESIDENT_HEADERS.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn row(id: &str, gender: &str, birth: &str, phone: &str, tags: &str) -> Vec<String> {
-        [
-            "张三",
-            id,
-            gender,
-            birth,
-            "汉",
-            phone,
-            "户籍人口",
-            "H001",
-            "户主",
-            "翠苑一区1幢1单元101室",
-            "",
-            "33019900100101",
-            tags,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    }
-
-    fn check(r: Vec<String>) -> std::result::Result<ResidentRow, FieldError> {
-        parse_resident(&ResidentColumns::find(&headers()).unwrap(), &r, &tags())
-    }
-
-    #[test]
-    fn a_good_row_parses_with_tags_split_by_level() {
-        let id = make_id("33010619800215001");
-        let r = check(row(&id, "男", "1980年2月15日", "138 0013 8000", "残疾人、低保;党员")).unwrap();
-        assert_eq!(r.gender, Gender::Male);
-        assert_eq!(r.birth, NaiveDate::from_ymd_opt(1980, 2, 15).unwrap());
-        assert_eq!(r.ethnicity, "汉族");
-        assert_eq!(r.phone.unwrap().as_str(), "13800138000");
-        assert_eq!(r.person_tags, vec!["disabled", "party_member"]);
-        assert_eq!(r.household_tags, vec!["dibao"]);
-        assert_eq!(r.relation, "户主");
-        // Tags by code, derived tags dropped, gender and birth optional.
-        let r = check(row(&id, "", "", "", "veteran;老年人")).unwrap();
-        assert_eq!(r.person_tags, vec!["veteran"]);
-    }
-
-    #[test]
-    fn legacy_numbers_are_upgraded() {
-        let r = check(row("110105491231002", "女", "1949-12-31", "", "")).unwrap();
-        assert_eq!(r.id.as_str(), "11010519491231002X");
-    }
-
-    #[test]
-    fn each_bad_field_is_named() {
-        let id = make_id("33010619800215001");
-        let bad = |mut r: Vec<String>, col: usize, v: &str| {
-            r[col] = v.to_string();
-            check(r).unwrap_err().field
-        };
-        let good = row(&id, "男", "1980-02-15", "", "");
-        assert_eq!(bad(good.clone(), 0, ""), "姓名");
-        assert_eq!(bad(good.clone(), 1, ""), "公民身份号码");
-        let mut wrong = id.clone().into_bytes();
-        wrong[17] = if wrong[17] == b'0' { b'1' } else { b'0' };
-        let e = check(row(std::str::from_utf8(&wrong).unwrap(), "", "", "", "")).unwrap_err();
-        assert_eq!(e.field, "公民身份号码");
-        assert!(e.message.contains("校验位"), "{e}");
-        assert_eq!(bad(good.clone(), 1, "330106********0011"), "公民身份号码");
-        assert_eq!(bad(good.clone(), 2, "女"), "性别");
-        assert_eq!(bad(good.clone(), 3, "1980-02-16"), "出生日期");
-        assert_eq!(bad(good.clone(), 3, "not a date"), "出生日期");
-        assert_eq!(bad(good.clone(), 4, "火星族"), "民族");
-        assert_eq!(bad(good.clone(), 5, "12345"), "联系电话");
-        assert_eq!(bad(good.clone(), 6, "常住"), "人口类型");
-        assert_eq!(bad(good.clone(), 6, ""), "人口类型");
-        assert_eq!(bad(good.clone(), 7, ""), "户号");
-        assert_eq!(bad(good.clone(), 8, "邻居"), "与户主关系");
-        assert_eq!(bad(good.clone(), 9, ""), "房屋地址");
-        assert_eq!(bad(good.clone(), 11, ""), "网格编码");
-        assert_eq!(bad(good.clone(), 12, "会员"), "人群标签");
-        let e = check({
-            let mut r = good.clone();
-            r[12] = "低保、外星人".into();
-            r
-        })
-        .unwrap_err();
-        assert!(e.message.contains("外星人"), "{e}");
-    }
-
-    #[test]
-    fn missing_columns_are_file_errors() {
-        let mut h = headers();
-        h.retain(|c| c != "姓名");
-        assert!(ResidentColumns::find(&h).is_err());
-        let mut h = headers();
-        h.retain(|c| c != "房屋地址" && c != "房屋编码");
-        assert!(ResidentColumns::find(&h).is_err());
-        let mut h = headers();
-        h.retain(|c| c != "房屋地址");
-        assert!(ResidentColumns::find(&h).is_ok(), "房屋编码 alone is enough");
-    }
-
-    #[test]
-    fn houses_rows() {
-        let h: Vec<String> = HOUSE_HEADERS.iter().map(|s| s.to_string()).collect();
-        let cols = HouseColumns::find(&h).unwrap();
-        let r = |v: [&str; 9]| parse_house(&cols, &v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        let ok = r(["", "33019900100101", "翠苑一区2幢", "2幢", "1", "101", "89.5㎡", "出租", "李四"]).unwrap();
-        assert_eq!(ok.usage, HouseUsage::Rented);
-        assert_eq!(ok.area_m2, Some(89.5));
-        assert_eq!(r(["", "33019900100101", "a", "", "", "", "", "", ""]).unwrap().usage, HouseUsage::SelfOccupied);
-        assert_eq!(r(["", "", "a", "", "", "", "", "", ""]).unwrap_err().field, "网格编码");
-        assert_eq!(r(["", "3301x", "a", "", "", "", "", "", ""]).unwrap_err().field, "网格编码");
-        assert_eq!(r(["", "1", "", "", "", "", "", "", ""]).unwrap_err().field, "房屋地址");
-        assert_eq!(r(["", "1", "a", "", "", "", "-3", "", ""]).unwrap_err().field, "面积");
-        assert_eq!(r(["", "1", "a", "", "", "", "", "仓库", ""]).unwrap_err().field, "房屋用途");
-        assert_eq!(r(["F 1", "1", "a", "", "", "", "", "", ""]).unwrap_err().field, "房屋编码");
-    }
-
     #[tokio::test]
     async fn encodings_and_comments() {
         let text = "姓名,户号\n张三,H1\n#导出人 admin\n\n";
@@ -1779,8 +1113,6 @@ mod tests {
             assert!(rows.next_chunk().await.unwrap().is_empty());
             assert!(rows.next_chunk().await.unwrap().is_empty(), "the end stays the end");
         }
-        assert!(scan_utf8(Cursor::new("张三\n李四\n".as_bytes())).unwrap() == (true, 2));
-        assert!(!scan_utf8(Cursor::new(b"\xD5\xC5\xC8\xFD\n".as_slice())).unwrap().0);
         assert!(open_rows(Source::Bytes { name: "x.csv", data: b"" }, 10).await.is_err());
         assert!(open_rows(Source::Bytes { name: "x.csv", data: b"\n,,\n#x\n" }, 10).await.is_err());
         assert!(open_rows(Source::Bytes { name: "x.txt", data: b"a,b" }, 10).await.is_err());

@@ -13,11 +13,13 @@
 
 use crate::events::{Category, ReportInput, Reporter};
 use crate::{App, AppError, ErrorKind, Result};
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
-use serde_json::{Map, Value};
+use chrono::{SecondsFormat, TimeZone};
+use serde_json::Value;
 use std::collections::HashMap;
 use wangge_domain::event::Status;
 use wangge_domain::event::calendar::{cst, format_cst};
+pub use wangge_domain::open311::Submission;
+use wangge_domain::open311::{self, nonempty, parse_w3c};
 use wangge_domain::role::Permission;
 use wangge_domain::scope::Actor;
 use wangge_store::audit::NewAudit;
@@ -124,24 +126,6 @@ pub struct RequestsQuery {
     pub status: Option<String>,
 }
 
-/// A POST as received, form fields by name; `attributes` from `attribute[code]` and `attribute[code][]`.
-#[derive(Debug, Clone, Default)]
-pub struct Submission {
-    pub api_key: Option<String>,
-    pub service_code: Option<String>,
-    pub lat: Option<String>,
-    pub long: Option<String>,
-    pub address_string: Option<String>,
-    pub address_id: Option<String>,
-    pub description: Option<String>,
-    pub attributes: Vec<(String, String)>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub media_url: Option<String>,
-}
-
 /// One Open311 error: `code` goes in the body (may be more specific than the HTTP status).
 pub fn error_list(e: &AppError) -> (u16, Vec<(u16, String)>) {
     let status = match e.kind {
@@ -180,36 +164,9 @@ fn not_found(what: &str) -> AppError {
     AppError::new(ErrorKind::NotFound, format!("不存在 / not found: {what}"))
 }
 
-fn nonempty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// ISO 8601 with the China offset, e.g. `2026-11-25T09:30:00+08:00`.
 pub fn iso(ms: i64) -> String {
     cst().timestamp_millis_opt(ms).single().map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false)).unwrap_or_default()
-}
-
-/// A W3C datetime (`2026-11-25T09:30:00+08:00`, `…Z`, without seconds, or a day `2026-11-25` = its start in China
-/// time) in Unix milliseconds.
-pub fn parse_w3c(field: &str, s: &str) -> Result<i64> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_millis());
-    }
-    if let Ok(t) = DateTime::<FixedOffset>::parse_from_str(s, "%Y-%m-%dT%H:%M%:z") {
-        return Ok(t.timestamp_millis());
-    }
-    if let Some(x) = s.strip_suffix('Z')
-        && let Ok(t) = chrono::NaiveDateTime::parse_from_str(x, "%Y-%m-%dT%H:%M")
-    {
-        return Ok(t.and_utc().timestamp_millis());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0).and_then(|t| cst().from_local_datetime(&t).single())
-    {
-        return Ok(t.timestamp_millis());
-    }
-    Err(bad(field, format!("{field} 应为 W3C 日期时间，如 2026-11-25T09:30:00+08:00 / {field} must be a W3C datetime")))
 }
 
 /// "4h" → (4 个工作时, 4 working hours); "5d" working days; "24n" natural hours.
@@ -251,15 +208,6 @@ fn status_of(e: &EventRow) -> (&'static str, String) {
     let s = Status::parse(&e.status).unwrap_or(Status::Reported);
     let open = if s.is_final() { "closed" } else { "open" };
     (open, format!("{} / {}", s.label_zh(), s.as_str()))
-}
-
-fn check_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((user, host)) => {
-            !user.is_empty() && host.contains('.') && s.len() <= 100 && !s.contains(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 impl App {
@@ -389,8 +337,8 @@ impl App {
                 }
             }
         }
-        let start = nonempty(&q.start_date).map(|s| parse_w3c("start_date", s));
-        let end = nonempty(&q.end_date).map(|s| parse_w3c("end_date", s));
+        let start = nonempty(&q.start_date).map(|s| parse_w3c("start_date", s).map_err(AppError::from));
+        let end = nonempty(&q.end_date).map(|s| parse_w3c("end_date", s).map_err(AppError::from));
         let window = WINDOW_DAYS * 86_400_000;
         let (from, to) = match (start, end) {
             (Some(Err(a)), Some(Err(b))) => {
@@ -472,131 +420,28 @@ impl App {
             _ => e,
         })?;
         let r = self.event_reference().await?;
-        let mut errors = Vec::new();
         let category = match nonempty(&s.service_code) {
-            None => {
-                errors.push(bad("service_code", "缺少 service_code / service_code is missing"));
-                None
-            }
+            None => None,
             Some(code) => match public_services(&r.categories).find(|c| c.code == code) {
                 Some(c) => Some(c),
                 None => return Err(not_found(&format!("service_code {code}"))),
             },
         };
-        let num = |field: &str, v: &Option<String>, errors: &mut Vec<AppError>| -> Option<f64> {
-            let t = nonempty(v)?;
-            match t.parse::<f64>() {
-                Ok(x) if x.is_finite() => Some(x),
-                _ => {
-                    errors.push(bad(field, format!("{field} 不是数字 / {field} is not a number: {t}")));
-                    None
-                }
-            }
-        };
-        let lat = num("lat", &s.lat, &mut errors);
-        let lon = num("long", &s.long, &mut errors);
-        if let Some(l) = lat
-            && !(-90.0..=90.0).contains(&l)
-        {
-            errors.push(bad("lat", format!("lat 应在 -90 到 90 之间 / lat must be within -90..90: {l}")));
-        }
-        if let Some(l) = lon
-            && !(-180.0..=180.0).contains(&l)
-        {
-            errors.push(bad("long", format!("long 应在 -180 到 180 之间 / long must be within -180..180: {l}")));
-        }
-        let address_id = nonempty(&s.address_id).map(str::to_string);
-        let address = nonempty(&s.address_string).unwrap_or_default().to_string();
-        let has_point = nonempty(&s.lat).is_some() || nonempty(&s.long).is_some();
-        if has_point && (nonempty(&s.lat).is_none() || nonempty(&s.long).is_none()) {
-            let missing = if nonempty(&s.lat).is_none() { "lat" } else { "long" };
-            errors
-                .push(bad(missing, format!("lat 与 long 须同时提供 / lat and long go together: {missing} is missing")));
-        }
-        if !has_point && address_id.is_none() {
-            if address.is_empty() {
-                errors.push(bad(
-                    "lat",
-                    "缺少位置：lat/long、address_string 或 address_id / a location is required: lat & long, \
-                     address_string or address_id",
-                ));
-            } else {
-                errors.push(bad(
-                    "lat",
-                    "仅凭 address_string 无法确定网格，请同时提供 lat/long 或 address_id（网格编码） / \
-                     address_string alone cannot be placed in a grid: send lat & long or address_id (a grid code)",
-                ));
-            }
-        }
-        let mut attributes = Map::new();
-        if let Some(c) = category {
-            let known = |code: &str| c.fields.iter().any(|f| f.get("code").and_then(Value::as_str) == Some(code));
-            for (code, value) in &s.attributes {
-                // Attributes the service does not define are ignored (clients send every field they have).
-                if !known(code) {
-                    continue;
-                }
-                match attributes.get_mut(code) {
-                    Some(Value::String(prev)) => {
-                        prev.push(',');
-                        prev.push_str(value);
-                    }
-                    _ => {
-                        attributes.insert(code.clone(), Value::from(value.as_str()));
-                    }
-                }
-            }
-            for f in &c.fields {
-                let code = f.get("code").and_then(Value::as_str).unwrap_or_default();
-                let required = f.get("required").and_then(Value::as_bool).unwrap_or(false);
-                let given = attributes.get(code).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty());
-                if required && !given {
-                    errors.push(bad(
-                        &format!("attribute[{code}]"),
-                        format!("缺少必填属性 / attribute[{code}] is required"),
-                    ));
-                }
-            }
-        }
-        let mut description = nonempty(&s.description).map(str::to_string).unwrap_or_default();
-        if description.chars().count() > 2000 {
-            errors.push(bad("description", "描述不能超过2000字 / description: at most 2,000 characters"));
-        }
-        if let Some(m) = nonempty(&s.media_url) {
-            if !(m.starts_with("http://") || m.starts_with("https://"))
-                || m.len() > 500
-                || m.contains(char::is_whitespace)
-            {
-                errors.push(bad("media_url", "media_url 应为 http(s) 链接 / media_url must be an http(s) URL"));
-            } else {
-                // Kept with the description for the staff who handle it.
-                description = format!("{description}\n附件 / media: {m}").trim().to_string();
-            }
-        }
-        if !errors.is_empty() {
-            return Err(bad_many(errors));
-        }
-        let category = category.expect("checked above");
-        if description.is_empty() {
-            description = category.name.clone();
-        }
-        let reporter_name =
-            [nonempty(&s.last_name), nonempty(&s.first_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        // The contact is kept (encrypted, for staff) only when it is a valid phone or e-mail; never refused for it.
-        let contact = nonempty(&s.phone)
-            .and_then(|p| wangge_domain::phone::Phone::parse("phone", p).ok().map(|_| p.to_string()))
-            .or_else(|| nonempty(&s.email).filter(|e| check_email(e)).map(str::to_string))
-            .unwrap_or_default();
+        let checked = open311::check(&s, category.map(|c| c.fields.as_slice()))
+            .map_err(|errors| bad_many(errors.into_iter().map(AppError::from).collect()))?;
+        let category = category.expect("a submission without a service is refused by the check");
+        let description = if checked.description.is_empty() { category.name.clone() } else { checked.description };
+        let (reporter_name, contact) = (checked.reporter_name, checked.contact);
         let input = ReportInput {
             category: category.code.clone(),
             description,
-            lat: if has_point { lat } else { None },
-            lon: if has_point { lon } else { None },
+            lat: checked.point.map(|p| p.0),
+            lon: checked.point.map(|p| p.1),
             crs: None,
-            grid_code: if has_point { None } else { address_id },
+            grid_code: checked.address_id,
             source: Some("open311".into()),
-            address,
-            attributes,
+            address: checked.address,
+            attributes: checked.attributes,
             ..ReportInput::default()
         };
         let notice = service_notice(Some(category));
@@ -710,14 +555,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn w3c_datetimes() {
-        assert_eq!(
-            parse_w3c("d", "1994-11-05T13:15:30Z").unwrap(),
-            parse_w3c("d", "1994-11-05T08:15:30-05:00").unwrap()
-        );
-        assert_eq!(parse_w3c("d", "2026-01-01T08:00+08:00").unwrap(), parse_w3c("d", "2026-01-01T00:00Z").unwrap());
-        assert_eq!(parse_w3c("d", "2026-01-01").unwrap(), parse_w3c("d", "2026-01-01T00:00:00+08:00").unwrap());
-        assert!(parse_w3c("d", "yesterday").is_err());
+    fn iso_is_china_time() {
         assert_eq!(iso(0), "1970-01-01T08:00:00+08:00");
     }
 

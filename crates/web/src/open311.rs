@@ -350,32 +350,7 @@ async fn top_post(
         let e = AppError::field("method", "只有 requests 接受 POST / only requests accepts POST");
         return error_response(f, &e);
     }
-    let mut p = pairs(&body);
-    p.extend(pairs(q.as_deref().unwrap_or("").as_bytes()));
-    let mut attributes = Vec::new();
-    for (k, v) in &p {
-        if let Some(rest) = k.strip_prefix("attribute[") {
-            let code = rest.strip_suffix("][]").or_else(|| rest.strip_suffix(']'));
-            if let Some(code) = code.filter(|c| !c.is_empty()) {
-                attributes.push((code.to_string(), v.clone()));
-            }
-        }
-    }
-    let sub = Submission {
-        api_key: first(&p, "api_key"),
-        service_code: first(&p, "service_code"),
-        lat: first(&p, "lat"),
-        long: first(&p, "long"),
-        address_string: first(&p, "address_string"),
-        address_id: first(&p, "address_id"),
-        description: first(&p, "description"),
-        attributes,
-        first_name: first(&p, "first_name"),
-        last_name: first(&p, "last_name"),
-        email: first(&p, "email"),
-        phone: first(&p, "phone"),
-        media_url: first(&p, "media_url"),
-    };
+    let sub = Submission::from_form(&body, q.as_deref().unwrap_or("").as_bytes());
     answer(f, "service_requests", app.open311_submit(sub).await.map(created_v))
 }
 

@@ -32,6 +32,9 @@ step "tools: cargo-nextest, Chromium, CJK fonts, Playwright"
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 bash scripts/install-test-deps.sh
 
+step "dependencies: no yanked crate version locked (crates.io index; scripts/dep-check.py)"
+python3 scripts/dep-check.py
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

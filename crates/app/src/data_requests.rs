@@ -1753,6 +1753,18 @@ fn check_title_rows(rows: &[Vec<String>], columns: usize) -> Result<Vec<Vec<Stri
 /// The first 40 rows of the first sheet of an uploaded .xlsx as text cells, read cell by cell: a sheet whose
 /// used range claims a million rows (a stray cell at XFD1048576) costs nothing.
 fn read_sheet(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
+    // A reader library's panic on a damaged file (calamine overflows on some cell references with debug
+    // assertions on) is that file's fault: the same answer as any unreadable template, not a dropped request.
+    std::panic::catch_unwind(|| read_sheet_cells(bytes))
+        .unwrap_or_else(|_| Err(AppError::field("file", "无法读取：请上传 .xlsx 文件 / not a readable .xlsx file")))
+}
+
+#[cfg(test)]
+pub(crate) fn read_template_for_test(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
+    read_sheet(bytes)
+}
+
+fn read_sheet_cells(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
     use calamine::{Reader, Xlsx};
     const ROWS: u32 = 40;
     const COLS: u32 = 200;

@@ -1102,6 +1102,17 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn a_file_that_makes_the_reader_library_panic_is_unreadable_not_a_crash() {
+        // From the `xlsx_rows` fuzz target: calamine overflows on a cell reference of many letters (a panic
+        // with debug assertions, as here).
+        let data = include_bytes!("../../../fuzz/seeds/xlsx_rows/long_column_letters");
+        let e = open_rows(Source::Bytes { name: "x.xlsx", data }, 10).await.err().expect("refused");
+        assert_eq!(e.field_name(), Some("FILE"));
+        let e = crate::data_requests::read_template_for_test(data).expect_err("refused");
+        assert_eq!(e.field_name(), Some("file"));
+    }
+
+    #[tokio::test]
     async fn encodings_and_comments() {
         let text = "姓名,户号\n张三,H1\n#导出人 admin\n\n";
         let (gbk, _, _) = encoding_rs::GB18030.encode(text);

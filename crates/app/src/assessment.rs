@@ -309,6 +309,10 @@ fn step_of(action: StarAction) -> Permission {
     }
 }
 
+/// Grid workers scored at the same time by [`App::worker_scores`]: enough to overlap the reads of a few workers
+/// on the reader pool, few enough to leave connections for everyone else.
+const WORKERS_AT_ONCE: usize = 4;
+
 impl App {
     // ---- schemes ---------------------------------------------------------------------------------------------
 
@@ -675,6 +679,8 @@ impl App {
     }
 
     /// Every grid worker of a region for a month, best first.
+    ///
+    /// Scores are computed [`WORKERS_AT_ONCE`] workers at a time.
     pub async fn worker_scores(
         &self,
         actor: &Actor,
@@ -690,9 +696,17 @@ impl App {
                 ids.push(uid);
             }
         }
+        // Each worker's score is a dozen reads; a few workers at a time keep the reader pool busy instead of
+        // waiting on one read after another (street demo, 60 workers: 1.8 s one by one).
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let code = p.code();
+        let scores: Vec<WorkerScore> = stream::iter(ids)
+            .map(|uid| self.worker_score(actor, uid, Some(&code)))
+            .buffered(WORKERS_AT_ONCE)
+            .try_collect()
+            .await?;
         let mut out = Vec::new();
-        for uid in ids {
-            let w = self.worker_score(actor, uid, Some(&p.code())).await?;
+        for w in scores {
             out.push(WorkerRow {
                 user_id: w.user_id,
                 username: w.username,

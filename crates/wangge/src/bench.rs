@@ -196,7 +196,7 @@ async fn grid_lookup(quick: bool) -> Result<Vec<Scenario>> {
     }
     let rate = pts.len() as f64 / start.elapsed().as_secs_f64();
     anyhow::ensure!(found == raw_found, "product found {found} grids, raw baseline {raw_found}: results differ");
-    let params = json!({ "grids": indexed, "points": n_points, "vertices_per_grid": 13, "backend": "sqlite", "rss_mib": rss_mib() });
+    let params = json!({ "grids": indexed, "points": n_points, "vertices_per_grid": 13, "backend": backend_name(), "rss_mib": rss_mib() });
     Ok(vec![
         Scenario {
             name: "grid_lookup".into(),
@@ -225,6 +225,11 @@ fn pg_server() -> String {
 /// The server the scenarios run on instead of SQLite, with `WANGGE_BENCH_BACKEND=postgres`.
 fn scenario_pg() -> Option<String> {
     std::env::var("WANGGE_BENCH_BACKEND").is_ok_and(|b| b == "postgres").then(pg_server)
+}
+
+/// The backend the scenarios of this run use (for their `params`).
+pub(crate) fn backend_name() -> &'static str {
+    if scenario_pg().is_some() { "postgres" } else { "sqlite" }
 }
 
 /// A fresh database for one scenario: a SQLite file in its temporary directory, or on PostgreSQL a new database
@@ -442,7 +447,7 @@ async fn http_api(quick: bool) -> Result<Vec<Scenario>> {
             baseline: hello_rate,
             ratio: rate / hello_rate,
             params: json!({ "path": path, "concurrency": concurrency, "requests": total, "p95_ms": p95,
-                            "baseline_p95_ms": hello_p95, "demo": format!("{scale:?}"), "backend": "sqlite" }),
+                            "baseline_p95_ms": hello_p95, "demo": format!("{scale:?}"), "backend": backend_name() }),
         });
     }
     server.abort();

@@ -168,7 +168,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
         value: best,
         unit: "ms".into(),
         baseline: base,
-        ratio: best / base.max(0.001),
+        ratio: base / best.max(0.001),
         params: json!({ "workers": workers.len(), "events_per_worker": per_worker, "period": code,
             "baseline": "grouped SQL of the same counts (reports, valid, verifications, ratings, cards, patrol time, visits)" }),
     }])

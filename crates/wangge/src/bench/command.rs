@@ -130,7 +130,7 @@ pub async fn reads(app: &std::sync::Arc<App>, grids: &[String], events: usize, q
         baseline: raw_refresh,
         ratio: raw_refresh / refresh_ms,
         params: json!({ "residents": residents, "tagged": tags.len(), "grids": grids.len(), "seeded_s": seeded_s,
-            "note": "background rebuild every 10 min; the dashboard reads the result", "backend": "sqlite" }),
+            "note": "background rebuild every 10 min; the dashboard reads the result", "backend": crate::bench::backend_name() }),
     });
 
     let admin = system_actor("bench");
@@ -186,7 +186,7 @@ pub async fn reads(app: &std::sync::Arc<App>, grids: &[String], events: usize, q
         baseline: raw_dash,
         ratio: raw_dash / dash,
         params: json!({ "events_represented": events, "open_events": open, "residents": residents, "grids": grids.len(),
-            "runs": runs, "backend": "sqlite", "target_ms": 200 }),
+            "runs": runs, "backend": crate::bench::backend_name(), "target_ms": 200 }),
     });
 
     let map = p95(runs, |_| {
@@ -216,7 +216,7 @@ pub async fn reads(app: &std::sync::Arc<App>, grids: &[String], events: usize, q
         baseline: raw_map,
         ratio: raw_map / map,
         params: json!({ "open_events": open, "heat_points": wangge_app::command::HEAT_POINTS, "residents": residents,
-            "grids": grids.len(), "runs": runs, "backend": "sqlite", "includes": "map + register layer", "target_ms": 200 }),
+            "grids": grids.len(), "runs": runs, "backend": crate::bench::backend_name(), "includes": "map + register layer", "target_ms": 200 }),
     });
     Ok(out)
 }

@@ -18,6 +18,13 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
     app.load_demo(&system_actor("bench"), scale, 1, Some("bench-password-1")).await?;
     let admin = system_actor("bench");
     let street = "330199001";
+    if !quick {
+        // A table is capped at 50,000 rows and the street demo has ≈ 63,000 people (60,000 living): the newest
+        // 15,000 records become moved-out (as a street's register holds), so the whole street still fits.
+        sqlx::query("UPDATE people SET residence_status = 'moved_out' WHERE id > (SELECT MAX(id) - 15000 FROM people)")
+            .execute(app.store.pool())
+            .await?;
+    }
     let col = |field: &str| ColumnInput { field: Some(field.into()), ..Default::default() };
     let extra = |label: &str, kind: &str| ColumnInput {
         label: Some(label.into()),
@@ -83,7 +90,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
         value: best,
         unit: "ms".into(),
         baseline: base,
-        ratio: best / base.max(0.001),
+        ratio: base / best.max(0.001),
         params: json!({ "rows": rows, "columns": 9, "prefilled_percent": prefilled,
             "baseline": "INSERT … SELECT of the same people into a scratch table" }),
     }])

@@ -78,7 +78,7 @@ pub async fn ingest(quick: bool) -> Result<Scenario> {
         baseline: base_rate,
         ratio: rate / base_rate,
         params: json!({ "concurrency": concurrency, "requests": total, "p50_ms": p50, "p99_ms": p99,
-            "baseline_p50_ms": base_p50, "baseline_p99_ms": base_p99, "grids": grids.len(), "backend": "sqlite",
+            "baseline_p50_ms": base_p50, "baseline_p99_ms": base_p99, "grids": grids.len(), "backend": crate::bench::backend_name(),
             "durable": "201 after commit (WAL, synchronous=NORMAL)", "rss_mib": rss_mib() }),
     })
 }
@@ -302,7 +302,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline: raw_p95,
         ratio: raw_p95 / app_p95,
-        params: json!({ "events_represented": events, "rollup_rows": day_rows, "grids": grids.len(), "days": days, "runs": runs, "backend": "sqlite" }),
+        params: json!({ "events_represented": events, "rollup_rows": day_rows, "grids": grids.len(), "days": days, "runs": runs, "backend": crate::bench::backend_name() }),
     });
 
     // Indicators by department (month rollups).
@@ -332,7 +332,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline: raw_by,
         ratio: raw_by / by_p95,
-        params: json!({ "month_rows": mrows.len(), "runs": runs, "backend": "sqlite" }),
+        params: json!({ "month_rows": mrows.len(), "runs": runs, "backend": crate::bench::backend_name() }),
     });
 
     // Indicators by person (month rollups joined to the users' names).
@@ -363,7 +363,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline: raw_person,
         ratio: raw_person / person_p95,
-        params: json!({ "person_rows": prows.len(), "people": workers.len() + handlers.len(), "runs": runs, "backend": "sqlite" }),
+        params: json!({ "person_rows": prows.len(), "people": workers.len() + handlers.len(), "runs": runs, "backend": crate::bench::backend_name() }),
     });
 
     // A grid's drill-down: its newest page of events with the total, as the list API serves it.
@@ -393,7 +393,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline: raw_list,
         ratio: raw_list / list_p95,
-        params: json!({ "events": events, "grids": grids.len(), "page": 20, "runs": runs, "backend": "sqlite" }),
+        params: json!({ "events": events, "grids": grids.len(), "page": 20, "runs": runs, "backend": crate::bench::backend_name() }),
     });
 
     // The district's newest page with its total (counted up to the cap), against the raw indexed page.
@@ -424,7 +424,7 @@ pub async fn reads(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline: raw_district,
         ratio: raw_district / district_p95,
-        params: json!({ "events": events, "page": 20, "count_cap": wangge_store::events::COUNT_CAP, "runs": runs, "backend": "sqlite" }),
+        params: json!({ "events": events, "page": 20, "count_cap": wangge_store::events::COUNT_CAP, "runs": runs, "backend": crate::bench::backend_name() }),
     });
     // The command centre over the same district (issue #11).
     out.extend(super::command::reads(&app, &grids, events, quick).await?);

@@ -355,7 +355,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
         ratio: baseline / value,
         params: json!({ "community_meetings": meetings, "upcoming_activities": activities, "units": units,
             "co_building_days": days, "items_shown": shown, "raw_rows": raw_rows, "runs": runs,
-            "p50_ms": percentile(&app_ms, 50), "baseline_p50_ms": percentile(&raw_ms, 50), "backend": "sqlite",
+            "p50_ms": percentile(&app_ms, 50), "baseline_p50_ms": percentile(&raw_ms, 50), "backend": crate::bench::backend_name(),
             "baseline_what": "the same rows of the four public reads (meetings, resolutions, progress, activities, places, units, commitments, days, party) by raw sqlx" }),
     }])
 }

@@ -248,7 +248,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
 
     let params = |p95: f64, extra: Value| {
         let mut v = json!({ "votes": votes, "requests": requests, "p95_ms": p95, "community": COMMUNITY,
-            "backend": "sqlite", "ballot_load_s": load_s, "per_ballot_rows_ms": per_row_ms });
+            "backend": crate::bench::backend_name(), "ballot_load_s": load_s, "per_ballot_rows_ms": per_row_ms });
         if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
             o.extend(e.clone());
         }

@@ -270,7 +270,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
 
     let params = json!({
         "people": n, "houses": residents.iter().map(|r| &r.address).collect::<std::collections::HashSet<_>>().len(),
-        "queries": 1000, "limit": 20, "backend": "sqlite", "p50_ms": median, "per_kind": per_kind,
+        "queries": 1000, "limit": 20, "backend": crate::bench::backend_name(), "p50_ms": median, "per_kind": per_kind,
         "unique_name_queries_found_alone": found_first,
         "index_build_ms": build_ms, "index_mib": stats.heap_bytes as f64 / 1048576.0,
         "rss_mib": rss_after, "rss_growth_mib": rss_after - rss_before,
@@ -310,7 +310,7 @@ pub async fn scenarios(quick: bool) -> Result<Vec<Scenario>> {
         unit: "ms p95".into(),
         baseline,
         ratio: if value > 0.0 { baseline / value } else { 0.0 },
-        params: json!({ "people": n, "lookups": 1000, "backend": "sqlite", "p50_ms": p50(&mut via_store),
+        params: json!({ "people": n, "lookups": 1000, "backend": crate::bench::backend_name(), "p50_ms": p50(&mut via_store),
                         "baseline_p50_ms": p50(&mut bare), "column": "id_number_hash" }),
     });
     app.store.close().await;

@@ -147,7 +147,7 @@ async fn queue_scenario(
         baseline,
         ratio: baseline / value,
         params: json!({ "runs": runs, "applications": total, "page": listed, "p50_ms": percentile(&lat, 50),
-            "baseline_p50_ms": percentile(&raw, 50), "backend": "sqlite", "rss_mib": rss_mib(),
+            "baseline_p50_ms": percentile(&raw, 50), "backend": crate::bench::backend_name(), "rss_mib": rss_mib(),
             "baseline_what": "the same page and capped-count SQL run directly on the pool (no scope, catalogue, calendar or JSON)" }),
     })
 }
@@ -247,7 +247,7 @@ async fn accept_scenario(app: &App, desk: &Actor, community: &str, runs: usize) 
         baseline,
         ratio: baseline / value,
         params: json!({ "runs": runs, "p50_ms": percentile(&lat, 50), "baseline_p50_ms": percentile(&raw, 50),
-            "max_ms": lat.last(), "backend": "sqlite", "rss_mib": rss_mib(),
+            "max_ms": lat.last(), "backend": crate::bench::backend_name(), "rss_mib": rss_mib(),
             "baseline_what": "the same rows (sequence, application, step, SMS, audit) inserted raw in one transaction; the app adds the register lookup, scope, materials check, duplicate check, calendar and reading back the detail" }),
     })
 }
